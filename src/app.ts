@@ -1,0 +1,83 @@
+/** createApp(deps) -> the Express app. It never listens: server.ts and the tests do. */
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { faultInjection } from './http/faults';
+import { problemHandler, sendProblem } from './http/problems';
+import { RouteGroup } from './http/routing';
+import { httpMetricsMiddleware } from './metrics/middleware';
+import type { HttpMetrics } from './metrics/registry';
+import { itemRoutes } from './routes/items';
+import { opsRoutes, HEALTH_PATH, METRICS_PATH, READY_PATH } from './routes/ops';
+import type { Readiness } from './routes/ops';
+import type { ItemStore } from './store';
+
+export const API_PREFIX = '/api';
+export const REQUEST_ID_HEADER = 'x-request-id';
+const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+const QUIET_PATHS = new Set([HEALTH_PATH, READY_PATH, METRICS_PATH]);
+
+export interface AppDeps {
+  readonly store: ItemStore;
+  readonly metrics: HttpMetrics;
+  readonly logger: Logger;
+  /** Shutdown state; readiness answers 503 once it reports shutting down. */
+  readonly lifecycle: { isShuttingDown(): boolean };
+  /** Honour fault-injection headers. @default false */
+  readonly faultInjection?: boolean;
+  /** Serve /metrics on this app; false when a separate metrics listener serves it. @default true */
+  readonly serveMetrics?: boolean;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers[REQUEST_ID_HEADER];
+        const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader(REQUEST_ID_HEADER, id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url?.split('?')[0] ?? '') },
+      // Headers can carry credentials and are large; log what identifies the request.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use((_req, res, next) => {
+    // Draining: let each keep-alive connection close after its current response.
+    if (deps.lifecycle.isShuttingDown()) res.setHeader('Connection', 'close');
+    next();
+  });
+
+  // Operational endpoints come before the metrics middleware: they are not counted.
+  const readiness: Readiness = { isShuttingDown: () => deps.lifecycle.isShuttingDown(), ping: () => deps.store.ping() };
+  opsRoutes(new RouteGroup(app), readiness, deps.serveMetrics === false ? undefined : deps.metrics);
+
+  app.use(httpMetricsMiddleware(deps.metrics));
+  const api = new RouteGroup(app, '', {
+    before: deps.faultInjection === true ? [faultInjection()] : [],
+    onRoute: (method, endpoint) => deps.metrics.declareRoute(method, endpoint),
+  });
+  itemRoutes(api.group(`${API_PREFIX}/items`), deps.store);
+
+  app.use((req, res) => {
+    sendProblem(res, 'route_not_found', { detail: `no route matches ${req.method} ${req.path.slice(0, 200)}` });
+  });
+  app.use(problemHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,98 @@
+/**
+ * Environment -> frozen, typed Config. Every variable is validated at boot; an invalid value
+ * stops the process with a message that names the variable and the value it had.
+ */
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const port = z.coerce
+  .number({ error: 'must be an integer port number' })
+  .int('must be an integer port number')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveMs = (max: number) =>
+  z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be an integer number of milliseconds')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`);
+
+const envSchema = z
+  .object({
+    PORT: port.default(8080),
+    HOST: z.string().min(1, 'must not be empty').optional(),
+    METRICS_PORT: port.optional(),
+    DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+    DATABASE_URL: z
+      .string()
+      .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    DB_POOL_MAX: z.coerce.number().int('must be an integer').min(1).max(100).default(10),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    SHUTDOWN_TIMEOUT_MS: positiveMs(600_000).default(10_000),
+    FAULT_INJECTION: boolean.default(false),
+  })
+  .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT === 0 || env.METRICS_PORT !== env.PORT, {
+    path: ['METRICS_PORT'],
+    message: 'must differ from PORT',
+  });
+
+export interface Config {
+  /** Port of the API listener. @default 8080 */
+  readonly port: number;
+  /** Interface to bind; all interfaces when unset. */
+  readonly host: string | undefined;
+  /** When set, /metrics is served only on this separate listener. */
+  readonly metricsPort: number | undefined;
+  /** Data directory of the embedded store (used when no databaseUrl). @default ./data */
+  readonly dataDir: string;
+  /** PostgreSQL connection URL; when set the embedded store is not used. */
+  readonly databaseUrl: string | undefined;
+  /** Maximum connections in the PostgreSQL pool. @default 10 */
+  readonly dbPoolMax: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** Time allowed for in-flight requests to finish after SIGTERM. @default 10000 */
+  readonly shutdownTimeoutMs: number;
+  /** Honour x-fault-status / x-fault-delay-ms request headers. @default false */
+  readonly faultInjection: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the config from an environment; throws ConfigError naming every invalid variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable (`PORT=`) means "unset", as in most shells' and Kubernetes' usage.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '');
+        return `${key}=${JSON.stringify(present[key] ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    metricsPort: e.METRICS_PORT,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    dbPoolMax: e.DB_POOL_MAX,
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    faultInjection: e.FAULT_INJECTION,
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Route definition that knows each route's full template. A RouteGroup carries the template of
+ * its mount point, so every route's `endpoint` label (mount prefix included, parameters as
+ * `:name`) is a constant computed once, at definition. The route tags the response as soon as
+ * it matches, before any body parsing, so requests rejected by a parser still count against the
+ * route they were sent to. Methods a path does not support get 405 with `Allow`.
+ */
+import { Router } from 'express';
+import type { IRouter, RequestHandler } from 'express';
+import { sendProblem } from './problems';
+
+export const ROUTE_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+export type RouteMethod = (typeof ROUTE_METHODS)[number];
+export type RouteSpec = Partial<Record<RouteMethod, RequestHandler | readonly RequestHandler[]>>;
+
+export interface RouteOptions {
+  /** Run after a route has matched and been tagged, before the method's handlers. */
+  readonly before?: readonly RequestHandler[];
+  /** Told about each (method, full template) pair as it is defined. */
+  readonly onRoute?: (method: string, endpoint: string) => void;
+}
+
+/** Allowed methods of a path, as the `Allow` header lists them. */
+export function allowedMethods(spec: RouteSpec): string[] {
+  const allowed = ROUTE_METHODS.filter((m) => spec[m] !== undefined).map((m) => m.toUpperCase());
+  if (allowed.includes('GET')) allowed.splice(allowed.indexOf('GET') + 1, 0, 'HEAD');
+  return [...allowed, 'OPTIONS'];
+}
+
+export class RouteGroup {
+  /**
+   * @param router where routes are defined (an app or a Router)
+   * @param prefix template this router is mounted under, e.g. `/api/users/:userId` @default ''
+   */
+  constructor(
+    readonly router: IRouter,
+    readonly prefix: string = '',
+    private readonly options: RouteOptions = {},
+  ) {}
+
+  /** A child group mounted at `template` (parameters allowed; they reach handlers via mergeParams). */
+  group(template: string): RouteGroup {
+    const child = Router({ mergeParams: true });
+    this.router.use(template, child);
+    return new RouteGroup(child, this.prefix + template, this.options);
+  }
+
+  /** Defines `path` with the handlers of `spec`; any other method gets 405 (OPTIONS gets 204). */
+  route(path: string, spec: RouteSpec): this {
+    // A group's root route is the mount point itself: `/api/items`, not `/api/items/`.
+    const endpoint = path === '/' && this.prefix !== '' ? this.prefix : this.prefix + path;
+    const allowed = allowedMethods(spec);
+    const allow = allowed.join(', ');
+    const route = this.router.route(path);
+    route.all((_req, res, next) => {
+      res.locals.endpoint = endpoint;
+      next();
+    }, ...(this.options.before ?? []));
+    for (const method of ROUTE_METHODS) {
+      const handlers = spec[method];
+      if (handlers !== undefined) route[method](...(Array.isArray(handlers) ? handlers : [handlers]));
+    }
+    route.all((req, res) => {
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Allow', allow);
+        res.status(204).end();
+        return;
+      }
+      sendProblem(res, 'method_not_allowed', {
+        detail: `${req.method} is not supported on ${endpoint}; use one of ${allow}`,
+        headers: { Allow: allow },
+      });
+    });
+    for (const method of ROUTE_METHODS) {
+      if (spec[method] !== undefined) this.options.onRoute?.(method.toUpperCase(), endpoint);
+    }
+    return this;
+  }
+}

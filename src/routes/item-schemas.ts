@@ -1,0 +1,83 @@
+/** What a valid item request looks like; every rule names the field it guards. */
+import { z } from 'zod';
+
+export const NAME_MAX = 200;
+export const DESCRIPTION_MAX = 2000;
+export const TAGS_MAX = 20;
+export const TAG_MAX = 100;
+export const PAGE_SIZE_DEFAULT = 20;
+export const PAGE_SIZE_MAX = 100;
+
+/** Length in Unicode code points, so an emoji counts as one character. */
+const length = (s: string): number => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
+/**
+ * A string PostgreSQL can store exactly as sent: well-formed Unicode (a lone surrogate would be
+ * silently replaced) and no NUL character (text columns cannot hold one).
+ */
+const text = (min: number, max: number) =>
+  z
+    .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
+    .refine((s) => s.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)')
+    .refine((s) => !s.includes('\u0000'), 'must not contain the NUL character')
+    .refine((s) => length(s) >= min, min === 1 ? 'must not be empty' : `must be at least ${min} characters`)
+    .refine((s) => length(s) <= max, `must be at most ${max} characters`);
+
+const name = text(1, NAME_MAX).refine((s) => s.trim() !== '', 'must not be blank');
+const description = text(0, DESCRIPTION_MAX);
+const tags = z
+  .array(text(1, TAG_MAX), { error: 'must be an array of strings' })
+  .max(TAGS_MAX, `must have at most ${TAGS_MAX} tags`)
+  .superRefine((list, ctx) => {
+    list.forEach((tag, i) => {
+      if (list.indexOf(tag) !== i) ctx.addIssue({ code: 'custom', path: [i], message: 'duplicates an earlier tag' });
+    });
+  });
+
+const object = { error: 'request body must be a JSON object' };
+
+/** POST and PUT: a whole item. */
+export const itemInput = z.strictObject(
+  { name, description: description.nullable().optional(), tags: tags.optional() },
+  object,
+);
+
+/** PATCH (JSON merge patch): any subset; `description: null` clears the description. */
+export const itemPatch = z.strictObject(
+  {
+    name: name.optional(),
+    description: description.nullable().optional(),
+    tags: tags.optional(),
+  },
+  object,
+);
+
+const CURSOR = /^[A-Za-z0-9_-]{1,32}$/;
+
+export function encodeCursor(position: bigint): string {
+  return Buffer.from(position.toString()).toString('base64url');
+}
+
+export const listQuery = z.strictObject({
+  limit: z.coerce
+    .number({ error: 'must be an integer' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(PAGE_SIZE_MAX, `must be at most ${PAGE_SIZE_MAX}`)
+    .default(PAGE_SIZE_DEFAULT),
+  cursor: z
+    .string({ error: 'must be given once' })
+    .transform((value, ctx) => {
+      const decoded = CURSOR.test(value) ? Buffer.from(value, 'base64url').toString() : '';
+      if (!/^[1-9]\d{0,18}$/.test(decoded)) {
+        ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
+        return z.NEVER;
+      }
+      return BigInt(decoded);
+    })
+    .optional(),
+});
