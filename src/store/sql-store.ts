@@ -57,7 +57,7 @@ export class SqlItemStore implements ItemStore {
 
   async list({ limit, after }: ListOptions): Promise<ItemPage> {
     const rows = await this.db.query<ItemRow>(
-      `SELECT ${COLUMNS} FROM items WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      `SELECT ${COLUMNS} FROM items WHERE items.seq > $1 ORDER BY items.seq LIMIT $2`,
       [String(after ?? 0n), limit + 1],
     );
     const page = rows.slice(0, limit);

@@ -1,0 +1,69 @@
+/** Starts the real app on an ephemeral port with a real store, as server.ts would. */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createApp } from '../../src/app';
+import type { AppDeps } from '../../src/app';
+import { Lifecycle } from '../../src/lifecycle';
+import { HttpMetrics } from '../../src/metrics/registry';
+import { openStore } from '../../src/store';
+import type { ItemStore } from '../../src/store';
+
+export interface RunningApp {
+  readonly url: string;
+  readonly server: Server;
+  readonly store: ItemStore;
+  readonly metrics: HttpMetrics;
+  readonly lifecycle: Lifecycle;
+  close(): Promise<void>;
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `${prefix}-`));
+}
+
+export async function listenOnEphemeralPort(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+export async function startApp(options: Partial<Pick<AppDeps, 'faultInjection' | 'serveMetrics'>> & { store?: ItemStore } = {}): Promise<RunningApp> {
+  const dataDir = options.store === undefined ? await tempDir('items-app') : undefined;
+  const store = options.store ?? (await openStore({ dataDir: dataDir!, databaseUrl: undefined, dbPoolMax: 1 }));
+  const metrics = new HttpMetrics({ version: '0.0.0-test' });
+  const lifecycle = new Lifecycle();
+  const app = createApp({ store, metrics, lifecycle, logger: pino({ level: 'silent' }), ...options });
+  const server = createServer(app);
+  const url = await listenOnEphemeralPort(server);
+  return {
+    url,
+    server,
+    store,
+    metrics,
+    lifecycle,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      if (options.store === undefined) {
+        await store.close();
+        await rm(dataDir!, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** The response body as JSON, typed loosely for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const json = (res: Response): Promise<any> => res.json() as Promise<any>;

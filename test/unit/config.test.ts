@@ -1,0 +1,76 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: undefined,
+      metricsPort: undefined,
+      dataDir: './data',
+      databaseUrl: undefined,
+      dbPoolMax: 10,
+      logLevel: 'info',
+      shutdownTimeoutMs: 10_000,
+      faultInjection: false,
+    });
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      METRICS_PORT: '9100',
+      DATA_DIR: '/var/lib/items',
+      DATABASE_URL: 'postgres://u:p@db:5432/items',
+      DB_POOL_MAX: '4',
+      LOG_LEVEL: 'debug',
+      SHUTDOWN_TIMEOUT_MS: '25000',
+      FAULT_INJECTION: 'true',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '127.0.0.1',
+      metricsPort: 9100,
+      dataDir: '/var/lib/items',
+      databaseUrl: 'postgres://u:p@db:5432/items',
+      dbPoolMax: 4,
+      logLevel: 'debug',
+      shutdownTimeoutMs: 25_000,
+      faultInjection: true,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 8080, databaseUrl: undefined });
+  });
+
+  it.each([
+    ['PORT', 'eighty', /PORT="eighty": must be an integer port number/],
+    ['PORT', '70000', /PORT="70000": must be between 0 and 65535/],
+    ['PORT', '80.5', /PORT="80.5": must be an integer port number/],
+    ['METRICS_PORT', '-1', /METRICS_PORT="-1"/],
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL="mysql:\/\/x": must be a postgres/],
+    ['LOG_LEVEL', 'verbose', /LOG_LEVEL="verbose": must be one of fatal, error/],
+    ['SHUTDOWN_TIMEOUT_MS', '0', /SHUTDOWN_TIMEOUT_MS="0": must be at least 1/],
+    ['SHUTDOWN_TIMEOUT_MS', 'soon', /SHUTDOWN_TIMEOUT_MS="soon"/],
+    ['FAULT_INJECTION', 'maybe', /FAULT_INJECTION="maybe": must be true or false/],
+    ['DB_POOL_MAX', '0', /DB_POOL_MAX="0"/],
+  ])('rejects %s=%s naming the variable', (key, value, message) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [key]: value })).toThrow(message);
+  });
+
+  it('rejects a metrics port equal to the API port', () => {
+    expect(() => loadConfig({ PORT: '8080', METRICS_PORT: '8080' })).toThrow(/METRICS_PORT="8080": must differ from PORT/);
+  });
+
+  it('reports every invalid variable at once', () => {
+    try {
+      loadConfig({ PORT: 'x', LOG_LEVEL: 'y' });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect((err as ConfigError).problems).toHaveLength(2);
+    }
+  });
+});

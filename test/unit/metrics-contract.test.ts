@@ -1,0 +1,78 @@
+import { DURATION_BUCKETS, LABEL, METRIC } from '../../src/metrics/names';
+import { HttpMetrics, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../../src/metrics/registry';
+import { parseExposition, select } from '../helpers/exposition';
+
+async function exposition(metrics: HttpMetrics) {
+  return parseExposition((await metrics.render('text/plain')).body);
+}
+
+describe('the metric contract', () => {
+  it.each([
+    [METRIC.requestsTotal, 'http_requests_total', 'counter', ['method', 'endpoint', 'status']],
+    [METRIC.requestDuration, 'http_request_duration_seconds', 'histogram', ['method', 'endpoint']],
+    [METRIC.requests4xx, 'http_requests_4xx_total', 'counter', ['method', 'endpoint']],
+    [METRIC.requests5xx, 'http_requests_5xx_total', 'counter', ['method', 'endpoint']],
+  ])('exports %s as a %s with exactly the guide labels', async (constant, name, type, labels) => {
+    expect(constant).toBe(name);
+    const metrics = new HttpMetrics({ version: '1.2.3', defaultMetrics: false });
+    metrics.observe('GET', '/x', 500, 0.2);
+    metrics.observe('GET', '/x', 404, 0.2);
+    const exp = await exposition(metrics);
+    expect(exp.types.get(name)).toBe(type);
+    const sample = type === 'histogram' ? select(exp, `${name}_count`)[0] : select(exp, name)[0];
+    expect(Object.keys(sample!.labels).sort()).toEqual([...labels].sort());
+  });
+
+  it('uses label names from the shared constants', () => {
+    expect([LABEL.method, LABEL.endpoint, LABEL.status]).toEqual(['method', 'endpoint', 'status']);
+  });
+
+  it('has a histogram boundary at exactly 1 second, the HighResponseTime threshold', async () => {
+    expect(DURATION_BUCKETS).toContain(1);
+    const metrics = new HttpMetrics({ version: '1', defaultMetrics: false });
+    metrics.observe('GET', '/x', 200, 1);
+    const buckets = select(await exposition(metrics), 'http_request_duration_seconds_bucket');
+    expect(buckets.find((b) => b.labels.le === '1')?.value).toBe(1);
+    expect(buckets.find((b) => b.labels.le === '0.75')?.value).toBe(0);
+  });
+
+  it('counts a 4xx in the 4xx counter and a 5xx in the 5xx counter, alongside the total', async () => {
+    const metrics = new HttpMetrics({ version: '1', defaultMetrics: false });
+    for (const status of [200, 201, 404, 404, 422, 500, 503, 503]) metrics.observe('GET', '/x', status, 0.01);
+    const exp = await exposition(metrics);
+    expect(select(exp, 'http_requests_total').reduce((s, x) => s + x.value, 0)).toBe(8);
+    expect(select(exp, 'http_requests_total', { status: '404' })[0]?.value).toBe(2);
+    expect(select(exp, 'http_requests_4xx_total')[0]?.value).toBe(3);
+    expect(select(exp, 'http_requests_5xx_total')[0]?.value).toBe(3);
+  });
+
+  it('includes the process metrics and a build-info metric, and no metric named up', async () => {
+    const exp = await exposition(new HttpMetrics({ version: '4.5.6' }));
+    expect(exp.types.get('process_cpu_user_seconds_total')).toBe('counter');
+    expect(exp.types.get('process_resident_memory_bytes')).toBe('gauge');
+    expect(exp.types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+    expect(select(exp, METRIC.buildInfo)).toEqual([{ name: METRIC.buildInfo, labels: { version: '4.5.6' }, value: 1 }]);
+    expect(exp.types.has('up')).toBe(false);
+  });
+
+  it('keeps each instance in its own registry', async () => {
+    const a = new HttpMetrics({ version: '1', defaultMetrics: false });
+    const b = new HttpMetrics({ version: '1', defaultMetrics: false });
+    a.observe('GET', '/x', 200, 0.1);
+    expect(select(await exposition(b), 'http_requests_total')).toHaveLength(0);
+  });
+
+  it('renders the Prometheus text format by default and OpenMetrics when asked', async () => {
+    const metrics = new HttpMetrics({ version: '1', defaultMetrics: false });
+    metrics.observe('GET', '/x', 200, 0.1);
+    const text = await metrics.render(undefined);
+    expect(text.contentType).toBe(PROMETHEUS_CONTENT_TYPE);
+    expect(text.body).not.toContain('# EOF');
+    const om = await metrics.render('application/openmetrics-text; version=1.0.0');
+    expect(om.contentType).toBe(OPENMETRICS_CONTENT_TYPE);
+    expect(om.body.trimEnd().endsWith('# EOF')).toBe(true);
+    // OpenMetrics names the counter family without _total; its samples keep it.
+    expect(om.body).toContain('# TYPE http_requests counter');
+    expect(om.body).toMatch(/^http_requests_total\{method="GET",endpoint="\/x",status="200"\} 1$/m);
+  });
+});
