@@ -1,0 +1,121 @@
+import { Agent, request as httpRequest } from 'node:http';
+import { rm } from 'node:fs/promises';
+import { json, postJson, startApp, tempDir } from '../helpers/app';
+import { runServer, startServer } from '../helpers/process';
+
+interface Answer {
+  status: number;
+  connection: string | undefined;
+}
+
+function get(url: string, agent: Agent, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+let dataDir: string;
+beforeEach(async () => {
+  dataDir = await tempDir('items-server');
+});
+afterEach(() => rm(dataDir, { recursive: true, force: true }));
+
+describe('the server process', () => {
+  it('finishes 50 slow in-flight requests on SIGTERM, refuses new connections and exits 0', async () => {
+    const server = await startServer({ DATA_DIR: dataDir, FAULT_INJECTION: 'true', SHUTDOWN_TIMEOUT_MS: '10000' });
+    const agent = new Agent({ keepAlive: true, maxSockets: 100 });
+    // One idle keep-alive connection: shutdown must close it rather than wait for it.
+    expect((await get(`${server.url}/api/items`, agent)).status).toBe(200);
+
+    const inFlight = Array.from({ length: 50 }, () => get(`${server.url}/api/items`, agent, { 'x-fault-delay-ms': '1500' }));
+    await new Promise((r) => setTimeout(r, 500));
+    const signalled = Date.now();
+    server.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+
+    await expect(get(`${server.url}/healthz`, new Agent())).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const answers = await Promise.all(inFlight);
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+    expect(await server.exited).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(5_000);
+    expect(server.output()).toContain('shutdown complete');
+    agent.destroy();
+  });
+
+  it('cuts connections still open at SHUTDOWN_TIMEOUT_MS and exits 1', async () => {
+    const server = await startServer({ DATA_DIR: dataDir, FAULT_INJECTION: 'true', SHUTDOWN_TIMEOUT_MS: '300' });
+    const slow = get(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '5000' }).catch((err: Error) => err);
+    await new Promise((r) => setTimeout(r, 300));
+    const signalled = Date.now();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(1);
+    expect(Date.now() - signalled).toBeLessThan(2_000);
+    expect(await slow).toHaveProperty('code', 'ECONNRESET');
+    expect(server.output()).toContain('shutdown timed out');
+  });
+
+  it('keeps a created item across a restart on the same data directory', async () => {
+    const first = await startServer({ DATA_DIR: dataDir });
+    const created = await postJson(`${first.url}/api/items`, { name: 'survivor', tags: ['restart'] });
+    expect(created.status).toBe(201);
+    const item = await json(created);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = await startServer({ DATA_DIR: dataDir });
+    try {
+      const res = await fetch(`${second.url}/api/items/${item.id}`);
+      expect(res.status).toBe(200);
+      expect(await json(res)).toEqual(item);
+    } finally {
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    }
+  });
+
+  it('serves /metrics on METRICS_PORT only, when set', async () => {
+    const server = await startServer({ DATA_DIR: dataDir, METRICS_PORT: '0' });
+    try {
+      const metricsPort = /"port":(\d+)[^\n]*"msg":"metrics on/.exec(server.output())?.[1];
+      expect(metricsPort).toBeDefined();
+      await fetch(`${server.url}/api/items`);
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toContain('http_requests_total{method="GET",endpoint="/api/items",status="200"} 1');
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT="abc"'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL="loud"'],
+    [{ SHUTDOWN_TIMEOUT_MS: '-5' }, 'SHUTDOWN_TIMEOUT_MS="-5"'],
+  ])('refuses to boot with %j, naming the variable', async (env, named) => {
+    const { code, output } = await runServer({ DATA_DIR: dataDir, ...env });
+    expect(code).toBe(78);
+    expect(output).toContain(named);
+  });
+});
+
+describe('readiness', () => {
+  it('answers 503 once shutdown has begun', async () => {
+    const app = await startApp();
+    try {
+      expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+      await app.lifecycle.shutdown([], 1000, async () => undefined);
+      const res = await fetch(`${app.url}/readyz`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('connection')).toBe('close');
+      expect(await json(res)).toMatchObject({ code: 'unavailable', detail: 'shutting down' });
+    } finally {
+      await app.close();
+    }
+  });
+});
