@@ -1,0 +1,56 @@
+/**
+ * Pod Security Standards `restricted` (Kubernetes 1.25+ profile), checked over the pod templates
+ * of workloads and the pod securityContext of Prometheus resources, plus this project's own
+ * rule that containers run with a read-only root filesystem.
+ */
+import type { Finding, K8sObject } from './checks';
+import { ref } from './checks';
+
+const ALLOWED_VOLUMES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Pod'];
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export function podSpecViolations(spec: any): string[] {
+  const v: string[] = [];
+  const podSc = spec.securityContext ?? {};
+  if (spec.hostNetwork || spec.hostPID || spec.hostIPC) v.push('host namespaces are shared');
+  for (const vol of spec.volumes ?? []) {
+    const type = Object.keys(vol).find((k) => k !== 'name');
+    if (type !== undefined && !ALLOWED_VOLUMES.includes(type)) v.push(`volume ${vol.name} has type ${type}`);
+  }
+  const seccompOk = (sc: any) => ['RuntimeDefault', 'Localhost'].includes(sc?.seccompProfile?.type);
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    const sc = c.securityContext ?? {};
+    const at = `container ${c.name}`;
+    if (sc.privileged === true) v.push(`${at} is privileged`);
+    if (sc.allowPrivilegeEscalation !== false) v.push(`${at} does not set allowPrivilegeEscalation: false`);
+    if (!(sc.runAsNonRoot ?? podSc.runAsNonRoot)) v.push(`${at} does not set runAsNonRoot: true`);
+    if ((sc.runAsUser ?? podSc.runAsUser) === 0) v.push(`${at} runs as UID 0`);
+    if (!(sc.capabilities?.drop ?? []).includes('ALL')) v.push(`${at} does not drop ALL capabilities`);
+    for (const cap of sc.capabilities?.add ?? []) if (cap !== 'NET_BIND_SERVICE') v.push(`${at} adds capability ${cap}`);
+    if (!seccompOk(sc) && !seccompOk(podSc)) v.push(`${at} has no RuntimeDefault or Localhost seccomp profile`);
+    for (const p of c.ports ?? []) if (p.hostPort) v.push(`${at} uses hostPort ${p.hostPort}`);
+    if (sc.readOnlyRootFilesystem !== true) v.push(`${at} does not set readOnlyRootFilesystem: true`);
+  }
+  return v;
+}
+
+export function checkPodSecurity(objects: readonly K8sObject[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const o of objects) {
+    let violations: string[] = [];
+    if (WORKLOADS.includes(o.kind ?? '')) {
+      violations = podSpecViolations(o.kind === 'Pod' ? o.spec ?? {} : o.spec?.template?.spec ?? {});
+    } else if (o.kind === 'Prometheus' || o.kind === 'Alertmanager') {
+      const sc = o.spec?.securityContext ?? {};
+      if (sc.runAsNonRoot !== true) violations.push('securityContext does not set runAsNonRoot: true');
+      if (sc.runAsUser === 0 || sc.runAsUser === undefined) violations.push('securityContext sets no non-root runAsUser');
+      if (sc.fsGroup === undefined) violations.push('securityContext sets no fsGroup (the volume would not be writable)');
+      if (!['RuntimeDefault', 'Localhost'].includes(sc.seccompProfile?.type)) violations.push('securityContext has no RuntimeDefault seccomp profile');
+    }
+    for (const message of violations) {
+      findings.push({ check: 'pod-security-restricted', objects: [ref(o)], message: `${o.kind} ${o.metadata?.name}: ${message}`, fix: 'meet the Pod Security Standards restricted profile' });
+    }
+  }
+  return findings;
+}
