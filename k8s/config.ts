@@ -78,7 +78,9 @@ export const configSchema = z
         prometheusReplicas: z.number().int().min(1).default(1),
         prometheusResources: resources.default({ requests: { cpu: '100m', memory: '400Mi' }, limits: { memory: '1Gi' } }),
         /** Labels a Prometheus selects ServiceMonitors and PrometheusRules by. */
-        selectorLabels: labels.optional(),
+        selectorLabels: labels
+          .refine((l) => Object.keys(l).length > 0, 'must have at least one label (an empty selector selects every object)')
+          .optional(),
         /** The host:port the plain prometheus.yml scrapes (the API run locally). */
         localTarget: z.string().min(1).default('localhost:8080'),
         /** Alertmanager the plain prometheus.yml sends alerts to. */
