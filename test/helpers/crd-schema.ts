@@ -1,0 +1,54 @@
+/**
+ * Validation of custom resources against the upstream CRD schemas, strict about unknown fields
+ * as the API server's field validation (and `kubectl apply`) is: every object schema without
+ * `x-kubernetes-preserve-unknown-fields` gets `additionalProperties: false`.
+ */
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+
+type Schema = Record<string, unknown>;
+
+function structural(schema: Schema): Schema {
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'properties' && v !== null && typeof v === 'object') {
+      out[k] = Object.fromEntries(Object.entries(v as Record<string, Schema>).map(([p, s]) => [p, structural(s)]));
+    } else if ((k === 'items' || k === 'additionalProperties') && v !== null && typeof v === 'object') {
+      out[k] = structural(v as Schema);
+    } else if ((k === 'anyOf' || k === 'allOf' || k === 'oneOf') && Array.isArray(v)) {
+      out[k] = v.map((s: Schema) => structural(s));
+    } else if (k !== 'x-kubernetes-validations') {
+      out[k] = v;
+    }
+  }
+  if (out['x-kubernetes-int-or-string'] === true) {
+    delete out.type;
+    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  }
+  if (out.properties !== undefined && out['x-kubernetes-preserve-unknown-fields'] !== true && out.additionalProperties === undefined) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+/** CRD patterns are Go regular expressions: a `(?i)` group becomes JavaScript's `i` flag. */
+function goRegExp(pattern: string, flags: string): RegExp {
+  const insensitive = pattern.includes('(?i)');
+  return new RegExp(pattern.replaceAll('(?i)', ''), flags + (insensitive ? 'i' : ''));
+}
+goRegExp.code = 'goRegExp';
+
+/** A validator per version of the CRD in `file`, keyed `group/version Kind`. */
+export function loadCrdValidators(file: string): Map<string, ValidateFunction> {
+  const crd = parse(readFileSync(file, 'utf8'));
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
+  const validators = new Map<string, ValidateFunction>();
+  for (const version of crd.spec.versions) {
+    const schema = structural(version.schema.openAPIV3Schema);
+    // The API server validates metadata itself; the CRD schema says only `type: object`.
+    validators.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, ajv.compile(schema));
+  }
+  return validators;
+}
