@@ -10,6 +10,18 @@ import type { DeployConfig } from './config';
 
 export const LOCAL_RULES_FILE = 'alert_rules.yml';
 export const LOCAL_CONFIG_FILE = 'prometheus.yml';
+export const LOCAL_ALERTMANAGER_FILE = 'alertmanager.yml';
+
+/**
+ * A minimal Alertmanager config: alerts are grouped per alert and job and kept in Alertmanager
+ * (its UI and API); add a receiver (email, Slack, webhook) to be notified.
+ */
+export function localAlertmanagerConfig(): Record<string, unknown> {
+  return {
+    route: { receiver: 'default', group_by: ['alertname', 'job'], group_wait: '10s', group_interval: '1m', repeat_interval: '4h' },
+    receivers: [{ name: 'default' }],
+  };
+}
 
 export function localPrometheusConfig(c: DeployConfig): Record<string, unknown> {
   const m = c.monitoring;
@@ -35,5 +47,6 @@ export function localFiles(c: DeployConfig): Record<string, string> {
   return {
     [LOCAL_CONFIG_FILE]: header + stringify(localPrometheusConfig(c)),
     [LOCAL_RULES_FILE]: header + stringify({ groups: ruleGroups(c) }, { lineWidth: 0 }),
+    [LOCAL_ALERTMANAGER_FILE]: header + stringify(localAlertmanagerConfig()),
   };
 }
