@@ -23,6 +23,28 @@ export interface Finding {
   readonly fix: string;
 }
 
+/** Every wiring check, by id, as a checklist names it when it holds. */
+export const WIRING_CHECKS: Readonly<Record<string, string>> = {
+  'service-selects-pods': 'Services select the pods of a workload',
+  'service-target-port': "Services' target ports exist on the selected containers",
+  'workload-selector': 'workload selectors match their pod templates',
+  'workload-selector-version': 'workload selectors leave out the version',
+  'servicemonitor-selects-service': 'the ServiceMonitor selects a Service',
+  'servicemonitor-port': 'the ServiceMonitor scrapes a named port of that Service',
+  'scrape-timeout': 'scrapeTimeout is within the scrape interval',
+  'servicemonitor-sample-limit': 'the ServiceMonitor limits the samples per scrape',
+  'prometheus-selects-servicemonitor': 'a Prometheus selects the ServiceMonitor (labels and namespace)',
+  'prometheus-selects-rule': 'a Prometheus selects the PrometheusRule (labels and namespace)',
+  'prometheus-retention': 'Prometheus retention is set (not the 24h default)',
+  'prometheus-storage': 'Prometheus has a persistent volume',
+  'prometheus-retention-size': 'Prometheus retentionSize is safely below the volume',
+  'prometheus-security-context': 'Prometheus runs non-root with an fsGroup',
+  'prometheus-rbac': 'Prometheus RBAC can list endpoints',
+  'pdb-selects-pods': 'PodDisruptionBudgets select pods',
+  'networkpolicy-selects-pods': 'NetworkPolicies select pods',
+  'networkpolicy-metrics': 'NetworkPolicies let Prometheus reach the metrics port',
+};
+
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
   matchExpressions?: { key: string; operator: string; values?: string[] }[];

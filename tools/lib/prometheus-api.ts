@@ -28,20 +28,33 @@ export interface ActiveAlert {
   readonly value: string;
 }
 
-async function get<T>(base: string, path: string, params: Record<string, string> = {}): Promise<T> {
-  const url = new URL(path, base);
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  const res = await fetch(url);
-  const body = (await res.json()) as { status: string; data: T; error?: string };
-  if (body.status !== 'success') throw new Error(`${url.pathname}: ${body.error ?? res.status}`);
-  return body.data;
+/** GETs `path` (e.g. `/api/v1/targets`) with query `params` and returns the parsed JSON body. */
+export type JsonTransport = (path: string, params: Record<string, string>) => Promise<unknown>;
+
+export function httpTransport(baseUrl: string): JsonTransport {
+  return async (path, params) => {
+    const url = new URL(path, baseUrl);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    return (await fetch(url)).json();
+  };
 }
 
 export class PrometheusApi {
-  constructor(readonly baseUrl: string) {}
+  private readonly transport: JsonTransport;
+
+  /** @param target the Prometheus base URL, or a transport (e.g. through the API server's service proxy) */
+  constructor(target: string | JsonTransport) {
+    this.transport = typeof target === 'string' ? httpTransport(target) : target;
+  }
+
+  private async get<T>(path: string, params: Record<string, string> = {}): Promise<T> {
+    const body = (await this.transport(path, params)) as { status: string; data: T; error?: string };
+    if (body?.status !== 'success') throw new Error(`${path}: ${body?.error ?? 'no answer'}`);
+    return body.data;
+  }
 
   async query(promql: string, time?: Date): Promise<Sample[]> {
-    const data = await get<{ resultType: string; result: Sample[] }>(this.baseUrl, '/api/v1/query', {
+    const data = await this.get<{ resultType: string; result: Sample[] }>('/api/v1/query', {
       query: promql,
       ...(time !== undefined && { time: String(time.getTime() / 1000) }),
     });
@@ -49,15 +62,15 @@ export class PrometheusApi {
   }
 
   async targets(): Promise<Target[]> {
-    return (await get<{ activeTargets: Target[] }>(this.baseUrl, '/api/v1/targets', { state: 'active' })).activeTargets;
+    return (await this.get<{ activeTargets: Target[] }>('/api/v1/targets', { state: 'active' })).activeTargets;
   }
 
   async ruleGroups(): Promise<RuleGroupState[]> {
-    return (await get<{ groups: RuleGroupState[] }>(this.baseUrl, '/api/v1/rules')).groups;
+    return (await this.get<{ groups: RuleGroupState[] }>('/api/v1/rules')).groups;
   }
 
   async alerts(): Promise<ActiveAlert[]> {
-    return (await get<{ alerts: ActiveAlert[] }>(this.baseUrl, '/api/v1/alerts')).alerts;
+    return (await this.get<{ alerts: ActiveAlert[] }>('/api/v1/alerts')).alerts;
   }
 }
 

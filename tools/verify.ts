@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * `npm run verify`: does Prometheus really scrape the app and load its alerts?
+ *   --manifests DIR   offline: the wiring checks over a directory of manifests
+ *   (default)         live: the current kubeconfig context, then Prometheus itself
+ * Prints a checklist (or --output json); exits 0 when every check holds, 1 otherwise.
+ */
+import { parseArgs } from 'node:util';
+import { ALERT } from '../k8s/alerts';
+import { loadDeployConfig } from '../k8s/config';
+import { PrometheusApi } from './lib/prometheus-api';
+import { Checklist } from './verify/checklist';
+import { verifyLive } from './verify/live';
+import { readManifests } from './verify/offline';
+import { addPrometheusChecks } from './verify/prometheus';
+import { addWiringChecks } from './verify/wiring';
+
+const HELP = `usage: npm run verify -- [options]
+  --manifests DIR       check a directory of manifests offline (e.g. dist/) instead of a cluster
+  --context NAME        kubeconfig context (default: the current one)
+  --kubeconfig FILE     kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
+  --namespace NS        the app's namespace (default: from the deploy config, rest-api)
+  --name NAME           the app's name and job (default: from the deploy config, rest-api)
+  --prometheus-url URL  ask this Prometheus directly instead of through the API server
+                        (with --manifests: also ask it, e.g. http://localhost:9090)
+  --output text|json    output format (default text)`;
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        manifests: { type: 'string' },
+        context: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
+        name: { type: 'string' },
+        'prometheus-url': { type: 'string' },
+        output: { type: 'string', default: 'text' },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+    if (values.output !== 'text' && values.output !== 'json') throw new Error(`--output must be text or json, not ${values.output}`);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const config = loadDeployConfig([], process.env);
+  const name = values.name ?? config.name;
+  const namespace = values.namespace ?? config.namespace;
+  const json = values.output === 'json';
+  const list = new Checklist(json ? undefined : process.stdout);
+
+  if (values.manifests !== undefined) {
+    const { objects, files } = readManifests(values.manifests);
+    if (!json) process.stdout.write(`verify: ${objects.length} objects from ${files.length} file(s) in ${values.manifests}\n`);
+    if (objects.length === 0) list.fail('manifests', `manifests found in ${values.manifests}`, 'run npm run synth, or point --manifests at your manifests', 'no Kubernetes object in any .yaml, .yml or .json file');
+    else addWiringChecks(list, objects);
+    if (values['prometheus-url'] !== undefined) {
+      await addPrometheusChecks(list, new PrometheusApi(values['prometheus-url']), name, Object.values(ALERT), values['prometheus-url']);
+    }
+  } else {
+    if (!json) process.stdout.write(`verify: ${name} in namespace ${namespace}${values.context ? ` (context ${values.context})` : ''}\n`);
+    await verifyLive(list, { kubeconfig: values.kubeconfig, context: values.context, namespace, name, prometheusUrl: values['prometheus-url'] });
+  }
+
+  if (json) process.stdout.write(`${JSON.stringify(list.toJson())}\n`);
+  else {
+    const failed = list.items.filter((i) => i.status === 'fail').length;
+    process.stdout.write(failed === 0 ? `\nall ${list.items.length} checks hold\n` : `\n${failed} of ${list.items.length} checks failed\n`);
+  }
+  return list.ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`verify failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  },
+);

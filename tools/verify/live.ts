@@ -1,0 +1,130 @@
+/**
+ * The live half of `verify`: the cluster as it is, read through the kubeconfig, then Prometheus
+ * itself through the API server's service proxy (or --prometheus-url).
+ */
+import { ALERT } from '../../k8s/alerts';
+import { ref, selects } from '../../k8s/checks';
+import type { Finding, K8sObject } from '../../k8s/checks';
+import { PrometheusApi } from '../lib/prometheus-api';
+import type { Checklist } from './checklist';
+import { Kube } from './kube';
+import { addPrometheusChecks } from './prometheus';
+import { addWiringChecks } from './wiring';
+
+export interface LiveOptions {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly namespace: string;
+  /** App name: Deployment, Service, ServiceMonitor and PrometheusRule, and the job name. */
+  readonly name: string;
+  readonly prometheusUrl?: string;
+}
+
+const MONITORING = '/apis/monitoring.coreos.com/v1';
+const CRDS = ['servicemonitors', 'prometheusrules', 'prometheuses'];
+
+const withKind = (kind: string, items: K8sObject[]): K8sObject[] => items.map((o) => ({ ...o, kind }));
+
+export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void> {
+  let kube: Kube;
+  try {
+    kube = await Kube.connect(o);
+    const version = await kube.get<{ gitVersion: string }>('/version');
+    list.pass('cluster', `API server answers (context ${kube.context}, ${kube.server}, ${version?.gitVersion ?? 'unknown version'})`);
+  } catch (err) {
+    list.fail('cluster', 'API server answers', 'check the kubeconfig and context (kubectl config current-context), or use --manifests for the offline checks', (err as Error).message);
+    return;
+  }
+  const ns = o.namespace;
+
+  const missingCrds: string[] = [];
+  for (const crd of CRDS) {
+    if ((await kube.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}.monitoring.coreos.com`)) === undefined) missingCrds.push(crd);
+  }
+  if (missingCrds.length > 0) {
+    list.fail('crds', 'the Prometheus Operator CRDs are installed', 'install the Prometheus Operator (see README, Deploy to a cluster)', `missing: ${missingCrds.map((c) => `${c}.monitoring.coreos.com`).join(', ')}`);
+    return;
+  }
+  list.pass('crds', 'the Prometheus Operator CRDs are installed');
+
+  const deployment = await kube.get(`/apis/apps/v1/namespaces/${ns}/deployments/${o.name}`);
+  if (deployment === undefined) {
+    list.fail('deployment', `Deployment ${ns}/${o.name} is available`, 'apply the manifests: npm run synth && kubectl apply --server-side -f dist/', 'not found');
+  } else {
+    const available = deployment.status?.availableReplicas ?? 0;
+    const wanted = deployment.spec?.replicas ?? 1;
+    const line = `${available}/${wanted} replicas available`;
+    if (available > 0) list.pass('deployment', `Deployment ${ns}/${o.name} is available`, line);
+    else list.fail('deployment', `Deployment ${ns}/${o.name} is available`, `kubectl -n ${ns} describe deploy/${o.name} and the pods' events`, line);
+  }
+
+  const slices = await kube.list(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${o.name}` });
+  const ready = slices.flatMap((s: any) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false);
+  if (ready.length > 0) list.pass('endpoints', `Service ${ns}/${o.name} has ready endpoints`, `${ready.length} ready: ${ready.map((e: any) => e.addresses?.[0]).join(', ')}`);
+  else list.fail('endpoints', `Service ${ns}/${o.name} has ready endpoints`, 'the Service selects no ready pod: check its selector and the pods\' readiness', `${slices.length} EndpointSlice(s), no ready endpoint`);
+
+  const sm = await kube.get(`${MONITORING}/namespaces/${ns}/servicemonitors/${o.name}`);
+  const rule = await kube.get(`${MONITORING}/namespaces/${ns}/prometheusrules/${o.name}`);
+  for (const [kind, found] of [['ServiceMonitor', sm], ['PrometheusRule', rule]] as const) {
+    if (found === undefined) list.fail(`${kind.toLowerCase()}-exists`, `${kind} ${ns}/${o.name} exists`, 'apply the manifests', 'not found');
+    else list.pass(`${kind.toLowerCase()}-exists`, `${kind} ${ns}/${o.name} exists`);
+  }
+
+  // The cluster's objects, as the wiring checks read them.
+  const prometheuses = withKind('Prometheus', await kube.list(`${MONITORING}/prometheuses`));
+  const promNamespaces = [...new Set(prometheuses.map((p) => p.metadata?.namespace ?? ns))];
+  const objects: K8sObject[] = [
+    ...withKind('Namespace', await kube.list('/api/v1/namespaces')),
+    ...withKind('Service', await kube.list(`/api/v1/namespaces/${ns}/services`)),
+    ...withKind('Deployment', await kube.list(`/apis/apps/v1/namespaces/${ns}/deployments`)),
+    ...withKind('StatefulSet', await kube.list(`/apis/apps/v1/namespaces/${ns}/statefulsets`)),
+    ...withKind('PodDisruptionBudget', await kube.list(`/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`)),
+    ...withKind('NetworkPolicy', await kube.list(`/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`)),
+    ...withKind('ServiceMonitor', await kube.list(`${MONITORING}/namespaces/${ns}/servicemonitors`)),
+    ...withKind('PrometheusRule', await kube.list(`${MONITORING}/namespaces/${ns}/prometheusrules`)),
+    ...prometheuses,
+    ...withKind('ClusterRole', await kube.list('/apis/rbac.authorization.k8s.io/v1/clusterroles')),
+    ...withKind('ClusterRoleBinding', await kube.list('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings')),
+  ];
+  for (const pns of promNamespaces) {
+    objects.push(...withKind('RoleBinding', await kube.list(`/apis/rbac.authorization.k8s.io/v1/namespaces/${pns}/rolebindings`)));
+    objects.push(...withKind('Role', await kube.list(`/apis/rbac.authorization.k8s.io/v1/namespaces/${pns}/roles`)));
+  }
+  const nsLabels = (name: string) => ({ ...(objects.find((x) => x.kind === 'Namespace' && x.metadata?.name === name)?.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': name });
+  const selecting = sm === undefined
+    ? []
+    : prometheuses.filter((p) => {
+        const nsSel = p.spec?.serviceMonitorNamespaceSelector;
+        const nsOk = nsSel === undefined || nsSel === null ? (p.metadata?.namespace ?? ns) === ns : selects(nsSel, nsLabels(ns));
+        return nsOk && selects(p.spec?.serviceMonitorSelector, sm.metadata?.labels);
+      });
+  const selectingRefs = new Set(selecting.map(ref));
+  const relevant = (f: Finding) => f.objects.some((r) => r.split('/')[1] === ns || selectingRefs.has(r));
+  addWiringChecks(list, objects, relevant);
+
+  for (const p of selecting) {
+    const pns = p.metadata?.namespace ?? ns;
+    const pname = p.metadata?.name ?? '';
+    const pods = await kube.list(`/api/v1/namespaces/${pns}/pods`, { labelSelector: `operator.prometheus.io/name=${pname}` });
+    const readyPods = pods.filter((pod: any) => (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
+    if (readyPods.length > 0 && readyPods.length === pods.length) list.pass('prometheus-pods', `Prometheus ${pns}/${pname} pods are ready`, `${readyPods.length}/${pods.length} ready`);
+    else list.fail('prometheus-pods', `Prometheus ${pns}/${pname} pods are ready`, `kubectl -n ${pns} describe pod -l operator.prometheus.io/name=${pname}; kubectl -n ${pns} logs deploy/prometheus-operator`, `${readyPods.length}/${pods.length} ready`);
+    if (p.spec?.storage?.volumeClaimTemplate !== undefined) {
+      const claims = (await kube.list(`/api/v1/namespaces/${pns}/persistentvolumeclaims`)).filter((c: any) => new RegExp(`-prometheus-${pname}-\\d+$`).test(c.metadata?.name ?? ''));
+      const bound = claims.filter((c: any) => c.status?.phase === 'Bound');
+      if (claims.length > 0 && bound.length === claims.length) list.pass('prometheus-pvc', `Prometheus ${pns}/${pname} volume is bound`, ...claims.map((c: any) => `${c.metadata.name}: ${c.status.phase} (${c.status?.capacity?.storage ?? '?'})`));
+      else list.fail('prometheus-pvc', `Prometheus ${pns}/${pname} volume is bound`, 'check the storage class and provisioner: kubectl get pvc,storageclass', claims.length === 0 ? 'no PersistentVolumeClaim yet' : claims.map((c: any) => `${c.metadata.name}: ${c.status?.phase}`).join(', '));
+    }
+  }
+
+  if (o.prometheusUrl === undefined && selecting.length === 0) {
+    list.fail('target-up', `Prometheus scrapes job ${o.name}`, 'fix the selection above, or pass --prometheus-url', 'no Prometheus selects the ServiceMonitor, so there is none to ask');
+    return;
+  }
+  const first = selecting[0];
+  const api = o.prometheusUrl !== undefined
+    ? new PrometheusApi(o.prometheusUrl)
+    : new PrometheusApi((path, params) => kube.get(`/api/v1/namespaces/${first!.metadata?.namespace ?? ns}/services/prometheus-operated:web/proxy${path}`, params));
+  const where = o.prometheusUrl ?? `service proxy ${first!.metadata?.namespace ?? ns}/prometheus-operated:web`;
+  await addPrometheusChecks(list, api, o.name, Object.values(ALERT), where);
+}
