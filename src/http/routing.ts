@@ -1,12 +1,13 @@
 /**
  * Route definition that knows each route's full template. A RouteGroup carries the template of
- * its mount point, so every route's `endpoint` label (mount prefix included, parameters as
- * `:name`) is a constant computed once, at definition. The route tags the response as soon as
- * it matches, before any body parsing, so requests rejected by a parser still count against the
- * route they were sent to. Methods a path does not support get 405 with `Allow`.
+ * its mount point, so every route's `endpoint` label (prefix included, parameters as `:name`)
+ * is a constant computed once, at definition. Groups define their routes on the same router
+ * with the full template (Express reads every parameter from it), so a group costs no extra
+ * routing layer. The route tags the response as soon as it matches, before any body parsing,
+ * so requests rejected by a parser still count against the route they were sent to. Methods a
+ * path does not support get 405 with `Allow`.
  */
-import { Router } from 'express';
-import type { IRouter, RequestHandler } from 'express';
+import type { IRouter, NextFunction, Request, RequestHandler, Response } from 'express';
 import { sendProblem } from './problems';
 
 export const ROUTE_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -27,10 +28,18 @@ export function allowedMethods(spec: RouteSpec): string[] {
   return [...allowed, 'OPTIONS'];
 }
 
+/** `handler`, but first recording `endpoint` as the request's route label. */
+function tagged(endpoint: string, handler: RequestHandler): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    res.locals.endpoint = endpoint;
+    return handler(req, res, next);
+  };
+}
+
 export class RouteGroup {
   /**
    * @param router where routes are defined (an app or a Router)
-   * @param prefix template this router is mounted under, e.g. `/api/users/:userId` @default ''
+   * @param prefix template every route of the group starts with, e.g. `/api/users/:userId` @default ''
    */
   constructor(
     readonly router: IRouter,
@@ -38,42 +47,38 @@ export class RouteGroup {
     private readonly options: RouteOptions = {},
   ) {}
 
-  /** A child group mounted at `template` (parameters allowed; they reach handlers via mergeParams). */
+  /** A group of routes under `template` (parameters allowed; handlers see them in req.params). */
   group(template: string): RouteGroup {
-    const child = Router({ mergeParams: true });
-    this.router.use(template, child);
-    return new RouteGroup(child, this.prefix + template, this.options);
+    return new RouteGroup(this.router, this.prefix + template, this.options);
   }
 
   /** Defines `path` with the handlers of `spec`; any other method gets 405 (OPTIONS gets 204). */
   route(path: string, spec: RouteSpec): this {
-    // A group's root route is the mount point itself: `/api/items`, not `/api/items/`.
+    // A group's root route is its prefix itself: `/api/items`, not `/api/items/`.
     const endpoint = path === '/' && this.prefix !== '' ? this.prefix : this.prefix + path;
-    const allowed = allowedMethods(spec);
-    const allow = allowed.join(', ');
-    const route = this.router.route(path);
-    route.all((_req, res, next) => {
-      res.locals.endpoint = endpoint;
-      next();
-    }, ...(this.options.before ?? []));
+    const allow = allowedMethods(spec).join(', ');
+    const route = this.router.route(endpoint);
     for (const method of ROUTE_METHODS) {
       const handlers = spec[method];
-      if (handlers !== undefined) route[method](...(Array.isArray(handlers) ? handlers : [handlers]));
+      if (handlers === undefined) continue;
+      const chain = [...(this.options.before ?? []), ...(Array.isArray(handlers) ? handlers : [handlers as RequestHandler])];
+      chain[0] = tagged(endpoint, chain[0]!);
+      route[method](...chain);
+      this.options.onRoute?.(method.toUpperCase(), endpoint);
     }
-    route.all((req, res) => {
-      if (req.method === 'OPTIONS') {
-        res.setHeader('Allow', allow);
-        res.status(204).end();
-        return;
-      }
-      sendProblem(res, 'method_not_allowed', {
-        detail: `${req.method} is not supported on ${endpoint}; use one of ${allow}`,
-        headers: { Allow: allow },
-      });
-    });
-    for (const method of ROUTE_METHODS) {
-      if (spec[method] !== undefined) this.options.onRoute?.(method.toUpperCase(), endpoint);
-    }
+    route.all(
+      tagged(endpoint, (req, res) => {
+        if (req.method === 'OPTIONS') {
+          res.setHeader('Allow', allow);
+          res.status(204).end();
+          return;
+        }
+        sendProblem(res, 'method_not_allowed', {
+          detail: `${req.method} is not supported on ${endpoint}; use one of ${allow}`,
+          headers: { Allow: allow },
+        });
+      }),
+    );
     return this;
   }
 }

@@ -2,8 +2,10 @@
  * The service's own metric registries (never prom-client's global one) and their rendering in
  * the Prometheus text format or OpenMetrics, as the scraper asks through `Accept`.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { OpenMetricsContentType, PrometheusContentType } from 'prom-client';
+import { CounterFamily, HistogramFamily, view } from './families';
+import type { CounterSeries, HistogramSeries, RegistryMetric } from './families';
 import { DURATION_BUCKETS, LABEL, METRIC } from './names';
 
 export const PROMETHEUS_CONTENT_TYPE: PrometheusContentType = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -12,13 +14,10 @@ export const OPENMETRICS_CONTENT_TYPE: OpenMetricsContentType = Registry.OPENMET
 /** Offers for content negotiation, in order of preference when the scraper has none. */
 export const METRICS_MEDIA_TYPES = ['text/plain; version=0.0.4', 'application/openmetrics-text; version=1.0.0'] as const;
 
-type RequestLabels = typeof LABEL.method | typeof LABEL.endpoint | typeof LABEL.status;
-type RouteLabels = typeof LABEL.method | typeof LABEL.endpoint;
-
 interface SeriesHandles {
-  total: { inc(): void };
-  duration: { observe(v: number): void };
-  errors: { inc(): void } | undefined;
+  readonly total: CounterSeries;
+  readonly duration: HistogramSeries;
+  readonly errors: CounterSeries | undefined;
 }
 
 export interface HttpMetricsOptions {
@@ -28,60 +27,35 @@ export interface HttpMetricsOptions {
   readonly defaultMetrics?: boolean;
 }
 
-/**
- * The HTTP metrics of one app instance. Label handles are cached per label set, so recording a
- * request costs one map lookup instead of prom-client's per-call label hashing.
- */
+/** Counters lose `_total` in OpenMetrics family names (the samples keep it). */
+const openMetricsName = (m: { name: string; type: string }) => (m.type === 'counter' ? m.name.replace(/_total$/, '') : m.name);
+
+/** The HTTP metrics of one app instance. */
 export class HttpMetrics {
   readonly registry = new Registry<PrometheusContentType>();
-  /** Holds the same metric objects; only the output format differs. */
   private readonly openMetrics = new Registry<OpenMetricsContentType>();
-  private readonly requestsTotal: Counter<RequestLabels>;
-  private readonly duration: Histogram<RouteLabels>;
-  private readonly requests4xx: Counter<RouteLabels>;
-  private readonly requests5xx: Counter<RouteLabels>;
-  private readonly handles = new Map<string, SeriesHandles>();
+  private readonly requestsTotal = new CounterFamily(METRIC.requestsTotal, 'HTTP requests handled, by method, route template and status code.', [LABEL.method, LABEL.endpoint, LABEL.status]);
+  private readonly duration = new HistogramFamily(METRIC.requestDuration, 'Time from receiving a request to finishing its response, in seconds.', [LABEL.method, LABEL.endpoint], DURATION_BUCKETS);
+  private readonly requests4xx = new CounterFamily(METRIC.requests4xx, 'HTTP requests answered with a 4xx status, by method and route template.', [LABEL.method, LABEL.endpoint]);
+  private readonly requests5xx = new CounterFamily(METRIC.requests5xx, 'HTTP requests answered with a 5xx status, by method and route template.', [LABEL.method, LABEL.endpoint]);
+  /** endpoint -> method -> status -> handles: nested maps, so recording builds no key string. */
+  private readonly handles = new Map<string, Map<string, Map<number, SeriesHandles>>>();
 
   constructor(options: HttpMetricsOptions) {
     this.openMetrics.setContentType(OPENMETRICS_CONTENT_TYPE);
-    if (options.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry });
-      for (const metric of this.registry.getMetricsAsArray()) {
-        this.openMetrics.registerMetric(metric as never);
-      }
-    }
-    const registers = [this.registry, this.openMetrics] as Registry[];
-    this.requestsTotal = new Counter({
-      name: METRIC.requestsTotal,
-      help: 'HTTP requests handled, by method, route template and status code.',
-      labelNames: [LABEL.method, LABEL.endpoint, LABEL.status],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: METRIC.requestDuration,
-      help: 'Time from receiving a request to finishing its response, in seconds.',
-      labelNames: [LABEL.method, LABEL.endpoint],
-      buckets: [...DURATION_BUCKETS],
-      registers,
-    });
-    this.requests4xx = new Counter({
-      name: METRIC.requests4xx,
-      help: 'HTTP requests answered with a 4xx status, by method and route template.',
-      labelNames: [LABEL.method, LABEL.endpoint],
-      registers,
-    });
-    this.requests5xx = new Counter({
-      name: METRIC.requests5xx,
-      help: 'HTTP requests answered with a 5xx status, by method and route template.',
-      labelNames: [LABEL.method, LABEL.endpoint],
-      registers,
-    });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: METRIC.buildInfo,
       help: 'Always 1; labelled with the running version of the service.',
       labelNames: [LABEL.version],
-      registers,
+      registers: [this.registry],
     }).set({ [LABEL.version]: options.version }, 1);
+    for (const family of [this.requestsTotal, this.duration, this.requests4xx, this.requests5xx]) {
+      this.registry.registerMetric(view(family) as never);
+    }
+    for (const metric of this.registry.getMetricsAsArray() as unknown as RegistryMetric[]) {
+      this.openMetrics.registerMetric(view(metric, openMetricsName(metric)) as never);
+    }
   }
 
   /**
@@ -89,30 +63,33 @@ export class HttpMetrics {
    * than nothing before the first error, and an error-ratio alert can resolve.
    */
   declareRoute(method: string, endpoint: string): void {
-    this.requests4xx.labels(method, endpoint).inc(0);
-    this.requests5xx.labels(method, endpoint).inc(0);
+    this.requests4xx.child(method, endpoint);
+    this.requests5xx.child(method, endpoint);
   }
 
   /** Records one finished request. `method` must already be folded (see names.ts). */
   observe(method: string, endpoint: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${endpoint}`;
-    let h = this.handles.get(key);
+    let byMethod = this.handles.get(endpoint);
+    if (byMethod === undefined) this.handles.set(endpoint, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    let h = byStatus.get(status);
     if (h === undefined) {
       h = {
-        total: this.requestsTotal.labels(method, endpoint, String(status)),
-        duration: this.duration.labels(method, endpoint),
+        total: this.requestsTotal.child(method, endpoint, String(status)),
+        duration: this.duration.child(method, endpoint),
         errors:
           status >= 500 && status < 600
-            ? this.requests5xx.labels(method, endpoint)
+            ? this.requests5xx.child(method, endpoint)
             : status >= 400 && status < 500
-              ? this.requests4xx.labels(method, endpoint)
+              ? this.requests4xx.child(method, endpoint)
               : undefined,
       };
-      this.handles.set(key, h);
+      byStatus.set(status, h);
     }
-    h.total.inc();
-    h.duration.observe(seconds);
-    h.errors?.inc();
+    h.total.value++;
+    this.duration.observe(h.duration, seconds);
+    if (h.errors !== undefined) h.errors.value++;
   }
 
   /** Renders all metrics in the format matching `mediaType` (one of METRICS_MEDIA_TYPES). */

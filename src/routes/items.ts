@@ -29,7 +29,7 @@ export function itemRoutes(group: RouteGroup, store: ItemStore): void {
         ...jsonBody(),
         async (req, res) => {
           const item = await store.create(parseWith(itemInput, req.body, 'body'));
-          res.status(201).location(`${req.baseUrl}/${item.id}`).json(item);
+          res.status(201).location(`${group.prefix}/${item.id}`).json(item);
         },
       ],
     })

@@ -76,3 +76,27 @@ describe('the metric contract', () => {
     expect(om.body).toMatch(/^http_requests_total\{method="GET",endpoint="\/x",status="200"\} 1$/m);
   });
 });
+
+describe('rendering both formats from one set of metrics', () => {
+  it('keeps the text format intact after an OpenMetrics scrape', async () => {
+    const metrics = new HttpMetrics({ version: '1' });
+    metrics.observe('GET', '/x', 200, 0.1);
+    const before = (await metrics.render('text/plain')).body;
+    await metrics.render('application/openmetrics-text; version=1.0.0');
+    const after = (await metrics.render('text/plain')).body;
+    expect(after).toContain('# TYPE http_requests_total counter');
+    expect(after).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(after.replace(/^(process|nodejs)_.*$/gm, '')).toEqual(before.replace(/^(process|nodejs)_.*$/gm, ''));
+  });
+
+  it('renders counters in OpenMetrics with the family name without _total and samples with it', async () => {
+    const metrics = new HttpMetrics({ version: '1' });
+    metrics.observe('GET', '/x', 503, 0.1);
+    const om = (await metrics.render('application/openmetrics-text; version=1.0.0')).body;
+    for (const family of ['http_requests', 'http_requests_5xx', 'process_cpu_user_seconds']) {
+      expect(om).toContain(`# TYPE ${family} counter`);
+      expect(om).toMatch(new RegExp(`^${family}_total(\\{| )`, 'm'));
+    }
+    expect(om).not.toMatch(/_total_total/);
+  });
+});
