@@ -1,0 +1,167 @@
+/**
+ * `npm run chart`: the Helm chart in charts/<name>/, generated from the cdk8s app (one source of
+ * truth). The chart's objects are the synth's, with the install-time settings turned into Helm
+ * expressions over values.yaml, and Prometheus's own `{{ }}` templates in alert annotations
+ * escaped so that Helm renders them literally. Never edit the chart by hand: regenerate it.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Testing } from 'cdk8s';
+import { stringify } from 'yaml';
+import pkg from '../package.json';
+import { RestApiChart } from './chart';
+import type { K8sObject } from './checks';
+import { resolveConfig } from './config';
+import type { DeployConfig } from './config';
+
+/** Stand-ins the synth writes where Helm expressions go; none can occur in real output. */
+const NAMESPACE_SENTINEL = 'helm-release-namespace';
+const REPOSITORY_SENTINEL = 'helm-image-repository';
+const TAG_SENTINEL = 'helm-image-tag';
+const value = (path: string) => `__HELM_VALUE__${path}__`;
+const block = (path: string) => `__HELM_BLOCK__${path}__`;
+const optional = (path: string) => `__HELM_OPTIONAL__${path}__`;
+
+export interface ChartValues {
+  image: { repository: string; tag: string; pullPolicy: string };
+  replicas: number;
+  resources: DeployConfig['resources'];
+  monitoring: { scrapeInterval: string; scrapeTimeout: string };
+  prometheus: { retention: string; retentionSize: string; volumeSize: string; storageClass: string };
+}
+
+export function chartValues(c: DeployConfig): ChartValues {
+  return {
+    image: { ...c.image },
+    replicas: c.replicas,
+    resources: c.resources,
+    monitoring: { scrapeInterval: c.monitoring.scrapeInterval, scrapeTimeout: c.monitoring.scrapeTimeout },
+    prometheus: { retention: c.monitoring.retention, retentionSize: c.monitoring.retentionSize, volumeSize: c.monitoring.volumeSize, storageClass: c.monitoring.storageClass ?? '' },
+  };
+}
+
+export const VALUES_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'rest-api chart values',
+  type: 'object',
+  additionalProperties: false,
+  required: ['image', 'replicas', 'resources', 'monitoring', 'prometheus'],
+  properties: {
+    image: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['repository', 'tag', 'pullPolicy'],
+      properties: {
+        repository: { type: 'string', minLength: 1 },
+        tag: { type: 'string', minLength: 1 },
+        pullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] },
+      },
+    },
+    replicas: { type: 'integer', minimum: 2, description: 'at least 2, so a rollout or node drain keeps the API up' },
+    resources: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['requests', 'limits'],
+      properties: {
+        requests: { type: 'object', additionalProperties: false, required: ['cpu', 'memory'], properties: { cpu: { type: 'string' }, memory: { type: 'string' } } },
+        limits: { type: 'object', additionalProperties: false, required: ['memory'], properties: { cpu: { type: 'string' }, memory: { type: 'string' } } },
+      },
+    },
+    monitoring: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['scrapeInterval', 'scrapeTimeout'],
+      properties: {
+        scrapeInterval: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' },
+        scrapeTimeout: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$', description: 'must not exceed scrapeInterval' },
+      },
+    },
+    prometheus: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['retention', 'retentionSize', 'volumeSize', 'storageClass'],
+      properties: {
+        retention: { type: 'string', pattern: '^([0-9]+(ms|s|m|h|d|w|y))+$' },
+        retentionSize: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?([KMGTPE]i?)?B$', description: 'keep it about 80% of volumeSize' },
+        volumeSize: { type: 'string', pattern: '^[0-9]+(Ki|Mi|Gi|Ti)$' },
+        storageClass: { type: 'string', description: 'empty: the cluster default' },
+      },
+    },
+  },
+} as const;
+
+/** Puts placeholders where values.yaml decides, on the synthesized objects. */
+function placeholders(objects: K8sObject[]): void {
+  for (const o of objects) {
+    const spec = o.spec;
+    if (o.kind === 'Deployment') {
+      spec.replicas = value('replicas');
+      const api = spec.template.spec.containers[0];
+      api.imagePullPolicy = value('image.pullPolicy');
+      api.resources = block('resources');
+    }
+    if (o.kind === 'ServiceMonitor') {
+      for (const ep of spec.endpoints) {
+        ep.interval = value('monitoring.scrapeInterval');
+        ep.scrapeTimeout = value('monitoring.scrapeTimeout');
+      }
+    }
+    if (o.kind === 'Prometheus') {
+      spec.scrapeInterval = value('monitoring.scrapeInterval');
+      spec.scrapeTimeout = value('monitoring.scrapeTimeout');
+      spec.retention = value('prometheus.retention');
+      spec.retentionSize = value('prometheus.retentionSize');
+      const claim = spec.storage.volumeClaimTemplate.spec;
+      claim.resources.requests.storage = value('prometheus.volumeSize');
+      claim.storageClassName = optional('prometheus.storageClass');
+    }
+  }
+}
+
+/** Prometheus templates (`{{ $labels.x }}`) become Helm string literals that print them as they are. */
+export function escapeBraces(text: string): string {
+  return text.replace(/\{\{|\}\}/g, (b) => (b === '{{' ? '{{ "{{" }}' : '{{ "}}" }}'));
+}
+
+function helmize(yaml: string): string {
+  return escapeBraces(yaml)
+    .replace(/^(\s*)([\w.-]+): (["']?)__HELM_BLOCK__([\w.]+)__\3$/gm, (_m, indent: string, key: string, _q, path: string) => `${indent}${key}:\n${indent}  {{- toYaml .Values.${path} | nindent ${indent.length + 2} }}`)
+    .replace(/^(\s*)([\w.-]+): (["']?)__HELM_OPTIONAL__([\w.]+)__\3$/gm, (_m, indent: string, key: string, _q, path: string) => `${indent}{{- with .Values.${path} }}\n${indent}${key}: {{ . | quote }}\n${indent}{{- end }}`)
+    .replace(/(["']?)__HELM_VALUE__replicas__\1/g, '{{ .Values.replicas }}')
+    .replace(/(["']?)__HELM_VALUE__([\w.]+)__\1/g, (_m, _q, path: string) => `{{ .Values.${path} | quote }}`)
+    .replace(new RegExp(`(["']?)${REPOSITORY_SENTINEL}:${TAG_SENTINEL}\\1`, 'g'), '"{{ .Values.image.repository }}:{{ .Values.image.tag }}"')
+    .replace(new RegExp(`(["']?)${TAG_SENTINEL}\\1$`, 'gm'), '{{ .Values.image.tag | quote }}')
+    .replaceAll(NAMESPACE_SENTINEL, '{{ .Release.Namespace }}');
+}
+
+/** The chart's files, by path relative to charts/<name>/. */
+export function chartFiles(): Record<string, string> {
+  const defaults = resolveConfig({});
+  const config = resolveConfig({ namespace: NAMESPACE_SENTINEL, image: { repository: REPOSITORY_SENTINEL, tag: TAG_SENTINEL } });
+  const objects = Testing.synth(new RestApiChart(Testing.app(), config.name, config)) as K8sObject[];
+  placeholders(objects);
+  const header = '# Generated by `npm run chart` from k8s/: do not edit, regenerate.\n';
+  const files: Record<string, string> = {
+    'Chart.yaml': header + stringify({ apiVersion: 'v2', name: defaults.name, description: pkg.description, type: 'application', version: pkg.version, appVersion: pkg.version }),
+    'values.yaml': header + stringify(chartValues(defaults)),
+    'values.schema.json': `${JSON.stringify(VALUES_SCHEMA, null, 2)}\n`,
+  };
+  // The release namespace is Helm's (helm install -n NS --create-namespace), so no Namespace object.
+  for (const o of objects.filter((x) => x.kind !== 'Namespace')) {
+    const file = `templates/${o.kind!.toLowerCase()}-${o.metadata!.name!.replace(NAMESPACE_SENTINEL, 'ns')}.yaml`;
+    files[file] = header + helmize(stringify(o, { lineWidth: 0 }));
+  }
+  return files;
+}
+
+export const CHART_DIR = join('charts', 'rest-api');
+
+if (require.main === module) {
+  rmSync(CHART_DIR, { recursive: true, force: true });
+  const files = chartFiles();
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(join(CHART_DIR, file, '..'), { recursive: true });
+    writeFileSync(join(CHART_DIR, file), text);
+  }
+  process.stdout.write(`wrote ${Object.keys(files).length} files to ${CHART_DIR}/\n`);
+}
