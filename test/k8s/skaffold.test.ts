@@ -1,0 +1,62 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import { parse } from 'yaml';
+import { resolveConfig } from '../../k8s/config';
+import { PORT_NAME } from '../../k8s/constructs/api';
+import { CHART_DIR } from '../../k8s/helm';
+import { DEFAULT_OUTDIR } from '../../k8s/main';
+import { PROJECT_ROOT } from '../../tools/lib/processes';
+import { HAVE_SHARED_SCHEMAS, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
+
+const skaffold = parse(readFileSync(join(PROJECT_ROOT, 'skaffold.yaml'), 'utf8'));
+const config = resolveConfig({});
+
+describe('skaffold.yaml', () => {
+  requireInCi('the skaffold schema test', HAVE_SHARED_SCHEMAS, `../shared/schemas is absent at ${SHARED_SCHEMAS}`);
+
+  (HAVE_SHARED_SCHEMAS ? it : it.skip)('conforms to the skaffold v4beta14 schema', () => {
+    const schema = JSON.parse(readFileSync(join(SHARED_SCHEMAS, 'skaffold', 'v4beta14.json'), 'utf8'));
+    // The schema carries non-standard keywords (preferredOrder, x-intellij-...): non-strict.
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    const valid = validate(skaffold);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+    expect(validate({ ...skaffold, deploy: { kubectl: { bogus: true } } })).toBe(false);
+  });
+
+  it('deploys exactly what `npm run synth` writes, rendered by the synth', () => {
+    expect(skaffold.apiVersion).toBe('skaffold/v4beta14');
+    expect(skaffold.manifests.rawYaml).toEqual([`${DEFAULT_OUTDIR}/${config.name}.yaml`]);
+    expect(skaffold.manifests.hooks.before).toEqual([{ host: { command: ['npm', 'run', 'synth', '--silent'] } }]);
+    expect(skaffold.deploy).toEqual({ kubectl: {} });
+  });
+
+  it("builds locally, without pushing, the image the Deployment uses, and watches k8s/", () => {
+    expect(skaffold.build.local.push).toBe(false);
+    const [artifact] = skaffold.build.artifacts;
+    expect(artifact.image).toBe(config.image.repository);
+    const image = manifests().find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].image;
+    // skaffold replaces image references whose repository is the artifact's name.
+    expect(image.split(':')[0]).toBe(artifact.image);
+    expect(artifact.custom.dependencies.paths).toEqual(expect.arrayContaining(['src/**', 'k8s/**', 'Dockerfile']));
+    expect(existsSync(join(PROJECT_ROOT, artifact.custom.buildCommand))).toBe(true);
+  });
+
+  it('forwards the API and Prometheus to 127.0.0.1 on ports the manifests expose', () => {
+    const service = manifests().find((o) => o.kind === 'Service' && o.metadata?.name === config.name)!;
+    const [api, prometheus] = skaffold.portForward;
+    expect(api).toMatchObject({ resourceType: 'service', resourceName: config.name, namespace: config.namespace, address: '127.0.0.1', localPort: 8080 });
+    expect(service.spec.ports.find((p: { name: string }) => p.name === PORT_NAME.http).port).toBe(api.port);
+    // prometheus-operated is the Service the operator creates for every Prometheus.
+    expect(prometheus).toMatchObject({ resourceName: 'prometheus-operated', namespace: config.namespace, port: 9090, address: '127.0.0.1', localPort: 9090 });
+  });
+
+  it('has a helm profile that installs the generated chart with the built image', () => {
+    const profile = skaffold.profiles.find((p: { name: string }) => p.name === 'helm');
+    const release = profile.patches[0].value.helm.releases[0];
+    expect(release.chartPath).toBe(CHART_DIR);
+    expect(release.setValueTemplates).toEqual({ 'image.repository': '{{.IMAGE_REPO_rest_api}}', 'image.tag': '{{.IMAGE_TAG_rest_api}}' });
+    expect(existsSync(join(PROJECT_ROOT, CHART_DIR, 'Chart.yaml'))).toBe(true);
+  });
+});
