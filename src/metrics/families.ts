@@ -1,26 +1,9 @@
 /**
  * Counter and histogram families whose series are plain objects: recording a request is a few
- * increments on a held reference. prom-client's own children hash their label set on every
- * inc/observe, which costs more than the rest of the request path together; these families
- * hand prom-client's Registry the same metric shape at scrape time instead, so its exposition
- * (text format and OpenMetrics) is unchanged.
+ * increments on a held reference (prom-client's own children hash their label set on every
+ * inc/observe). Each series also keeps its exposition prefix — name and escaped labels — built
+ * once, so a scrape is string concatenation, rendered in slices that yield to the event loop.
  */
-
-/** One sample as prom-client's Registry formats it. */
-export interface ExposedValue {
-  readonly labels: Readonly<Record<string, string | number>>;
-  readonly value: number;
-  readonly metricName?: string;
-}
-
-/** A metric family as prom-client's Registry reads it from `get()`. */
-export interface ExposedMetric {
-  readonly name: string;
-  readonly help: string;
-  readonly type: string;
-  readonly aggregator: 'sum';
-  readonly values: readonly ExposedValue[];
-}
 
 export interface CounterSeries {
   value: number;
@@ -33,28 +16,36 @@ export interface HistogramSeries {
   count: number;
 }
 
+/** Label values escaped as the exposition formats require: backslash, double quote, newline. */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+const escapeHelp = (help: string): string => help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+
+/** A sample value as Prometheus writes it. */
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
 interface Entry<S> {
-  readonly labels: Record<string, string>;
+  /** `method="GET",endpoint="/api/items"`: escaped once. */
+  readonly labelText: string;
   readonly series: S;
-  /** Label sets of the bucket samples (`le` first), built once for the exposition. */
-  bucketLabels?: readonly Record<string, string | number>[];
+  /** Sample prefixes (`name{labels} `), built on first render. */
+  prefixes?: readonly string[];
 }
 
-/** What prom-client's Registry reads from a metric. */
-export interface RegistryMetric {
-  name: string;
-  readonly help: string;
-  readonly type: string;
-  get(): Promise<ExposedMetric>;
-  reset(): void;
-}
-
-abstract class Family<S> {
-  protected readonly series = new Map<string, Entry<S>>();
+export abstract class Family<S> {
+  protected readonly entries = new Map<string, Entry<S>>();
 
   constructor(
     readonly name: string,
     readonly help: string,
+    readonly type: 'counter' | 'histogram',
     readonly labelNames: readonly string[],
   ) {}
 
@@ -63,43 +54,51 @@ abstract class Family<S> {
   /** The series of these label values (in labelNames order), created on first use. */
   child(...values: string[]): S {
     const key = values.join('\u0000');
-    let entry = this.series.get(key);
+    let entry = this.entries.get(key);
     if (entry === undefined) {
-      const labels = Object.fromEntries(this.labelNames.map((n, i) => [n, values[i]!]));
-      entry = { labels, series: this.create() };
-      this.series.set(key, entry);
+      const labelText = this.labelNames.map((n, i) => `${n}="${escapeLabelValue(values[i]!)}"`).join(',');
+      entry = { labelText, series: this.create() };
+      this.entries.set(key, entry);
     }
     return entry.series;
   }
 
-  reset(): void {
-    this.series.clear();
+  /** `# HELP` and `# TYPE` lines; OpenMetrics names counter families without `_total`. */
+  header(openMetrics: boolean): string {
+    const family = openMetrics && this.type === 'counter' ? this.name.replace(/_total$/, '') : this.name;
+    return `# HELP ${family} ${escapeHelp(this.help)}\n# TYPE ${family} ${this.type}`;
   }
+
+  /** Sample lines of every series, in slices of about `sliceSize` lines. */
+  abstract slices(sliceSize: number): Generator<string[]>;
 }
 
-export class CounterFamily extends Family<CounterSeries> implements RegistryMetric {
-  readonly type = 'counter';
+export class CounterFamily extends Family<CounterSeries> {
+  constructor(name: string, help: string, labelNames: readonly string[]) {
+    super(name, help, 'counter', labelNames);
+  }
 
   protected create(): CounterSeries {
     return { value: 0 };
   }
 
-  async get(): Promise<ExposedMetric> {
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      aggregator: 'sum',
-      values: [...this.series.values()].map(({ labels, series }) => ({ labels, value: series.value })),
-    };
+  *slices(sliceSize: number): Generator<string[]> {
+    let lines: string[] = [];
+    for (const entry of this.entries.values()) {
+      entry.prefixes ??= [`${this.name}{${entry.labelText}} `];
+      lines.push(entry.prefixes[0] + formatValue(entry.series.value));
+      if (lines.length >= sliceSize) {
+        yield lines;
+        lines = [];
+      }
+    }
+    yield lines;
   }
 }
 
-export class HistogramFamily extends Family<HistogramSeries> implements RegistryMetric {
-  readonly type = 'histogram';
-
+export class HistogramFamily extends Family<HistogramSeries> {
   constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
-    super(name, help, labelNames);
+    super(name, help, 'histogram', labelNames);
   }
 
   protected create(): HistogramSeries {
@@ -114,36 +113,28 @@ export class HistogramFamily extends Family<HistogramSeries> implements Registry
     s.count++;
   }
 
-  async get(): Promise<ExposedMetric> {
-    const values: ExposedValue[] = [];
-    const [bucket, sum, count] = [`${this.name}_bucket`, `${this.name}_sum`, `${this.name}_count`];
-    for (const entry of this.series.values()) {
-      const { labels, series } = entry;
-      entry.bucketLabels ??= [...this.buckets, '+Inf'].map((le) => ({ le, ...labels }));
+  *slices(sliceSize: number): Generator<string[]> {
+    let lines: string[] = [];
+    const n = this.buckets.length;
+    for (const entry of this.entries.values()) {
+      const { series, labelText } = entry;
+      entry.prefixes ??= [
+        ...[...this.buckets.map(String), '+Inf'].map((le) => `${this.name}_bucket{le="${le}",${labelText}} `),
+        `${this.name}_sum{${labelText}} `,
+        `${this.name}_count{${labelText}} `,
+      ];
+      const p = entry.prefixes;
       let cumulative = 0;
-      for (let i = 0; i < entry.bucketLabels.length; i++) {
+      for (let i = 0; i <= n; i++) {
         cumulative += series.counts[i]!;
-        values.push({ labels: entry.bucketLabels[i]!, value: cumulative, metricName: bucket });
+        lines.push(p[i]! + formatValue(cumulative));
       }
-      values.push({ labels, value: series.sum, metricName: sum });
-      values.push({ labels, value: series.count, metricName: count });
+      lines.push(p[n + 1]! + formatValue(series.sum), p[n + 2]! + formatValue(series.count));
+      if (lines.length >= sliceSize) {
+        yield lines;
+        lines = [];
+      }
     }
-    return { name: this.name, help: this.help, type: this.type, aggregator: 'sum', values };
+    yield lines;
   }
-}
-
-/**
- * A view of `metric` under another name. prom-client's Registry renames counters in place
- * (dropping `_total`) when it renders OpenMetrics, so one metric object must never be shared by
- * a text-format and an OpenMetrics registry: each registry gets its own view.
- */
-export function view(metric: RegistryMetric, name = metric.name): RegistryMetric {
-  return {
-    name,
-    help: metric.help,
-    type: metric.type,
-    // The Registry formats with the name get() reports, so the view reports its own.
-    get: async () => ({ ...(await metric.get()), name }),
-    reset: () => metric.reset(),
-  };
 }

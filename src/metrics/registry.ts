@@ -1,11 +1,13 @@
 /**
- * The service's own metric registries (never prom-client's global one) and their rendering in
- * the Prometheus text format or OpenMetrics, as the scraper asks through `Accept`.
+ * The service's metrics and their rendering in the Prometheus text format or OpenMetrics, as
+ * the scraper asks through `Accept`. prom-client (its own registries, never the global one)
+ * collects the process and Node.js metrics; the HTTP families render themselves (families.ts).
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { OpenMetricsContentType, PrometheusContentType } from 'prom-client';
-import { CounterFamily, HistogramFamily, view } from './families';
-import type { CounterSeries, HistogramSeries, RegistryMetric } from './families';
+import { CounterFamily, HistogramFamily } from './families';
+import type { CounterSeries, Family, HistogramSeries } from './families';
 import { DURATION_BUCKETS, LABEL, METRIC } from './names';
 
 export const PROMETHEUS_CONTENT_TYPE: PrometheusContentType = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -13,6 +15,9 @@ export const OPENMETRICS_CONTENT_TYPE: OpenMetricsContentType = Registry.OPENMET
 
 /** Offers for content negotiation, in order of preference when the scraper has none. */
 export const METRICS_MEDIA_TYPES = ['text/plain; version=0.0.4', 'application/openmetrics-text; version=1.0.0'] as const;
+
+/** Lines rendered between two yields to the event loop during a scrape. */
+const SLICE_LINES = 2000;
 
 interface SeriesHandles {
   readonly total: CounterSeries;
@@ -27,34 +32,30 @@ export interface HttpMetricsOptions {
   readonly defaultMetrics?: boolean;
 }
 
-/** Counters lose `_total` in OpenMetrics family names (the samples keep it). */
-const openMetricsName = (m: { name: string; type: string }) => (m.type === 'counter' ? m.name.replace(/_total$/, '') : m.name);
-
 /** The HTTP metrics of one app instance. */
 export class HttpMetrics {
-  readonly registry = new Registry<PrometheusContentType>();
+  private readonly registry = new Registry<PrometheusContentType>();
   private readonly openMetrics = new Registry<OpenMetricsContentType>();
   private readonly requestsTotal = new CounterFamily(METRIC.requestsTotal, 'HTTP requests handled, by method, route template and status code.', [LABEL.method, LABEL.endpoint, LABEL.status]);
   private readonly duration = new HistogramFamily(METRIC.requestDuration, 'Time from receiving a request to finishing its response, in seconds.', [LABEL.method, LABEL.endpoint], DURATION_BUCKETS);
   private readonly requests4xx = new CounterFamily(METRIC.requests4xx, 'HTTP requests answered with a 4xx status, by method and route template.', [LABEL.method, LABEL.endpoint]);
   private readonly requests5xx = new CounterFamily(METRIC.requests5xx, 'HTTP requests answered with a 5xx status, by method and route template.', [LABEL.method, LABEL.endpoint]);
+  private readonly families: readonly Family<unknown>[] = [this.requestsTotal, this.duration, this.requests4xx, this.requests5xx] as Family<unknown>[];
   /** endpoint -> method -> status -> handles: nested maps, so recording builds no key string. */
   private readonly handles = new Map<string, Map<string, Map<number, SeriesHandles>>>();
 
   constructor(options: HttpMetricsOptions) {
     this.openMetrics.setContentType(OPENMETRICS_CONTENT_TYPE);
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    new Gauge({
-      name: METRIC.buildInfo,
-      help: 'Always 1; labelled with the running version of the service.',
-      labelNames: [LABEL.version],
-      registers: [this.registry],
-    }).set({ [LABEL.version]: options.version }, 1);
-    for (const family of [this.requestsTotal, this.duration, this.requests4xx, this.requests5xx]) {
-      this.registry.registerMetric(view(family) as never);
-    }
-    for (const metric of this.registry.getMetricsAsArray() as unknown as RegistryMetric[]) {
-      this.openMetrics.registerMetric(view(metric, openMetricsName(metric)) as never);
+    // Each registry collects its own: prom-client renames counters in place when it renders
+    // OpenMetrics, so one metric object must not serve both formats.
+    for (const registry of [this.registry, this.openMetrics] as Registry[]) {
+      if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+      new Gauge({
+        name: METRIC.buildInfo,
+        help: 'Always 1; labelled with the running version of the service.',
+        labelNames: [LABEL.version],
+        registers: [registry],
+      }).set({ [LABEL.version]: options.version }, 1);
     }
   }
 
@@ -94,9 +95,21 @@ export class HttpMetrics {
 
   /** Renders all metrics in the format matching `mediaType` (one of METRICS_MEDIA_TYPES). */
   async render(mediaType: string | false | undefined): Promise<{ contentType: string; body: string }> {
-    if (typeof mediaType === 'string' && mediaType.startsWith('application/openmetrics-text')) {
-      return { contentType: OPENMETRICS_CONTENT_TYPE, body: await this.openMetrics.metrics() };
+    const om = typeof mediaType === 'string' && mediaType.startsWith('application/openmetrics-text');
+    const parts: string[] = [];
+    const base = om ? (await this.openMetrics.metrics()).replace(/# EOF\n$/, '') : await this.registry.metrics();
+    parts.push(base.trimEnd());
+    for (const family of this.families) {
+      parts.push(family.header(om));
+      for (const slice of family.slices(SLICE_LINES)) {
+        if (slice.length > 0) parts.push(slice.join('\n'));
+        // A large scrape must not hold the event loop: requests are served between slices.
+        if (slice.length >= SLICE_LINES) await yieldToEventLoop();
+      }
     }
-    return { contentType: PROMETHEUS_CONTENT_TYPE, body: await this.registry.metrics() };
+    return {
+      contentType: om ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
+      body: `${parts.join('\n')}\n${om ? '# EOF\n' : ''}`,
+    };
   }
 }

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { DURATION_BUCKETS, LABEL, METRIC } from '../../src/metrics/names';
 import { HttpMetrics, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../../src/metrics/registry';
 import { parseExposition, select } from '../helpers/exposition';
+import { requireInCi } from '../helpers/manifests';
 
 async function exposition(metrics: HttpMetrics) {
   return parseExposition((await metrics.render('text/plain')).body);
@@ -98,5 +100,31 @@ describe('rendering both formats from one set of metrics', () => {
       expect(om).toMatch(new RegExp(`^${family}_total(\\{| )`, 'm'));
     }
     expect(om).not.toMatch(/_total_total/);
+  });
+});
+
+describe('the exposition', () => {
+  const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
+  requireInCi('promtool check metrics', HAVE_PROMTOOL, 'apt-get install prometheus');
+
+  (HAVE_PROMTOOL ? it : it.skip)('passes promtool check metrics, with label values that need escaping', async () => {
+    const metrics = new HttpMetrics({ version: '1', defaultMetrics: false });
+    metrics.observe('GET', '/a"b\\c\nd', 200, 0.3);
+    metrics.observe('POST', '/x', 503, 2);
+    metrics.declareRoute('GET', '/y');
+    const { body } = await metrics.render('text/plain');
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const exp = parseExposition(body);
+    expect(select(exp, 'http_requests_total', { endpoint: '/a"b\\c\nd' })[0]?.value).toBe(1);
+  });
+
+  it('renders many series in slices and keeps every sample', async () => {
+    const metrics = new HttpMetrics({ version: '1', defaultMetrics: false });
+    for (let i = 0; i < 3000; i++) metrics.observe('GET', `/r${i}`, 200, 0.01);
+    const exp = parseExposition((await metrics.render('text/plain')).body);
+    expect(select(exp, 'http_requests_total')).toHaveLength(3000);
+    expect(select(exp, 'http_request_duration_seconds_bucket')).toHaveLength(3000 * 13);
   });
 });
