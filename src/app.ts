@@ -7,7 +7,7 @@ import { pinoHttp } from 'pino-http';
 import { faultInjection } from './http/faults';
 import { problemHandler, sendProblem } from './http/problems';
 import { RouteGroup } from './http/routing';
-import { httpMetricsMiddleware } from './metrics/middleware';
+import { useHttpMetrics } from './metrics/middleware';
 import type { HttpMetrics } from './metrics/registry';
 import { itemRoutes } from './routes/items';
 import { opsRoutes, HEALTH_PATH, METRICS_PATH, READY_PATH } from './routes/ops';
@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps): Express {
   const readiness: Readiness = { isShuttingDown: () => deps.lifecycle.isShuttingDown(), ping: () => deps.store.ping() };
   opsRoutes(new RouteGroup(app), readiness, deps.serveMetrics === false ? undefined : deps.metrics);
 
-  app.use(httpMetricsMiddleware(deps.metrics));
+  useHttpMetrics(app, deps.metrics);
   const api = new RouteGroup(app, '', {
     before: deps.faultInjection === true ? [faultInjection()] : [],
     onRoute: (method, endpoint) => deps.metrics.declareRoute(method, endpoint),

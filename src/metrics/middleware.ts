@@ -1,11 +1,13 @@
 /**
- * Express middleware that records every request it sees into HttpMetrics. The `endpoint` label
- * is the route template the routing layer stored in `res.locals.endpoint` (see http/routing.ts),
- * never the raw URL; requests that matched no route share UNMATCHED_ENDPOINT.
+ * Records every request an Express app serves after `useHttpMetrics` into HttpMetrics. The
+ * `endpoint` label is the route template the routing layer stored in `res.locals.endpoint` (see
+ * http/routing.ts), never the raw URL; requests that matched no route share UNMATCHED_ENDPOINT.
  *
- * Per request it allocates nothing but the start time: one shared listener, no closure.
+ * The request is recorded when its response ends, through `end` on the app's own response
+ * prototype (`app.response`, Express's extension point): no listener, closure or key string is
+ * allocated per request, only the start time is stored.
  */
-import type { RequestHandler, Response } from 'express';
+import type { Express, RequestHandler, Response } from 'express';
 import { CLIENT_CLOSED_STATUS, KNOWN_METHODS, OTHER_METHOD, UNMATCHED_ENDPOINT } from './names';
 import type { HttpMetrics } from './registry';
 
@@ -22,6 +24,7 @@ declare global {
 const knownMethods = new Set(KNOWN_METHODS);
 const STARTED = Symbol('metrics.started');
 const METRICS = Symbol('metrics.registry');
+const INSTRUMENTED = Symbol('metrics.instrumented');
 
 type Timed = Response & { [STARTED]?: number; [METRICS]?: HttpMetrics };
 
@@ -29,23 +32,35 @@ export function foldMethod(method: string | undefined): string {
   return method !== undefined && knownMethods.has(method) ? method : OTHER_METHOD;
 }
 
-/**
- * 'close' follows 'finish' for every completed response, and comes alone when the client went
- * away first; then the request is recorded as CLIENT_CLOSED_STATUS.
- */
-function onClose(this: Timed): void {
-  const seconds = (performance.now() - this[STARTED]!) / 1000;
-  const status = this.writableFinished ? this.statusCode : CLIENT_CLOSED_STATUS;
-  this[METRICS]!.observe(foldMethod(this.req.method), this.locals.endpoint ?? UNMATCHED_ENDPOINT, status, seconds);
+function record(res: Timed): void {
+  const started = res[STARTED];
+  if (started === undefined) return; // not timed (before the middleware), or already recorded
+  res[STARTED] = undefined;
+  const seconds = (performance.now() - started) / 1000;
+  // A response ending on a destroyed socket: the client went away before it was sent.
+  const status = res.destroyed ? CLIENT_CLOSED_STATUS : res.statusCode;
+  res[METRICS]!.observe(foldMethod(res.req.method), res.locals.endpoint ?? UNMATCHED_ENDPOINT, status, seconds);
 }
 
-export function httpMetricsMiddleware(metrics: HttpMetrics): RequestHandler {
-  return (_req, res, next) => {
+/**
+ * Times every request that reaches this point of `app` and records it when its response ends.
+ * Handlers mounted before it (health probes, /metrics) are not counted.
+ */
+export function useHttpMetrics(app: Express, metrics: HttpMetrics): void {
+  const proto = app.response as Response & { [INSTRUMENTED]?: boolean };
+  if (proto[INSTRUMENTED] !== true) {
+    const end = proto.end;
+    proto.end = function (this: Timed, ...args: unknown[]) {
+      record(this);
+      return (end as (...a: unknown[]) => Response).apply(this, args);
+    } as Response['end'];
+    proto[INSTRUMENTED] = true;
+  }
+  const timer: RequestHandler = (_req, res, next) => {
     const timed = res as Timed;
     timed[STARTED] = performance.now();
     timed[METRICS] = metrics;
-    // `on`, not `once`: 'close' is emitted once, and `once` would allocate a wrapper per request.
-    res.on('close', onClose);
     next();
   };
+  app.use(timer);
 }

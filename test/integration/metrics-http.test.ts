@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest } from 'node:http';
 import express from 'express';
 import { RouteGroup } from '../../src/http/routing';
-import { httpMetricsMiddleware } from '../../src/metrics/middleware';
+import { useHttpMetrics } from '../../src/metrics/middleware';
 import { HttpMetrics } from '../../src/metrics/registry';
 import { METRIC, UNMATCHED_ENDPOINT } from '../../src/metrics/names';
 import { json, listenOnEphemeralPort, postJson, startApp } from '../helpers/app';
@@ -97,6 +97,18 @@ describe('HTTP metrics of the real app', () => {
     expect(buckets.find((b) => b.labels.le === '0.5')?.value).toBe(1);
   });
 
+  it('records a request whose client went away as 499', async () => {
+    const controller = new AbortController();
+    const pending = fetch(`${app.url}${ITEMS}`, { headers: { 'x-fault-delay-ms': '400' }, signal: controller.signal }).catch(() => 'aborted');
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    expect(await pending).toBe('aborted');
+    await new Promise((r) => setTimeout(r, 500));
+    const exp = await scrape(app.url);
+    expect(valueOf(exp, METRIC.requestsTotal, { method: 'GET', endpoint: ITEMS, status: '499' })).toBe(1);
+    expect(valueOf(exp, METRIC.requests4xx, { method: 'GET', endpoint: ITEMS })).toBe(1);
+  });
+
   it('rejects out-of-range fault headers with 400 naming the header', async () => {
     for (const [header, value] of [['x-fault-status', '200'], ['x-fault-status', 'boom'], ['x-fault-delay-ms', '10001']]) {
       const res = await fetch(`${app.url}${ITEMS}`, { headers: { [header!]: value! } });
@@ -178,7 +190,7 @@ describe('route templates of nested routers', () => {
   it('labels routes of a router mounted on a parameterised path with the full template', async () => {
     const metrics = new HttpMetrics({ version: 't', defaultMetrics: false });
     const app = express();
-    app.use(httpMetricsMiddleware(metrics));
+    useHttpMetrics(app, metrics);
     const users = new RouteGroup(app).group('/api/users/:userId');
     users.group('/orders/:orderId').route('/lines/:lineId', {
       get: (req, res) => void res.json(req.params),

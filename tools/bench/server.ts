@@ -17,7 +17,7 @@ import { Registry } from 'prom-client';
 import { createApp } from '../../src/app';
 import { RouteGroup } from '../../src/http/routing';
 import { Lifecycle } from '../../src/lifecycle';
-import { httpMetricsMiddleware } from '../../src/metrics/middleware';
+import { useHttpMetrics } from '../../src/metrics/middleware';
 import { HttpMetrics } from '../../src/metrics/registry';
 import { metricsHandler } from '../../src/routes/ops';
 import { openStore } from '../../src/store';
@@ -54,7 +54,7 @@ async function build(variant: string, dataDir: string): Promise<express.Express>
         });
       }
       app.get('/metrics', metricsHandler(metrics));
-      app.use(httpMetricsMiddleware(metrics));
+      useHttpMetrics(app, metrics);
       new RouteGroup(app, '', { onRoute: (m, e) => metrics.declareRoute(m, e) }).group('/api/items').route('/:id', { get: handler });
       return app;
     }
