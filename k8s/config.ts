@@ -77,6 +77,8 @@ export const configSchema = z
         storageClass: z.string().min(1).optional(),
         prometheusReplicas: z.number().int().min(1).default(1),
         prometheusResources: resources.default({ requests: { cpu: '100m', memory: '400Mi' }, limits: { memory: '1Gi' } }),
+        /** Deploy an Alertmanager that the Prometheus sends its alerts to. */
+        alertmanager: z.boolean().default(true),
         /** Labels a Prometheus selects ServiceMonitors and PrometheusRules by. */
         selectorLabels: labels
           .refine((l) => Object.keys(l).length > 0, 'must have at least one label (an empty selector selects every object)')

@@ -99,6 +99,27 @@ export class Monitoring extends Construct {
       subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: c.namespace }],
     });
 
+    if (m.alertmanager) {
+      // The operator writes a default configuration (a receiver that notifies no one) until the
+      // Secret alertmanager-<name> holds one: add receivers there, or with AlertmanagerConfigs.
+      new ApiObject(this, 'alertmanager', {
+        apiVersion: MONITORING_API_VERSION,
+        kind: 'Alertmanager',
+        metadata: { name, labels: commonLabels(c, 'alertmanager', c.image.tag) },
+        spec: {
+          replicas: 1,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: PROMETHEUS_UID,
+            runAsGroup: PROMETHEUS_GID,
+            fsGroup: PROMETHEUS_GID,
+            seccompProfile: RESTRICTED_SECCOMP,
+          },
+          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+        },
+      });
+    }
+
     this.prometheus = new ApiObject(this, 'prometheus', {
       apiVersion: MONITORING_API_VERSION,
       kind: 'Prometheus',
@@ -141,6 +162,9 @@ export class Monitoring extends Construct {
         },
         resources: m.prometheusResources,
         walCompression: true,
+        ...(m.alertmanager && {
+          alerting: { alertmanagers: [{ namespace: c.namespace, name: 'alertmanager-operated', port: 'web', apiVersion: 'v2' }] },
+        }),
       },
     });
   }

@@ -170,6 +170,14 @@ describe('the Prometheus', () => {
     expect(roles.every((r) => r.metadata?.namespace === undefined)).toBe(true);
   });
 
+  it('sends its alerts to an Alertmanager of its own, unless disabled', () => {
+    expect(prometheus.spec.alerting).toEqual({ alertmanagers: [{ namespace: 'rest-api', name: 'alertmanager-operated', port: 'web', apiVersion: 'v2' }] });
+    expect(find(objects, 'Alertmanager').spec.securityContext).toMatchObject({ runAsNonRoot: true, fsGroup: 2000 });
+    const without = manifests({ monitoring: { alertmanager: false } });
+    expect(without.find((o) => o.kind === 'Alertmanager')).toBeUndefined();
+    expect(find(without, 'Prometheus').spec.alerting).toBeUndefined();
+  });
+
   it('follows config overrides: volume, storage class, retention', () => {
     const custom = find(manifests({ monitoring: { volumeSize: '50Gi', storageClass: 'fast', retention: '30d' } }), 'Prometheus');
     expect(custom.spec).toMatchObject({ retention: '30d', retentionSize: '40GiB' });
