@@ -106,6 +106,19 @@ function namespaceAdmitted(objects: readonly K8sObject[], prometheus: K8sObject,
   return selects(selector, namespaceLabels(objects, namespace));
 }
 
+const SELECTORS = {
+  ServiceMonitor: ['serviceMonitorSelector', 'serviceMonitorNamespaceSelector'],
+  PrometheusRule: ['ruleSelector', 'ruleNamespaceSelector'],
+} as const;
+
+/** The Prometheuses among `objects` whose selectors (labels and namespace) pick `o`, a ServiceMonitor or PrometheusRule. */
+export function prometheusesSelecting(objects: readonly K8sObject[], o: K8sObject, defaultNs = 'default'): K8sObject[] {
+  const [selector, nsSelector] = SELECTORS[o.kind as keyof typeof SELECTORS];
+  return objects.filter(
+    (p) => p.kind === 'Prometheus' && selects(p.spec?.[selector], o.metadata?.labels) && namespaceAdmitted(objects, p, p.spec?.[nsSelector], ns(o, defaultNs), defaultNs),
+  );
+}
+
 export interface CheckOptions {
   /** Namespace of objects that name none (what `kubectl apply -n` would use). @default default */
   readonly defaultNamespace?: string;
@@ -177,15 +190,13 @@ export function checkWiring(objects: readonly K8sObject[], options: CheckOptions
     if (sm.spec?.sampleLimit === undefined) {
       add('servicemonitor-sample-limit', [sm], `ServiceMonitor ${sm.metadata?.name} sets no sampleLimit: a label explosion in the app would flood Prometheus`, 'set spec.sampleLimit (e.g. 5000)');
     }
-    const by = prometheuses.filter((p) => selects(p.spec?.serviceMonitorSelector, sm.metadata?.labels) && namespaceAdmitted(objects, p, p.spec?.serviceMonitorNamespaceSelector, smNs, defaultNs));
-    if (by.length === 0) {
+    if (prometheusesSelecting(objects, sm, defaultNs).length === 0) {
       add('prometheus-selects-servicemonitor', [sm, ...prometheuses], selectionMessage('ServiceMonitor', sm, prometheuses, 'serviceMonitorSelector', 'serviceMonitorNamespaceSelector'), selectionFix(sm, prometheuses, 'serviceMonitorSelector'));
     }
   }
 
   for (const rule of ofKind('PrometheusRule')) {
-    const by = prometheuses.filter((p) => selects(p.spec?.ruleSelector, rule.metadata?.labels) && namespaceAdmitted(objects, p, p.spec?.ruleNamespaceSelector, ns(rule, defaultNs), defaultNs));
-    if (by.length === 0) {
+    if (prometheusesSelecting(objects, rule, defaultNs).length === 0) {
       add('prometheus-selects-rule', [rule, ...prometheuses], selectionMessage('PrometheusRule', rule, prometheuses, 'ruleSelector', 'ruleNamespaceSelector'), selectionFix(rule, prometheuses, 'ruleSelector'));
     }
   }

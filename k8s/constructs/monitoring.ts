@@ -18,6 +18,15 @@ export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
 export const PROMETHEUS_UID = 1000;
 export const PROMETHEUS_GID = 2000;
 
+/** Pod security of the Prometheus and Alertmanager pods: non-root, with an fsGroup so their volume is writable. */
+const OPERATOR_POD_SECURITY = {
+  runAsNonRoot: true,
+  runAsUser: PROMETHEUS_UID,
+  runAsGroup: PROMETHEUS_GID,
+  fsGroup: PROMETHEUS_GID,
+  seccompProfile: RESTRICTED_SECCOMP,
+};
+
 /** Labels the operator puts on the pods of Prometheus `name`. */
 export function prometheusPodLabels(name: string): Labels {
   return { 'app.kubernetes.io/name': 'prometheus', 'operator.prometheus.io/name': name };
@@ -108,13 +117,7 @@ export class Monitoring extends Construct {
         metadata: { name, labels: commonLabels(c, 'alertmanager', c.image.tag) },
         spec: {
           replicas: 1,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: PROMETHEUS_UID,
-            runAsGroup: PROMETHEUS_GID,
-            fsGroup: PROMETHEUS_GID,
-            seccompProfile: RESTRICTED_SECCOMP,
-          },
+          securityContext: OPERATOR_POD_SECURITY,
           resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
         },
       });
@@ -153,13 +156,7 @@ export class Monitoring extends Construct {
             },
           },
         },
-        securityContext: {
-          runAsNonRoot: true,
-          runAsUser: PROMETHEUS_UID,
-          runAsGroup: PROMETHEUS_GID,
-          fsGroup: PROMETHEUS_GID,
-          seccompProfile: RESTRICTED_SECCOMP,
-        },
+        securityContext: OPERATOR_POD_SECURITY,
         resources: m.prometheusResources,
         walCompression: true,
         ...(m.alertmanager && {

@@ -3,7 +3,7 @@
  * itself through the API server's service proxy (or --prometheus-url).
  */
 import { ALERT } from '../../k8s/alerts';
-import { ref, selects } from '../../k8s/checks';
+import { prometheusesSelecting, ref } from '../../k8s/checks';
 import type { Finding, K8sObject } from '../../k8s/checks';
 import { PrometheusApi } from '../lib/prometheus-api';
 import type { Checklist } from './checklist';
@@ -90,14 +90,7 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     objects.push(...withKind('RoleBinding', await kube.list(`/apis/rbac.authorization.k8s.io/v1/namespaces/${pns}/rolebindings`)));
     objects.push(...withKind('Role', await kube.list(`/apis/rbac.authorization.k8s.io/v1/namespaces/${pns}/roles`)));
   }
-  const nsLabels = (name: string) => ({ ...(objects.find((x) => x.kind === 'Namespace' && x.metadata?.name === name)?.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': name });
-  const selecting = sm === undefined
-    ? []
-    : prometheuses.filter((p) => {
-        const nsSel = p.spec?.serviceMonitorNamespaceSelector;
-        const nsOk = nsSel === undefined || nsSel === null ? (p.metadata?.namespace ?? ns) === ns : selects(nsSel, nsLabels(ns));
-        return nsOk && selects(p.spec?.serviceMonitorSelector, sm.metadata?.labels);
-      });
+  const selecting = sm === undefined ? [] : prometheusesSelecting(objects, { ...sm, kind: 'ServiceMonitor' }, ns);
   const selectingRefs = new Set(selecting.map(ref));
   const relevant = (f: Finding) => f.objects.some((r) => r.split('/')[1] === ns || selectingRefs.has(r));
   addWiringChecks(list, objects, relevant);
