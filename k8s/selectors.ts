@@ -1,0 +1,14 @@
+/**
+ * The series selector of one install of the app, shared by every alert, recording rule and
+ * dashboard query: scoped by `namespace` and `job`, so two installs in one Prometheus (two
+ * namespaces, or next to other apps) never mix their series.
+ */
+import type { DeployConfig } from './config';
+
+/** `namespace="<ns>",job="<name>"`: the labels every target of this install carries. */
+export function appSelector(c: Pick<DeployConfig, 'name' | 'namespace'>): string {
+  return `namespace="${c.namespace}",job="${c.name}"`;
+}
+
+/** The labels that scope a rule's result to one install, for `by (...)` clauses. */
+export const APP_SCOPE_LABELS = ['namespace', 'job'] as const;
