@@ -4,6 +4,7 @@
  * objects, the mismatch and the fix. Plain objects in, so the synth, the tests and `verify`
  * share one implementation.
  */
+import { operatorPrometheusPodLabels } from './operator';
 import { byteSizeBytes, durationSeconds, quantityBytes } from './units';
 
 export interface K8sObject {
@@ -122,6 +123,12 @@ export function prometheusesSelecting(objects: readonly K8sObject[], o: K8sObjec
 export interface CheckOptions {
   /** Namespace of objects that name none (what `kubectl apply -n` would use). @default default */
   readonly defaultNamespace?: string;
+  /**
+   * The Prometheus that should select the app runs in the cluster, outside these manifests
+   * (kube-prometheus-stack's): with none among the objects, selection is left to `verify`
+   * against the cluster instead of failing. @default false
+   */
+  readonly prometheusInCluster?: boolean;
 }
 
 export function checkWiring(objects: readonly K8sObject[], options: CheckOptions = {}): Finding[] {
@@ -133,6 +140,7 @@ export function checkWiring(objects: readonly K8sObject[], options: CheckOptions
   const services = ofKind('Service');
   const prometheuses = ofKind('Prometheus');
   const pods = podTemplates(objects);
+  const selectionUnknown = options.prometheusInCluster === true && prometheuses.length === 0;
 
   // Services select pods, and their target ports exist on those pods.
   for (const svc of services) {
@@ -190,13 +198,13 @@ export function checkWiring(objects: readonly K8sObject[], options: CheckOptions
     if (sm.spec?.sampleLimit === undefined) {
       add('servicemonitor-sample-limit', [sm], `ServiceMonitor ${sm.metadata?.name} sets no sampleLimit: a label explosion in the app would flood Prometheus`, 'set spec.sampleLimit (e.g. 5000)');
     }
-    if (prometheusesSelecting(objects, sm, defaultNs).length === 0) {
+    if (!selectionUnknown && prometheusesSelecting(objects, sm, defaultNs).length === 0) {
       add('prometheus-selects-servicemonitor', [sm, ...prometheuses], selectionMessage('ServiceMonitor', sm, prometheuses, 'serviceMonitorSelector', 'serviceMonitorNamespaceSelector'), selectionFix(sm, prometheuses, 'serviceMonitorSelector'));
     }
   }
 
   for (const rule of ofKind('PrometheusRule')) {
-    if (prometheusesSelecting(objects, rule, defaultNs).length === 0) {
+    if (!selectionUnknown && prometheusesSelecting(objects, rule, defaultNs).length === 0) {
       add('prometheus-selects-rule', [rule, ...prometheuses], selectionMessage('PrometheusRule', rule, prometheuses, 'ruleSelector', 'ruleNamespaceSelector'), selectionFix(rule, prometheuses, 'ruleSelector'));
     }
   }
@@ -291,16 +299,48 @@ function checkPrometheusRbac(objects: readonly K8sObject[], p: K8sObject, defaul
   ];
 }
 
+/** A Prometheus pod as a NetworkPolicy sees it: its labels and its namespace's labels. */
+interface PeerPod {
+  readonly ns: string;
+  readonly labels: Record<string, string>;
+  readonly nsLabels: Record<string, string>;
+}
+
+/**
+ * Whether an ingress rule's `from` admits `pod` into namespace `policyNs` (NetworkPolicyPeer
+ * semantics: podSelector alone means the policy's namespace, namespaceSelector alone every pod
+ * of the matching namespaces, both together matching pods in matching namespaces). An ipBlock
+ * cannot be matched to a pod from manifests, so it admits none here.
+ */
+export function peerAdmits(from: readonly any[] | undefined, policyNs: string, pod: PeerPod): boolean {
+  if (from === undefined || from.length === 0) return true;
+  return from.some((peer) => {
+    if (peer.podSelector === undefined && peer.namespaceSelector === undefined) return false;
+    const nsOk = peer.namespaceSelector === undefined ? pod.ns === policyNs : selects(peer.namespaceSelector, pod.nsLabels);
+    const podOk = peer.podSelector === undefined || selects(peer.podSelector, pod.labels);
+    return nsOk && podOk;
+  });
+}
+
+/** The pods of every Prometheus among `objects`, labelled as the operator labels them. */
+function prometheusPeerPods(objects: readonly K8sObject[], defaultNs: string): PeerPod[] {
+  return objects
+    .filter((o) => o.kind === 'Prometheus')
+    .map((p) => {
+      const pNs = ns(p, defaultNs);
+      return { ns: pNs, labels: { ...(p.spec?.podMetadata?.labels ?? {}), ...operatorPrometheusPodLabels(p.metadata?.name ?? '') }, nsLabels: namespaceLabels(objects, pNs) };
+    });
+}
+
 /**
  * Where a NetworkPolicy isolates the app's pods, the port a ServiceMonitor scrapes must be open
- * to the Prometheus pods.
+ * to the pods of each Prometheus that selects that ServiceMonitor (in whatever namespace it runs).
  */
 function checkMetricsReachable(objects: readonly K8sObject[], defaultNs: string): Finding[] {
   const findings: Finding[] = [];
-  const prometheusPods = objects
-    .filter((o) => o.kind === 'Prometheus')
-    .map((p) => ({ ns: ns(p, defaultNs), labels: { 'app.kubernetes.io/name': 'prometheus', 'operator.prometheus.io/name': p.metadata?.name ?? '', prometheus: p.metadata?.name ?? '', ...(p.spec?.podMetadata?.labels ?? {}) } }));
   for (const sm of objects.filter((o) => o.kind === 'ServiceMonitor')) {
+    const scrapers = prometheusPeerPods(prometheusesSelecting(objects, sm, defaultNs), defaultNs);
+    if (scrapers.length === 0) continue;
     for (const svc of objects.filter((o) => o.kind === 'Service' && selects(sm.spec?.selector, o.metadata?.labels))) {
       for (const ep of sm.spec?.endpoints ?? []) {
         const port = (svc.spec?.ports ?? []).find((p: any) => p.name === ep.port);
@@ -311,20 +351,21 @@ function checkMetricsReachable(objects: readonly K8sObject[], defaultNs: string)
           const containerPort = (pod.spec.containers ?? []).flatMap((c: any) => c.ports ?? []).find((cp: any) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target));
           const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && ns(o, defaultNs) === ns(pod.owner, defaultNs) && selects(o.spec?.podSelector, pod.labels) && (o.spec?.policyTypes ?? ['Ingress']).includes('Ingress'));
           if (policies.length === 0 || containerPort === undefined) continue;
-          const open = policies.some((np) =>
-            (np.spec?.ingress ?? []).some((rule: any) => {
-              const portOk = (rule.ports ?? []).length === 0 || rule.ports.some((p: any) => p.port === undefined || p.port === containerPort.name || p.port === containerPort.containerPort);
-              const fromOk = (rule.from ?? []).length === 0 || rule.from.some((f: any) => f.podSelector !== undefined && f.namespaceSelector === undefined && prometheusPods.some((pp) => pp.ns === ns(np, defaultNs) && selects(f.podSelector, pp.labels)));
-              return portOk && fromOk;
-            }),
-          );
-          if (!open) {
-            findings.push({
-              check: 'networkpolicy-metrics',
-              objects: [ref(sm), ...policies.map(ref)],
-              message: `NetworkPolicy ${policies.map((p) => p.metadata?.name).join(', ')} isolates the pods of ${pod.owner.kind} ${pod.owner.metadata?.name} and does not let Prometheus pods reach port ${containerPort.name ?? containerPort.containerPort}, which ServiceMonitor ${sm.metadata?.name} scrapes`,
-              fix: `add an ingress rule from the Prometheus pods (app.kubernetes.io/name: prometheus) to port ${containerPort.name ?? containerPort.containerPort}`,
-            });
+          for (const scraper of scrapers) {
+            const open = policies.some((np) =>
+              (np.spec?.ingress ?? []).some((rule: any) => {
+                const portOk = (rule.ports ?? []).length === 0 || rule.ports.some((p: any) => p.port === undefined || p.port === containerPort.name || p.port === containerPort.containerPort);
+                return portOk && peerAdmits(rule.from, ns(np, defaultNs), scraper);
+              }),
+            );
+            if (!open) {
+              findings.push({
+                check: 'networkpolicy-metrics',
+                objects: [ref(sm), ...policies.map(ref)],
+                message: `NetworkPolicy ${policies.map((p) => p.metadata?.name).join(', ')} isolates the pods of ${pod.owner.kind} ${pod.owner.metadata?.name} and does not let the pods of the Prometheus in namespace ${scraper.ns} (${show(scraper.labels)}) reach port ${containerPort.name ?? containerPort.containerPort}, which ServiceMonitor ${sm.metadata?.name} scrapes`,
+                fix: `add an ingress peer for port ${containerPort.name ?? containerPort.containerPort} that admits those pods, e.g. {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ${scraper.ns}}}, podSelector: {matchLabels: {app.kubernetes.io/name: prometheus}}} (networkPolicy.metricsFrom)`,
+              });
+            }
           }
         }
       }

@@ -27,13 +27,36 @@ const labels = z.record(
 const alert = <T extends z.ZodRawShape>(shape: T) =>
   z.strictObject({ for: duration, severity, ...shape });
 
+/** A NetworkPolicy peer (networking.k8s.io/v1 NetworkPolicyPeer), checked for shape only. */
+const labelSelector = z.strictObject({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z
+    .array(z.strictObject({ key: z.string().min(1), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string()).optional() }))
+    .optional(),
+});
+const networkPolicyPeer = z.strictObject({
+  podSelector: labelSelector.optional(),
+  namespaceSelector: labelSelector.optional(),
+  ipBlock: z.strictObject({ cidr: z.string().min(1), except: z.array(z.string()).optional() }).optional(),
+});
+const storage = (size: string) =>
+  z.strictObject({ size: quantity.default(size), storageClass: z.string().min(1).optional() }).prefault({});
+const absoluteUrl = z
+  .string()
+  .refine((s) => /^https?:\/\/[^/\s]+/.test(s) && URL.canParse(s), 'must be an absolute http(s) URL (alerts reach people through Alertmanager, Slack or a pager, where a relative link is dead)');
+
+/**
+ * The API serves docs/runbooks.md itself at /runbooks, so the default link works wherever the
+ * API is reached on localhost:8080 (npm start, monitoring:local, skaffold's port-forward).
+ * Operators point alerts.runbookBaseUrl at their own copy.
+ */
+export const DEFAULT_RUNBOOK_BASE_URL = 'http://localhost:8080/runbooks';
+
 export const configSchema = z
   .strictObject({
     /** App name: also the Service name and so the Prometheus job name. */
     name: dns1123.default('rest-api'),
     namespace: dns1123.default('rest-api'),
-    /** `local`: a development PostgreSQL is deployed; `production`: an existing Secret is used. */
-    profile: z.enum(['local', 'production']).default('local'),
     image: z
       .strictObject({
         repository: z.string().min(1).default('rest-api'),
@@ -53,58 +76,82 @@ export const configSchema = z
     faultInjection: z.boolean().default(false),
     database: z
       .strictObject({
-        /** Deploy a development PostgreSQL. @default true for profile local, false for production */
-        deploy: z.boolean().optional(),
-        /** Secret holding DATABASE_URL; created by the synth when deploy is true. */
-        secretName: dns1123.optional(),
-        secretKey: z.string().min(1).default('DATABASE_URL'),
-        image: z.string().min(1).default('postgres:15.14-bookworm'),
-        volumeSize: quantity.default('1Gi'),
-        storageClass: z.string().min(1).optional(),
+        /** Secret holding the database URL. Set: nothing database-related is rendered. Unset: a development PostgreSQL is. */
+        existingSecret: dns1123.optional(),
+        /** Key of existingSecret that holds the URL. */
+        existingSecretKey: z.string().min(1).default('DATABASE_URL'),
+        /** The development PostgreSQL, rendered only without existingSecret. */
+        postgres: z
+          .strictObject({ image: z.string().min(1).default('postgres:15.14-bookworm'), storage: storage('1Gi') })
+          .prefault({}),
       })
       .prefault({}),
-    monitoring: z
+    serviceMonitor: z
       .strictObject({
-        scrapeInterval: duration.default('10s'),
+        enabled: z.boolean().default(true),
+        interval: duration.default('10s'),
         scrapeTimeout: duration.default('5s'),
-        evaluationInterval: duration.default('15s'),
         /** Scrapes returning more samples than this fail, so a label explosion cannot take Prometheus down. */
         sampleLimit: z.number().int().min(100).default(5000),
+        /** Labels a Prometheus selects ServiceMonitors by, e.g. {release: kps} for kube-prometheus-stack. */
+        additionalLabels: labels.default({}),
+      })
+      .prefault({}),
+    prometheusRule: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Labels a Prometheus selects rules by, e.g. {release: kps}. */
+        additionalLabels: labels.default({}),
+      })
+      .prefault({}),
+    prometheus: z
+      .strictObject({
+        /** Deploy a Prometheus of the app's own. false: the cluster's (e.g. kube-prometheus-stack's) scrapes it. */
+        enabled: z.boolean().default(true),
+        replicas: z.number().int().min(1).default(1),
+        evaluationInterval: duration.default('15s'),
         retention: duration.default('15d'),
         /** Defaults to 80% of the volume size. */
         retentionSize: z.string().refine((s) => byteSizeBytes(s) !== undefined, 'must be a Prometheus size like 8GiB').optional(),
-        volumeSize: quantity.default('10Gi'),
-        storageClass: z.string().min(1).optional(),
-        prometheusReplicas: z.number().int().min(1).default(1),
-        prometheusResources: resources.default({ requests: { cpu: '100m', memory: '400Mi' }, limits: { memory: '1Gi' } }),
-        /** Deploy an Alertmanager that the Prometheus sends its alerts to. */
-        alertmanager: z.boolean().default(true),
-        /** Labels a Prometheus selects ServiceMonitors and PrometheusRules by. */
-        selectorLabels: labels
-          .refine((l) => Object.keys(l).length > 0, 'must have at least one label (an empty selector selects every object)')
-          .optional(),
-        /** The host:port the plain prometheus.yml scrapes (the API run locally). */
-        localTarget: z.string().min(1).default('localhost:8080'),
-        /** Alertmanager the plain prometheus.yml sends alerts to. */
-        localAlertmanager: z.string().min(1).default('localhost:9093'),
+        storage: storage('10Gi'),
+        resources: resources.default({ requests: { cpu: '100m', memory: '400Mi' }, limits: { memory: '1Gi' } }),
+      })
+      .prefault({}),
+    alertmanager: z
+      .strictObject({
+        /** Deploy an Alertmanager that the bundled Prometheus sends its alerts to. */
+        enabled: z.boolean().default(true),
+        /** Keeps silences and the notification log across restarts. */
+        storage: storage('1Gi'),
+      })
+      .prefault({}),
+    networkPolicy: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /**
+         * Who may scrape the metrics port. Default: the bundled Prometheus's pods when it is
+         * enabled, otherwise pods labelled app.kubernetes.io/name: prometheus in any namespace.
+         */
+        metricsFrom: z.array(networkPolicyPeer).min(1, 'must name at least one peer (an empty list would admit nobody)').optional(),
       })
       .prefault({}),
     alerts: z
       .strictObject({
-        /** Base of each alert's runbook_url (set it to where docs/runbooks.md is served); `#<alert>` is appended. */
-        runbookBaseUrl: z.string().min(1).default('docs/runbooks.md'),
+        /** Where docs/runbooks.md is served; `#<alert>` is appended to form each alert's runbook_url. */
+        runbookBaseUrl: absoluteUrl.default(DEFAULT_RUNBOOK_BASE_URL),
         /** Rate window of the rate-based alerts. */
         window: duration.default('5m'),
         highErrorRate: alert({ perSecond: z.number().positive() }).default({ perSecond: 0.1, for: '5m', severity: 'critical' }),
-        highResponseTime: alert({ quantile: z.number().gt(0).lt(1), seconds: z.number().positive() }).default({
-          quantile: 0.95,
-          seconds: 1,
-          for: '5m',
-          severity: 'warning',
-        }),
+        highResponseTime: alert({
+          quantile: z.number().gt(0).lt(1),
+          seconds: z.number().positive(),
+          /** Below this request rate on a route, its quantile is noise and the alert stays silent. */
+          minRequestsPerSecond: z.number().positive(),
+        }).default({ quantile: 0.95, seconds: 1, minRequestsPerSecond: 0.1, for: '5m', severity: 'warning' }),
         highErrorRatio: alert({ ratio: z.number().gt(0).lt(1) }).default({ ratio: 0.05, for: '5m', severity: 'critical' }),
         targetDown: alert({}).default({ for: '2m', severity: 'warning' }),
         targetMissing: alert({}).default({ for: '5m', severity: 'critical' }),
+        notReady: alert({}).default({ for: '3m', severity: 'critical' }),
         restarting: alert({ restarts: z.number().int().min(1), window: duration }).default({
           restarts: 3,
           window: '15m',
@@ -113,34 +160,46 @@ export const configSchema = z
         }),
       })
       .prefault({}),
+    /** The plain Prometheus files (dist/local/) for running without Kubernetes. */
+    local: z
+      .strictObject({
+        /** The host:port the plain prometheus.yml scrapes (the API run locally). */
+        target: z.string().min(1).default('localhost:8080'),
+        /** Alertmanager the plain prometheus.yml sends alerts to. */
+        alertmanager: z.string().min(1).default('localhost:9093'),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
-    const interval = durationSeconds(c.monitoring.scrapeInterval)!;
-    const timeout = durationSeconds(c.monitoring.scrapeTimeout)!;
-    if (timeout > interval) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['monitoring', 'scrapeTimeout'],
-        message: `(${c.monitoring.scrapeTimeout}) must not exceed monitoring.scrapeInterval (${c.monitoring.scrapeInterval})`,
-      });
+    const problem = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const interval = durationSeconds(c.serviceMonitor.interval)!;
+    if (durationSeconds(c.serviceMonitor.scrapeTimeout)! > interval) {
+      problem(['serviceMonitor', 'scrapeTimeout'], `(${c.serviceMonitor.scrapeTimeout}) must not exceed serviceMonitor.interval (${c.serviceMonitor.interval})`);
     }
-    const volume = quantityBytes(c.monitoring.volumeSize)!;
-    if (c.monitoring.retentionSize !== undefined && byteSizeBytes(c.monitoring.retentionSize)! >= volume * 0.95) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['monitoring', 'retentionSize'],
-        message: `(${c.monitoring.retentionSize}) must stay below 95% of monitoring.volumeSize (${c.monitoring.volumeSize}), or Prometheus fills its disk before it deletes old blocks`,
-      });
+    const volume = quantityBytes(c.prometheus.storage.size)!;
+    if (c.prometheus.retentionSize !== undefined && byteSizeBytes(c.prometheus.retentionSize)! >= volume * 0.95) {
+      problem(
+        ['prometheus', 'retentionSize'],
+        `(${c.prometheus.retentionSize}) must stay below 95% of prometheus.storage.size (${c.prometheus.storage.size}), or Prometheus fills its disk before it deletes old blocks`,
+      );
     }
-    if (c.port === c.metricsPort) {
-      ctx.addIssue({ code: 'custom', path: ['metricsPort'], message: `(${c.metricsPort}) must differ from port` });
+    if (c.port === c.metricsPort) problem(['metricsPort'], `(${c.metricsPort}) must differ from port`);
+    for (const [path, window] of [
+      [['alerts', 'window'], c.alerts.window],
+      [['alerts', 'restarting', 'window'], c.alerts.restarting.window],
+    ] as const) {
+      if (durationSeconds(window)! < 4 * interval) {
+        problem([...path], `(${window}) must cover at least 4 scrapes (serviceMonitor.interval ${c.serviceMonitor.interval}), or one missed scrape leaves rate() without data`);
+      }
     }
-    if (durationSeconds(c.alerts.window)! < 2 * interval) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['alerts', 'window'],
-        message: `(${c.alerts.window}) must cover at least two scrapes (monitoring.scrapeInterval ${c.monitoring.scrapeInterval}) for rate() to answer`,
-      });
+    if (c.alertmanager.enabled && !c.prometheus.enabled) {
+      problem(
+        ['alertmanager', 'enabled'],
+        "(true) needs prometheus.enabled: only the bundled Prometheus sends to the bundled Alertmanager; with the cluster's Prometheus, route the app's alerts with an AlertmanagerConfig in the cluster's Alertmanager",
+      );
+    }
+    if (c.prometheus.enabled && !c.serviceMonitor.enabled) {
+      problem(['prometheus', 'enabled'], '(true) needs serviceMonitor.enabled: the bundled Prometheus scrapes the app through its ServiceMonitor');
     }
   });
 
@@ -148,8 +207,14 @@ type Parsed = z.output<typeof configSchema>;
 
 /** The resolved configuration: every default applied, derived values filled in. */
 export interface DeployConfig extends Parsed {
-  readonly database: Parsed['database'] & { readonly deploy: boolean; readonly secretName: string };
-  readonly monitoring: Parsed['monitoring'] & { readonly retentionSize: string; readonly selectorLabels: Record<string, string> };
+  readonly database: Parsed['database'] & {
+    /** Whether the development PostgreSQL is rendered (no existingSecret). */
+    readonly deploy: boolean;
+    /** The Secret the API reads its database URL from, and its key. */
+    readonly secretName: string;
+    readonly secretKey: string;
+  };
+  readonly prometheus: Parsed['prometheus'] & { readonly retentionSize: string };
 }
 
 export class DeployConfigError extends Error {
@@ -182,15 +247,16 @@ export function resolveConfig(input: unknown = {}): DeployConfig {
     );
   }
   const c = parsed.data;
-  const deploy = c.database.deploy ?? c.profile === 'local';
+  const existing = c.database.existingSecret;
   return {
     ...c,
-    database: { ...c.database, deploy, secretName: c.database.secretName ?? `${c.name}-database` },
-    monitoring: {
-      ...c.monitoring,
-      retentionSize: c.monitoring.retentionSize ?? formatByteSize(quantityBytes(c.monitoring.volumeSize)! * 0.8),
-      selectorLabels: c.monitoring.selectorLabels ?? { prometheus: c.name },
+    database: {
+      ...c.database,
+      deploy: existing === undefined,
+      secretName: existing ?? `${c.name}-database`,
+      secretKey: existing === undefined ? 'DATABASE_URL' : c.database.existingSecretKey,
     },
+    prometheus: { ...c.prometheus, retentionSize: c.prometheus.retentionSize ?? formatByteSize(quantityBytes(c.prometheus.storage.size)! * 0.8) },
   };
 }
 

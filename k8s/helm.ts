@@ -26,8 +26,8 @@ export interface ChartValues {
   image: { repository: string; tag: string; pullPolicy: string };
   replicas: number;
   resources: DeployConfig['resources'];
-  monitoring: { scrapeInterval: string; scrapeTimeout: string };
-  prometheus: { retention: string; retentionSize: string; volumeSize: string; storageClass: string };
+  serviceMonitor: { interval: string; scrapeTimeout: string };
+  prometheus: { retention: string; retentionSize: string; storage: { size: string; storageClass: string } };
 }
 
 export function chartValues(c: DeployConfig): ChartValues {
@@ -35,8 +35,12 @@ export function chartValues(c: DeployConfig): ChartValues {
     image: { ...c.image },
     replicas: c.replicas,
     resources: c.resources,
-    monitoring: { scrapeInterval: c.monitoring.scrapeInterval, scrapeTimeout: c.monitoring.scrapeTimeout },
-    prometheus: { retention: c.monitoring.retention, retentionSize: c.monitoring.retentionSize, volumeSize: c.monitoring.volumeSize, storageClass: c.monitoring.storageClass ?? '' },
+    serviceMonitor: { interval: c.serviceMonitor.interval, scrapeTimeout: c.serviceMonitor.scrapeTimeout },
+    prometheus: {
+      retention: c.prometheus.retention,
+      retentionSize: c.prometheus.retentionSize,
+      storage: { size: c.prometheus.storage.size, storageClass: c.prometheus.storage.storageClass ?? '' },
+    },
   };
 }
 
@@ -45,7 +49,7 @@ export const VALUES_SCHEMA = {
   title: 'rest-api chart values',
   type: 'object',
   additionalProperties: false,
-  required: ['image', 'replicas', 'resources', 'monitoring', 'prometheus'],
+  required: ['image', 'replicas', 'resources', 'serviceMonitor', 'prometheus'],
   properties: {
     image: {
       type: 'object',
@@ -67,24 +71,31 @@ export const VALUES_SCHEMA = {
         limits: { type: 'object', additionalProperties: false, required: ['memory'], properties: { cpu: { type: 'string' }, memory: { type: 'string' } } },
       },
     },
-    monitoring: {
+    serviceMonitor: {
       type: 'object',
       additionalProperties: false,
-      required: ['scrapeInterval', 'scrapeTimeout'],
+      required: ['interval', 'scrapeTimeout'],
       properties: {
-        scrapeInterval: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' },
-        scrapeTimeout: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$', description: 'must not exceed scrapeInterval' },
+        interval: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' },
+        scrapeTimeout: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$', description: 'must not exceed interval' },
       },
     },
     prometheus: {
       type: 'object',
       additionalProperties: false,
-      required: ['retention', 'retentionSize', 'volumeSize', 'storageClass'],
+      required: ['retention', 'retentionSize', 'storage'],
       properties: {
         retention: { type: 'string', pattern: '^([0-9]+(ms|s|m|h|d|w|y))+$' },
-        retentionSize: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?([KMGTPE]i?)?B$', description: 'keep it about 80% of volumeSize' },
-        volumeSize: { type: 'string', pattern: '^[0-9]+(Ki|Mi|Gi|Ti)$' },
-        storageClass: { type: 'string', description: 'empty: the cluster default' },
+        retentionSize: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?([KMGTPE]i?)?B$', description: 'keep it about 80% of storage.size' },
+        storage: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['size', 'storageClass'],
+          properties: {
+            size: { type: 'string', pattern: '^[0-9]+(Ki|Mi|Gi|Ti)$' },
+            storageClass: { type: 'string', description: 'empty: the cluster default' },
+          },
+        },
       },
     },
   },
@@ -102,18 +113,18 @@ function placeholders(objects: K8sObject[]): void {
     }
     if (o.kind === 'ServiceMonitor') {
       for (const ep of spec.endpoints) {
-        ep.interval = value('monitoring.scrapeInterval');
-        ep.scrapeTimeout = value('monitoring.scrapeTimeout');
+        ep.interval = value('serviceMonitor.interval');
+        ep.scrapeTimeout = value('serviceMonitor.scrapeTimeout');
       }
     }
     if (o.kind === 'Prometheus') {
-      spec.scrapeInterval = value('monitoring.scrapeInterval');
-      spec.scrapeTimeout = value('monitoring.scrapeTimeout');
+      spec.scrapeInterval = value('serviceMonitor.interval');
+      spec.scrapeTimeout = value('serviceMonitor.scrapeTimeout');
       spec.retention = value('prometheus.retention');
       spec.retentionSize = value('prometheus.retentionSize');
       const claim = spec.storage.volumeClaimTemplate.spec;
-      claim.resources.requests.storage = value('prometheus.volumeSize');
-      claim.storageClassName = optional('prometheus.storageClass');
+      claim.resources.requests.storage = value('prometheus.storage.size');
+      claim.storageClassName = optional('prometheus.storage.storageClass');
     }
   }
 }

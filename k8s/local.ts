@@ -1,11 +1,15 @@
 /**
  * The plain Prometheus files, for running Prometheus outside Kubernetes: prometheus.yml scrapes
- * the API on localhost with the same job name as in the cluster, and alert_rules.yml holds
- * exactly the PrometheusRule's groups.
+ * the API on localhost with the target labels the Prometheus Operator gives it in a cluster
+ * (job, namespace, pod, endpoint) and the ServiceMonitor's metric relabelings, so the same
+ * rules, queries and label handling run here; alert_rules.yml holds exactly the
+ * PrometheusRule's groups.
  */
 import { stringify } from 'yaml';
 import { METRICS_PATH } from '../src/routes/ops';
 import { ruleGroups } from './alerts';
+import { ENDPOINT_LABEL_RELABELINGS } from './constructs/monitoring';
+import { PORT_NAME } from './constructs/api';
 import type { DeployConfig } from './config';
 
 export const LOCAL_RULES_FILE = 'alert_rules.yml';
@@ -23,20 +27,28 @@ export function localAlertmanagerConfig(): Record<string, unknown> {
   };
 }
 
+/** A ServiceMonitor relabeling (camelCase) as a Prometheus relabel_config (snake_case). */
+function relabelConfig(r: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`), v]));
+}
+
 export function localPrometheusConfig(c: DeployConfig): Record<string, unknown> {
-  const m = c.monitoring;
+  const sm = c.serviceMonitor;
   return {
-    global: { scrape_interval: m.scrapeInterval, scrape_timeout: m.scrapeTimeout, evaluation_interval: m.evaluationInterval },
+    global: { scrape_interval: sm.interval, scrape_timeout: sm.scrapeTimeout, evaluation_interval: c.prometheus.evaluationInterval },
     rule_files: [LOCAL_RULES_FILE],
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [m.localAlertmanager] }] }] },
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [c.local.alertmanager] }] }] },
     scrape_configs: [
       {
         job_name: c.name,
         metrics_path: METRICS_PATH,
-        scrape_interval: m.scrapeInterval,
-        scrape_timeout: m.scrapeTimeout,
-        sample_limit: m.sampleLimit,
-        static_configs: [{ targets: [m.localTarget] }],
+        scrape_interval: sm.interval,
+        scrape_timeout: sm.scrapeTimeout,
+        sample_limit: sm.sampleLimit,
+        static_configs: [{ targets: [c.local.target], labels: { namespace: c.namespace, endpoint: PORT_NAME.metrics } }],
+        // The pod is the process at the target's address.
+        relabel_configs: [{ source_labels: ['__address__'], target_label: 'pod' }],
+        metric_relabel_configs: ENDPOINT_LABEL_RELABELINGS.map(relabelConfig),
       },
     ],
   };

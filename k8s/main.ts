@@ -1,15 +1,17 @@
 /**
- * `npm run synth`: writes the cluster manifests to dist/ and the plain Prometheus files to
- * dist/local/, then runs the wiring checks over what it wrote and fails on any finding.
+ * `npm run synth`: writes the app's manifests to dist/<name>.yaml, its namespace to
+ * dist/namespace/ (a subfolder, so `kubectl delete -f dist/` leaves the namespace alone), and
+ * the plain Prometheus files to dist/local/. The wiring and pod-security checks run first; any
+ * finding stops the synth before it writes.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, YamlOutputType } from 'cdk8s';
-import { RestApiChart } from './chart';
+import { NamespaceChart, RestApiChart } from './chart';
 import { DeployConfigError, loadDeployConfig } from './config';
 import type { DeployConfig } from './config';
 import { checkWiring } from './checks';
-import type { Finding, K8sObject } from './checks';
+import type { CheckOptions, Finding, K8sObject } from './checks';
 import { localFiles } from './local';
 import { checkPodSecurity } from './pss';
 
@@ -23,21 +25,28 @@ export class SynthCheckError extends Error {
 }
 
 /** Every check the synth enforces: wiring and pod security. */
-export function checkManifests(objects: readonly K8sObject[]): Finding[] {
-  return [...checkWiring(objects), ...checkPodSecurity(objects)];
+export function checkManifests(objects: readonly K8sObject[], options: CheckOptions = {}): Finding[] {
+  return [...checkWiring(objects, options), ...checkPodSecurity(objects)];
 }
+
+export const NAMESPACE_OUTDIR = 'namespace';
 
 /** Synthesizes everything for `config` into `outdir`; returns the manifest objects. */
 export function synth(config: DeployConfig, outdir: string = DEFAULT_OUTDIR): Record<string, unknown>[] {
   rmSync(outdir, { recursive: true, force: true });
   const app = new App({ outdir, outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
   const chart = new RestApiChart(app, config.name, config);
-  const findings = checkManifests(chart.toJson() as K8sObject[]);
+  const nsApp = new App({ outdir: join(outdir, NAMESPACE_OUTDIR), outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const nsChart = new NamespaceChart(nsApp, config.namespace, config);
+  const objects = [...nsChart.toJson(), ...chart.toJson()] as K8sObject[];
+  // Without the bundled Prometheus, the one that selects the app lives in the cluster: verify checks it there.
+  const findings = checkManifests(objects, { prometheusInCluster: !config.prometheus.enabled });
   if (findings.length > 0) throw new SynthCheckError(findings);
   app.synth();
+  nsApp.synth();
   mkdirSync(join(outdir, 'local'), { recursive: true });
   for (const [file, text] of Object.entries(localFiles(config))) writeFileSync(join(outdir, 'local', file), text);
-  return chart.toJson() as Record<string, unknown>[];
+  return objects as Record<string, unknown>[];
 }
 
 if (require.main === module) {

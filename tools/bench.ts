@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   const [a, b, c] = variants.map(stats) as [ReturnType<typeof stats>, ReturnType<typeof stats>, ReturnType<typeof stats>];
 
   // Scrape cost; "cap" = label sets whose exposition reaches the ServiceMonitor's sampleLimit.
-  const sampleLimit = resolveConfig({}).monitoring.sampleLimit;
+  const sampleLimit = resolveConfig({}).serviceMonitor.sampleLimit;
   const renders = values.quick ? 20 : 100;
   const costs: ScrapeCost[] = [];
   for (const n of [10, 100, 1000]) costs.push(await scrapeCost(n, renders));

@@ -39,26 +39,26 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stopAll().then(() => process.exit(0)));
 
   try {
-    const apiPort = portOf(config.monitoring.localTarget);
+    const apiPort = portOf(config.local.target);
     running.push(await startApi(apiPort, { FAULT_INJECTION: 'true', DATA_DIR: join(PROJECT_ROOT, 'data'), LOG_LEVEL: 'warn' }, process.stderr));
     let alertmanager: Managed | undefined;
     if (alertmanagerBinary() !== undefined) {
-      alertmanager = await startAlertmanager({ configFile: join(out, 'local', LOCAL_ALERTMANAGER_FILE), dataDir: join(state, 'alertmanager'), port: portOf(config.monitoring.localAlertmanager) });
+      alertmanager = await startAlertmanager({ configFile: join(out, 'local', LOCAL_ALERTMANAGER_FILE), dataDir: join(state, 'alertmanager'), port: portOf(config.local.alertmanager) });
       running.push(alertmanager);
     }
-    const prometheus = await startPrometheus({ configFile: join(out, 'local', LOCAL_CONFIG_FILE), dataDir: join(state, 'prometheus'), port: 9090, retention: config.monitoring.retention });
+    const prometheus = await startPrometheus({ configFile: join(out, 'local', LOCAL_CONFIG_FILE), dataDir: join(state, 'prometheus'), port: 9090, retention: config.prometheus.retention });
     running.push(prometheus);
 
     process.stdout.write(
       [
         '',
         `API            http://localhost:${apiPort}          (fault injection on: x-fault-status, x-fault-delay-ms)`,
-        `Prometheus     http://localhost:9090/targets  (the ${config.name} target should be UP within ${config.monitoring.scrapeInterval})`,
+        `Prometheus     http://localhost:9090/targets  (the ${config.name} target should be UP within ${config.serviceMonitor.interval})`,
         `Alerts         http://localhost:9090/alerts`,
         alertmanager !== undefined
           ? `Alertmanager   ${alertmanager.url.replace('127.0.0.1', 'localhost')}`
           : 'Alertmanager   not installed (apt-get install prometheus-alertmanager): alerts fire in Prometheus only',
-        `Data           ${join(state, 'prometheus')} (retention ${config.monitoring.retention})`,
+        `Data           ${join(state, 'prometheus')} (retention ${config.prometheus.retention})`,
         '',
         'Generate traffic in another terminal: npm run load -- --help',
         'Ctrl-C stops everything.',

@@ -18,8 +18,8 @@ const WRITABLE_PATHS = { tmp: '/tmp', data: '/var/lib/rest-api' } as const;
 
 export interface ApiProps {
   readonly config: DeployConfig;
-  /** Labels of the Prometheus pods allowed to scrape the metrics port. */
-  readonly prometheusPodLabels: Labels;
+  /** Who may reach the metrics port (NetworkPolicy peers). */
+  readonly metricsFrom: readonly Record<string, unknown>[];
 }
 
 export class Api extends Construct {
@@ -125,22 +125,24 @@ export class Api extends Construct {
       spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
     });
 
-    new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
-      metadata: { name: c.name, labels },
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress'],
-        ingress: [
-          // Clients of the API: anyone who can reach the Service.
-          { ports: [{ port: kplus.k8s.IntOrString.fromString(PORT_NAME.http), protocol: 'TCP' }] },
-          // Metrics: only the Prometheus pods.
-          {
-            from: [{ podSelector: { matchLabels: props.prometheusPodLabels } }],
-            ports: [{ port: kplus.k8s.IntOrString.fromString(PORT_NAME.metrics), protocol: 'TCP' }],
-          },
-        ],
-      },
-    });
+    if (c.networkPolicy.enabled) {
+      new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
+        metadata: { name: c.name, labels },
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ['Ingress'],
+          ingress: [
+            // Clients of the API: anyone who can reach the Service.
+            { ports: [{ port: kplus.k8s.IntOrString.fromString(PORT_NAME.http), protocol: 'TCP' }] },
+            // Metrics: only the Prometheus pods.
+            {
+              from: [...props.metricsFrom] as kplus.k8s.NetworkPolicyPeer[],
+              ports: [{ port: kplus.k8s.IntOrString.fromString(PORT_NAME.metrics), protocol: 'TCP' }],
+            },
+          ],
+        },
+      });
+    }
   }
 }
 

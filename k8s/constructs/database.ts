@@ -1,6 +1,7 @@
 /**
  * A development PostgreSQL for local clusters: Secret with DATABASE_URL, headless Service and a
- * one-replica StatefulSet with a PVC, PSS restricted. Production references an existing Secret.
+ * one-replica StatefulSet with a PVC, PSS restricted. With database.existingSecret none of it is
+ * rendered and the API reads that Secret.
  */
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -18,7 +19,7 @@ export class DevDatabase extends Construct {
     super(scope, id);
     const c = props.config;
     const name = `${c.name}-postgres`;
-    const labels = commonLabels(c, 'postgres', c.database.image.split(':')[1] ?? 'latest');
+    const labels = commonLabels(c, 'postgres', c.database.postgres.image.split(':')[1] ?? 'latest');
     const selector = selectorLabels(c, 'postgres');
 
     new kplus.k8s.KubeSecret(this, 'secret', {
@@ -62,7 +63,7 @@ export class DevDatabase extends Construct {
             containers: [
               {
                 name: 'postgres',
-                image: c.database.image,
+                image: c.database.postgres.image,
                 ports: [{ name: 'postgres', containerPort: PGPORT }],
                 env: [
                   fromSecret('POSTGRES_USER'),
@@ -101,8 +102,8 @@ export class DevDatabase extends Construct {
             metadata: { name: 'data' },
             spec: {
               accessModes: ['ReadWriteOnce'],
-              resources: { requests: { storage: kplus.k8s.Quantity.fromString(c.database.volumeSize) } },
-              ...(c.database.storageClass !== undefined && { storageClassName: c.database.storageClass }),
+              resources: { requests: { storage: kplus.k8s.Quantity.fromString(c.database.postgres.storage.size) } },
+              ...(c.database.postgres.storage.storageClass !== undefined && { storageClassName: c.database.postgres.storage.storageClass }),
             },
           },
         ],

@@ -1,7 +1,7 @@
 /**
- * What makes Prometheus scrape the API and load its alerts: ServiceMonitor, PrometheusRule, and
- * a Prometheus (Prometheus Operator CRD) with persistent storage, explicit selectors for both,
- * its own ServiceAccount and least-privilege RBAC.
+ * What makes Prometheus scrape the API and load its alerts: ServiceMonitor, PrometheusRule and,
+ * unless the cluster's own Prometheus does the job, a Prometheus (Prometheus Operator CRD) with
+ * persistent storage, explicit selectors for both, its own ServiceAccount and namespaced RBAC.
  */
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -9,11 +9,13 @@ import { Construct } from 'constructs';
 import { METRICS_PATH } from '../../src/routes/ops';
 import { ruleGroups } from '../alerts';
 import type { DeployConfig } from '../config';
-import { commonLabels, RESTRICTED_SECCOMP } from '../labels';
+import { LABEL } from '../../src/metrics/names';
+import { MONITORING_API_VERSION, operatorPrometheusPodLabels } from '../operator';
+import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
 import type { Labels } from '../labels';
 import { PORT_NAME } from './api';
 
-export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
+export { MONITORING_API_VERSION };
 /** UID/GID of the Prometheus pods (the upstream image's `nobody` works with any non-root UID). */
 export const PROMETHEUS_UID = 1000;
 export const PROMETHEUS_GID = 2000;
@@ -27,10 +29,22 @@ const OPERATOR_POD_SECURITY = {
   seccompProfile: RESTRICTED_SECCOMP,
 };
 
-/** Labels the operator puts on the pods of Prometheus `name`. */
+/** The labels that pick out the pods of Prometheus `name` and no other. */
 export function prometheusPodLabels(name: string): Labels {
-  return { 'app.kubernetes.io/name': 'prometheus', 'operator.prometheus.io/name': name };
+  const all = operatorPrometheusPodLabels(name);
+  return { 'app.kubernetes.io/name': all['app.kubernetes.io/name']!, 'operator.prometheus.io/name': all['operator.prometheus.io/name']! };
 }
+
+/**
+ * The operator gives every ServiceMonitor target an `endpoint` label (the scraped port's name),
+ * which collides with the app's own `endpoint` label (the route): Prometheus keeps the target's
+ * and renames the app's to `exported_endpoint`. These put the route back where the alerts,
+ * rules and dashboards look for it; series without a route keep the target's label.
+ */
+export const ENDPOINT_LABEL_RELABELINGS = [
+  { sourceLabels: [`exported_${LABEL.endpoint}`], regex: '(.+)', targetLabel: LABEL.endpoint, replacement: '$1', action: 'replace' },
+  { regex: `exported_${LABEL.endpoint}`, action: 'labeldrop' },
+] as const;
 
 export interface MonitoringProps {
   readonly config: DeployConfig;
@@ -38,54 +52,67 @@ export interface MonitoringProps {
   readonly serviceLabels: Labels;
 }
 
+/**
+ * ServiceMonitor and PrometheusRule (each optional), and, when enabled, the app's own Prometheus
+ * and Alertmanager. Nothing here is cluster-scoped: a namespace admin can install it.
+ */
 export class Monitoring extends Construct {
-  readonly serviceMonitor: ApiObject;
-  readonly rule: ApiObject;
-  readonly prometheus: ApiObject;
-
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const c = props.config;
-    const m = c.monitoring;
-    const selectedBy = m.selectorLabels;
-    const namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': c.namespace } };
+    const apiLabels = commonLabels(c, 'api', c.image.tag);
+    // The bundled Prometheus selects by the app's own stable labels; other Prometheuses by the
+    // additional labels (kube-prometheus-stack: release: <its release>).
+    const ownSelector = selectorLabels(c, 'api');
 
-    this.serviceMonitor = new ApiObject(this, 'service-monitor', {
-      apiVersion: MONITORING_API_VERSION,
-      kind: 'ServiceMonitor',
-      metadata: { name: c.name, labels: { ...commonLabels(c, 'api', c.image.tag), ...selectedBy } },
-      spec: {
-        selector: { matchLabels: props.serviceLabels },
-        namespaceSelector: { matchNames: [c.namespace] },
-        endpoints: [
-          {
-            port: PORT_NAME.metrics,
-            path: METRICS_PATH,
-            scheme: 'http',
-            interval: m.scrapeInterval,
-            scrapeTimeout: m.scrapeTimeout,
-          },
-        ],
-        sampleLimit: m.sampleLimit,
-      },
-    });
+    if (c.serviceMonitor.enabled) {
+      const sm = c.serviceMonitor;
+      new ApiObject(this, 'service-monitor', {
+        apiVersion: MONITORING_API_VERSION,
+        kind: 'ServiceMonitor',
+        metadata: { name: c.name, labels: { ...apiLabels, ...sm.additionalLabels } },
+        spec: {
+          selector: { matchLabels: props.serviceLabels },
+          namespaceSelector: { matchNames: [c.namespace] },
+          endpoints: [
+            {
+              port: PORT_NAME.metrics,
+              path: METRICS_PATH,
+              scheme: 'http',
+              interval: sm.interval,
+              scrapeTimeout: sm.scrapeTimeout,
+              metricRelabelings: ENDPOINT_LABEL_RELABELINGS,
+            },
+          ],
+          sampleLimit: sm.sampleLimit,
+        },
+      });
+    }
 
-    this.rule = new ApiObject(this, 'prometheus-rule', {
-      apiVersion: MONITORING_API_VERSION,
-      kind: 'PrometheusRule',
-      metadata: { name: c.name, labels: { ...commonLabels(c, 'api', c.image.tag), ...selectedBy } },
-      spec: { groups: ruleGroups(c) },
-    });
+    if (c.prometheusRule.enabled) {
+      new ApiObject(this, 'prometheus-rule', {
+        apiVersion: MONITORING_API_VERSION,
+        kind: 'PrometheusRule',
+        metadata: { name: c.name, labels: { ...apiLabels, ...c.prometheusRule.additionalLabels } },
+        spec: { groups: ruleGroups(c) },
+      });
+    }
 
+    if (c.prometheus.enabled) this.bundledPrometheus(c, ownSelector);
+  }
+
+  private bundledPrometheus(c: DeployConfig, selectedBy: Labels): void {
+    const p = c.prometheus;
     const name = c.name;
     const labels = commonLabels(c, 'prometheus', c.image.tag);
+    const namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': c.namespace } };
     const serviceAccount = new kplus.ServiceAccount(this, 'prometheus-sa', {
       metadata: { name: `${name}-prometheus`, labels },
       automountToken: true,
     });
-    // Service discovery in the app's namespace only: a ClusterRole granted through a RoleBinding.
-    const discovery = new kplus.k8s.KubeClusterRole(this, 'prometheus-discovery', {
-      metadata: { name: `${c.namespace}-${name}-prometheus-discovery`, labels },
+    // Service discovery in the app's namespace only, with a namespaced Role.
+    const discovery = new kplus.k8s.KubeRole(this, 'prometheus-discovery', {
+      metadata: { name: `${name}-prometheus-discovery`, labels },
       rules: [
         { apiGroups: [''], resources: ['services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
@@ -94,41 +121,36 @@ export class Monitoring extends Construct {
     });
     new kplus.k8s.KubeRoleBinding(this, 'prometheus-discovery-binding', {
       metadata: { name: `${name}-prometheus-discovery`, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: discovery.name },
-      subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: c.namespace }],
-    });
-    // Non-resource URLs can only be granted cluster-wide.
-    const metricsUrl = new kplus.k8s.KubeClusterRole(this, 'prometheus-metrics-url', {
-      metadata: { name: `${c.namespace}-${name}-prometheus-metrics`, labels },
-      rules: [{ nonResourceUrLs: ['/metrics'], verbs: ['get'] }],
-    });
-    new kplus.k8s.KubeClusterRoleBinding(this, 'prometheus-metrics-url-binding', {
-      metadata: { name: `${c.namespace}-${name}-prometheus-metrics`, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: metricsUrl.name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: discovery.name },
       subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: c.namespace }],
     });
 
-    if (m.alertmanager) {
+    if (c.alertmanager.enabled) {
       // The operator writes a default configuration (a receiver that notifies no one) until the
-      // Secret alertmanager-<name> holds one: add receivers there, or with AlertmanagerConfigs.
+      // Secret alertmanager-<name> holds one: add receivers there, or with AlertmanagerConfigs in
+      // the app's namespace (the operator scopes their routes to alerts of that namespace).
       new ApiObject(this, 'alertmanager', {
         apiVersion: MONITORING_API_VERSION,
         kind: 'Alertmanager',
         metadata: { name, labels: commonLabels(c, 'alertmanager', c.image.tag) },
         spec: {
           replicas: 1,
+          alertmanagerConfigSelector: {},
+          alertmanagerConfigNamespaceSelector: namespaceSelector,
+          // Silences and the notification log survive restarts.
+          storage: volumeClaim(c.alertmanager.storage),
           securityContext: OPERATOR_POD_SECURITY,
           resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
         },
       });
     }
 
-    this.prometheus = new ApiObject(this, 'prometheus', {
+    new ApiObject(this, 'prometheus', {
       apiVersion: MONITORING_API_VERSION,
       kind: 'Prometheus',
       metadata: { name, labels },
       spec: {
-        replicas: m.prometheusReplicas,
+        replicas: p.replicas,
         serviceAccountName: serviceAccount.name,
         // The operator sets the name/instance labels of its pods itself (see prometheusPodLabels).
         podMetadata: { labels: { 'app.kubernetes.io/part-of': c.name } },
@@ -141,28 +163,32 @@ export class Monitoring extends Construct {
         podMonitorNamespaceSelector: namespaceSelector,
         probeSelector: { matchLabels: selectedBy },
         probeNamespaceSelector: namespaceSelector,
-        scrapeInterval: m.scrapeInterval,
-        scrapeTimeout: m.scrapeTimeout,
-        evaluationInterval: m.evaluationInterval,
-        retention: m.retention,
-        retentionSize: m.retentionSize,
-        storage: {
-          volumeClaimTemplate: {
-            metadata: { name: 'data' },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              resources: { requests: { storage: m.volumeSize } },
-              ...(m.storageClass !== undefined && { storageClassName: m.storageClass }),
-            },
-          },
-        },
+        scrapeInterval: c.serviceMonitor.interval,
+        scrapeTimeout: c.serviceMonitor.scrapeTimeout,
+        evaluationInterval: p.evaluationInterval,
+        retention: p.retention,
+        retentionSize: p.retentionSize,
+        storage: volumeClaim(p.storage),
         securityContext: OPERATOR_POD_SECURITY,
-        resources: m.prometheusResources,
+        resources: p.resources,
         walCompression: true,
-        ...(m.alertmanager && {
+        ...(c.alertmanager.enabled && {
           alerting: { alertmanagers: [{ namespace: c.namespace, name: 'alertmanager-operated', port: 'web', apiVersion: 'v2' }] },
         }),
       },
     });
   }
+}
+
+function volumeClaim(storage: { size: string; storageClass?: string }): Record<string, unknown> {
+  return {
+    volumeClaimTemplate: {
+      metadata: { name: 'data' },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: storage.size } },
+        ...(storage.storageClass !== undefined && { storageClassName: storage.storageClass }),
+      },
+    },
+  };
 }

@@ -9,7 +9,14 @@ export const METRIC = {
   requests4xx: 'http_requests_4xx_total',
   requests5xx: 'http_requests_5xx_total',
   buildInfo: 'rest_api_build_info',
+  /** 1 while this instance is ready to serve, 0 while its store is unreachable or it shuts down. */
+  ready: 'rest_api_ready',
+  /** prom-client's process collector; the restart alert counts its changes. */
+  processStartTime: 'process_start_time_seconds',
 } as const;
+
+/** The series Prometheus itself writes for each target: 1 when its last scrape succeeded. */
+export const SCRAPE_UP = 'up';
 
 export const LABEL = {
   method: 'method',

@@ -77,7 +77,7 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
   }
 
   const floor = (forDuration: string) =>
-    durationSeconds(forDuration)! + durationSeconds(config.monitoring.scrapeInterval)! + durationSeconds(config.monitoring.evaluationInterval)!;
+    durationSeconds(forDuration)! + durationSeconds(config.serviceMonitor.interval)! + durationSeconds(config.prometheus.evaluationInterval)!;
 
   it('scrapes the API: its target is UP under the job name of the cluster', async () => {
     const target = await waitFor('target UP', async () => (await prom.targets()).find((t) => t.health === 'up'));

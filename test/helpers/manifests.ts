@@ -2,14 +2,28 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
-import { RestApiChart } from '../../k8s/chart';
+import { NamespaceChart, RestApiChart } from '../../k8s/chart';
 import type { K8sObject } from '../../k8s/checks';
 import { resolveConfig } from '../../k8s/config';
 
-export function manifests(configInput: unknown = {}): K8sObject[] {
+/** The app's objects (dist/<name>.yaml), without the Namespace. */
+export function appManifests(configInput: unknown = {}): K8sObject[] {
   const config = resolveConfig(configInput);
   return Testing.synth(new RestApiChart(Testing.app(), config.name, config)) as K8sObject[];
 }
+
+/** Everything the synth writes: the Namespace, then the app's objects. */
+export function manifests(configInput: unknown = {}): K8sObject[] {
+  const config = resolveConfig(configInput);
+  return [...(Testing.synth(new NamespaceChart(Testing.app(), config.namespace, config)) as K8sObject[]), ...appManifests(configInput)];
+}
+
+/** kube-prometheus-stack 88.5.3 rendered as release kps in namespace monitoring (../shared/fixtures). */
+export const KPS_FIXTURE = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'kube-prometheus-stack-88.5.3', 'rendered-release-kps.yaml');
+export const HAVE_KPS_FIXTURE = existsSync(KPS_FIXTURE);
+
+/** The values file for installing next to kube-prometheus-stack, as users pass it. */
+export const KPS_VALUES_FILE = join(__dirname, '..', '..', 'k8s', 'values', 'kube-prometheus-stack.yaml');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function find(objects: readonly K8sObject[], kind: string, name?: string): any {

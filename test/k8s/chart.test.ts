@@ -80,23 +80,25 @@ describe('the API workload', () => {
 });
 
 describe('the database', () => {
-  it('deploys a development PostgreSQL on the local profile', () => {
+  it('deploys a development PostgreSQL by default', () => {
     const sts = find(objects, 'StatefulSet');
     expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
     expect(find(objects, 'Secret', 'rest-api-database').stringData.DATABASE_URL).toMatch(/^postgres:\/\/.*@rest-api-postgres:5432\//);
   });
 
-  it('references an existing Secret on the production profile and deploys no database', () => {
-    const prod = manifests({ profile: 'production', database: { secretName: 'prod-db' } });
+  it('reads database.existingSecret and renders no database nor database Secret', () => {
+    const prod = manifests({ database: { existingSecret: 'my-db', existingSecretKey: 'url' } });
     expect(prod.find((o) => o.kind === 'StatefulSet')).toBeUndefined();
     expect(prod.find((o) => o.kind === 'Secret')).toBeUndefined();
-    expect(find(prod, 'Deployment').spec.template.spec.containers[0].env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef.name).toBe('prod-db');
+    expect(find(prod, 'Deployment').spec.template.spec.containers[0].env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({ name: 'my-db', key: 'url' });
   });
 });
 
 describe('the ServiceMonitor', () => {
   it('scrapes the named metrics port every 10s with a timeout within the interval', () => {
-    expect(serviceMonitor.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', scheme: 'http', interval: '10s', scrapeTimeout: '5s' }]);
+    expect(serviceMonitor.spec.endpoints).toEqual([
+      { port: 'metrics', path: '/metrics', scheme: 'http', interval: '10s', scrapeTimeout: '5s', metricRelabelings: expect.any(Array) },
+    ]);
     expect(serviceMonitor.spec.selector.matchLabels).toEqual(service.spec.selector);
     expect(serviceMonitor.spec.sampleLimit).toBe(5000);
   });
@@ -104,6 +106,24 @@ describe('the ServiceMonitor', () => {
   it('carries the labels the Prometheus selects', () => {
     expect(serviceMonitor.metadata?.labels).toMatchObject(prometheus.spec.serviceMonitorSelector.matchLabels);
     expect(rule.metadata?.labels).toMatchObject(prometheus.spec.ruleSelector.matchLabels);
+  });
+
+  it('adds serviceMonitor.additionalLabels and prometheusRule.additionalLabels', () => {
+    const kps = manifests({ serviceMonitor: { additionalLabels: { release: 'kps' } }, prometheusRule: { additionalLabels: { release: 'kps', team: 'shop' } } });
+    expect(find(kps, 'ServiceMonitor').metadata.labels).toMatchObject({ release: 'kps' });
+    expect(find(kps, 'PrometheusRule').metadata.labels).toMatchObject({ release: 'kps', team: 'shop' });
+  });
+
+  it('puts the route back into `endpoint` after the operator\'s own `endpoint` target label renamed it', () => {
+    expect(serviceMonitor.spec.endpoints[0].metricRelabelings).toEqual([
+      { sourceLabels: ['exported_endpoint'], regex: '(.+)', targetLabel: 'endpoint', replacement: '$1', action: 'replace' },
+      { regex: 'exported_endpoint', action: 'labeldrop' },
+    ]);
+  });
+
+  it('renders no ServiceMonitor or PrometheusRule when disabled', () => {
+    const none = manifests({ serviceMonitor: { enabled: false }, prometheusRule: { enabled: false }, prometheus: { enabled: false }, alertmanager: { enabled: false } });
+    expect(none.filter((o) => ['ServiceMonitor', 'PrometheusRule'].includes(o.kind!))).toEqual([]);
   });
 });
 
@@ -113,14 +133,36 @@ describe('the PrometheusRule', () => {
 
   it('has the guide alerts with the guide thresholds and durations', () => {
     expect(byName('HighErrorRate')).toMatchObject({ for: '5m', labels: { severity: 'critical' } });
-    expect(byName('HighErrorRate').expr).toContain(`rate(${METRIC.requests5xx}{job="rest-api"}[5m])) > 0.1`);
+    expect(byName('HighErrorRate').expr).toContain(`rate(${METRIC.requests5xx}{namespace="rest-api",job="rest-api"}[5m])) > 0.1`);
     expect(byName('HighResponseTime')).toMatchObject({ for: '5m', labels: { severity: 'warning' } });
-    expect(byName('HighResponseTime').expr).toMatch(/^histogram_quantile\(0\.95, sum by \([^)]*\ble\b[^)]*\) \(rate\(http_request_duration_seconds_bucket\{job="rest-api"\}\[5m\]\)\)\) > 1$/);
+    expect(byName('HighResponseTime').expr).toMatch(
+      /^histogram_quantile\(0\.95, sum by \([^)]*\ble\b[^)]*\) \(rate\(http_request_duration_seconds_bucket\{namespace="rest-api",job="rest-api"\}\[5m\]\)\)\) > 1 and /,
+    );
+  });
+
+  it('scopes every expression to the install: its namespace and job', () => {
+    const other = resolveConfig({ name: 'shop', namespace: 'shop-prod' });
+    for (const r of ruleGroups(other).flatMap((g) => g.rules)) {
+      const selectors = r.expr.match(/\{[^}]*\}/g) ?? [];
+      expect(selectors.length).toBeGreaterThan(0);
+      for (const sel of selectors) expect(sel).toContain('namespace="shop-prod",job="shop"');
+    }
+  });
+
+  it('links every alert to its runbook with an absolute URL', () => {
+    for (const r of rules) expect(r.annotations.runbook_url).toMatch(new RegExp(`^https?://[^/]+/.*#${r.alert.toLowerCase()}$`));
+    expect(() => resolveConfig({ alerts: { runbookBaseUrl: 'docs/runbooks.md' } })).toThrow('alerts.runbookBaseUrl = "docs/runbooks.md": must be an absolute http(s) URL');
+  });
+
+  it('pages when no pod of the app is ready, from the readiness gauge', () => {
+    expect(byName(ALERT.notReady)).toMatchObject({ for: '3m', labels: { severity: 'critical' } });
+    expect(byName(ALERT.notReady).expr).toBe(`max by (namespace, job) (${METRIC.ready}{namespace="rest-api",job="rest-api"}) < 1`);
   });
 
   it('tells on-call when the target is down or missing', () => {
-    expect(byName(ALERT.targetDown).expr).toBe('up{job="rest-api"} == 0');
-    expect(byName(ALERT.targetMissing).expr).toBe('absent(up{job="rest-api"})');
+    expect(byName(ALERT.targetDown).expr).toBe('up{namespace="rest-api",job="rest-api"} == 0');
+    expect(byName(ALERT.targetMissing).expr).toBe('absent(up{namespace="rest-api",job="rest-api"})');
+    expect(byName(ALERT.targetDown).annotations.description).toContain('{{ $labels.namespace }}/{{ $labels.pod }}');
   });
 
   it('gives every alert the same shape', () => {
@@ -155,31 +197,36 @@ describe('the Prometheus', () => {
     expect(prometheus.spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 2000, fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } });
   });
 
-  it('has its own ServiceAccount with least-privilege RBAC', () => {
+  it('has its own ServiceAccount with namespaced least-privilege RBAC, nothing cluster-scoped', () => {
     expect(prometheus.spec.serviceAccountName).toBe('rest-api-prometheus');
-    const roles = objects.filter((o) => o.kind === 'ClusterRole');
-    const rules = roles.flatMap((r: any) => r.rules);
-    expect(rules).toEqual([
+    expect(find(objects, 'Role').rules).toEqual([
       { apiGroups: [''], resources: ['services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
-      { nonResourceURLs: ['/metrics'], verbs: ['get'] },
     ]);
-    // Resource access only in the app's namespace.
-    expect(find(objects, 'RoleBinding').metadata?.namespace).toBe('rest-api');
-    expect(roles.every((r) => r.metadata?.namespace === undefined)).toBe(true);
+    expect(find(objects, 'RoleBinding')).toMatchObject({ metadata: { namespace: 'rest-api' }, roleRef: { kind: 'Role', name: 'rest-api-prometheus-discovery' } });
+    expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
   });
 
   it('sends its alerts to an Alertmanager of its own, unless disabled', () => {
     expect(prometheus.spec.alerting).toEqual({ alertmanagers: [{ namespace: 'rest-api', name: 'alertmanager-operated', port: 'web', apiVersion: 'v2' }] });
     expect(find(objects, 'Alertmanager').spec.securityContext).toMatchObject({ runAsNonRoot: true, fsGroup: 2000 });
-    const without = manifests({ monitoring: { alertmanager: false } });
+    const without = manifests({ alertmanager: { enabled: false } });
     expect(without.find((o) => o.kind === 'Alertmanager')).toBeUndefined();
     expect(find(without, 'Prometheus').spec.alerting).toBeUndefined();
   });
 
+  it("gives the Alertmanager the AlertmanagerConfigs of the app's namespace and a volume for silences", () => {
+    const am = find(objects, 'Alertmanager');
+    expect(am.spec).toMatchObject({
+      alertmanagerConfigSelector: {},
+      alertmanagerConfigNamespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'rest-api' } },
+      storage: { volumeClaimTemplate: { spec: { resources: { requests: { storage: '1Gi' } } } } },
+    });
+  });
+
   it('follows config overrides: volume, storage class, retention', () => {
-    const custom = find(manifests({ monitoring: { volumeSize: '50Gi', storageClass: 'fast', retention: '30d' } }), 'Prometheus');
+    const custom = find(manifests({ prometheus: { storage: { size: '50Gi', storageClass: 'fast' }, retention: '30d' } }), 'Prometheus');
     expect(custom.spec).toMatchObject({ retention: '30d', retentionSize: '40GiB' });
     expect(custom.spec.storage.volumeClaimTemplate.spec.storageClassName).toBe('fast');
   });
@@ -187,14 +234,19 @@ describe('the Prometheus', () => {
 
 describe('the deploy config', () => {
   it.each([
-    [{ monitoring: { scrapeTimeout: '15s' } }, "monitoring.scrapeTimeout = \"15s\": (15s) must not exceed monitoring.scrapeInterval (10s)"],
+    [{ serviceMonitor: { scrapeTimeout: '15s' } }, 'serviceMonitor.scrapeTimeout = "15s": (15s) must not exceed serviceMonitor.interval (10s)'],
     [{ replicas: 1 }, 'replicas = 1: must be at least 2'],
-    [{ monitoring: { retention: 'forever' } }, 'monitoring.retention = "forever": must be a Prometheus duration'],
-    [{ monitoring: { volumeSize: '10Gi', retentionSize: '10GiB' } }, 'monitoring.retentionSize = "10GiB"'],
+    [{ prometheus: { retention: 'forever' } }, 'prometheus.retention = "forever": must be a Prometheus duration'],
+    [{ prometheus: { storage: { size: '10Gi' }, retentionSize: '10GiB' } }, 'prometheus.retentionSize = "10GiB"'],
     [{ name: 'Rest_API' }, 'name = "Rest_API": must be a DNS-1123 label'],
-    [{ monitoring: { scrapeIntervall: '10s' } }, 'monitoring.scrapeIntervall: is not a known key'],
+    [{ serviceMonitor: { intervall: '10s' } }, 'serviceMonitor.intervall: is not a known key'],
+    [{ monitoring: { scrapeInterval: '10s' } }, 'monitoring: is not a known key'],
     [{ alerts: { highErrorRate: { perSecond: -1, for: '5m', severity: 'critical' } } }, 'alerts.highErrorRate.perSecond = -1'],
-    [{ monitoring: { selectorLabels: {} } }, 'monitoring.selectorLabels = {}: must have at least one label'],
+    [{ serviceMonitor: { additionalLabels: { release: 'not ok!' } } }, 'serviceMonitor.additionalLabels.release = "not ok!": must be a label value'],
+    [{ alerts: { window: '30s' } }, 'alerts.window = "30s": (30s) must cover at least 4 scrapes (serviceMonitor.interval 10s)'],
+    [{ prometheus: { enabled: false } }, 'alertmanager.enabled: (true) needs prometheus.enabled'],
+    [{ networkPolicy: { metricsFrom: [] } }, 'networkPolicy.metricsFrom = []: must name at least one peer'],
+    [{ database: { existingSecret: 'Bad_Name' } }, 'database.existingSecret = "Bad_Name": must be a DNS-1123 label'],
   ])('rejects %j naming the key and value', (input, message) => {
     expect(() => resolveConfig(input)).toThrow(DeployConfigError);
     expect(() => resolveConfig(input)).toThrow(message);
@@ -215,7 +267,7 @@ describe('npm run synth output', () => {
     const [a, b] = [await tempDir('synth-a'), await tempDir('synth-b')];
     synth(resolveConfig({}), a);
     synth(resolveConfig({}), b);
-    for (const file of ['rest-api.yaml', 'local/prometheus.yml', 'local/alert_rules.yml']) {
+    for (const file of ['rest-api.yaml', 'namespace/rest-api.yaml', 'local/prometheus.yml', 'local/alert_rules.yml']) {
       expect(readFileSync(join(b, file), 'utf8')).toBe(readFileSync(join(a, file), 'utf8'));
     }
   });
@@ -224,14 +276,27 @@ describe('npm run synth output', () => {
     const out = await tempDir('synth-out');
     synth(resolveConfig({}), out);
     const docs = parseAllDocuments(readFileSync(join(out, 'rest-api.yaml'), 'utf8')).map((d) => d.toJS());
-    expect(docs).toEqual(objects);
-    expect(docs[0].kind).toBe('Namespace');
+    expect(docs).toEqual(objects.filter((o) => o.kind !== 'Namespace'));
+    // The namespace in a folder of its own: `kubectl delete -f dist/` (not recursive) leaves it alone.
+    const ns = parseAllDocuments(readFileSync(join(out, 'namespace', 'rest-api.yaml'), 'utf8')).map((d) => d.toJS());
+    expect(ns).toEqual([find(objects, 'Namespace')]);
+    expect(ns[0].metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+      'pod-security.kubernetes.io/audit': 'restricted',
+    });
     const local = parseAllDocuments(readFileSync(join(out, 'local', 'alert_rules.yml'), 'utf8'))[0]!.toJS();
     expect(local.groups).toEqual(rule.spec.groups);
     const prom = parseAllDocuments(readFileSync(join(out, 'local', 'prometheus.yml'), 'utf8'))[0]!.toJS();
     expect(prom.rule_files).toEqual(['alert_rules.yml']);
     expect(prom.scrape_configs).toEqual([
-      expect.objectContaining({ job_name: 'rest-api', metrics_path: '/metrics', scrape_interval: '10s', static_configs: [{ targets: ['localhost:8080'] }] }),
+      expect.objectContaining({
+        job_name: 'rest-api',
+        metrics_path: '/metrics',
+        scrape_interval: '10s',
+        // The target labels the operator gives a ServiceMonitor target, so the same rules match.
+        static_configs: [{ targets: ['localhost:8080'], labels: { namespace: 'rest-api', endpoint: 'metrics' } }],
+      }),
     ]);
   });
 });

@@ -29,10 +29,13 @@ describe('label selectors', () => {
 });
 
 describe('the wiring checks', () => {
-  it('pass on the project manifests, for every profile', () => {
+  it('pass on the project manifests, in every mode', () => {
     expect(checkManifests(good)).toEqual([]);
-    expect(checkManifests(manifests({ profile: 'production' }))).toEqual([]);
-    expect(checkManifests(manifests({ name: 'shop', namespace: 'shop-prod', monitoring: { selectorLabels: { release: 'kps' } } }))).toEqual([]);
+    expect(checkManifests(manifests({ database: { existingSecret: 'prod-db' } }))).toEqual([]);
+    expect(checkManifests(manifests({ name: 'shop', namespace: 'shop-prod', serviceMonitor: { additionalLabels: { release: 'kps' } } }))).toEqual([]);
+    expect(checkManifests(manifests({ networkPolicy: { enabled: false } }))).toEqual([]);
+    const external = { prometheus: { enabled: false }, alertmanager: { enabled: false } };
+    expect(checkManifests(manifests(external), { prometheusInCluster: true })).toEqual([]);
   });
 
   it.each<[string, (o: K8sObject[]) => void, string, RegExp]>([
@@ -43,11 +46,11 @@ describe('the wiring checks', () => {
     ['a ServiceMonitor looking in another namespace', (o) => (find(o, 'ServiceMonitor').spec.namespaceSelector.matchNames = ['default']), 'servicemonitor-selects-service', /in default/],
     ['a Service selecting no pods', (o) => (find(o, 'Service', 'rest-api').spec.selector['app.kubernetes.io/component'] = 'web'), 'service-selects-pods', /no pod template/],
     ['a Service targeting a port no container has', (o) => (find(o, 'Service', 'rest-api').spec.ports[1].targetPort = 9100), 'service-target-port', /targets 9100/],
-    ['ServiceMonitor labels the Prometheus does not select', (o) => delete find(o, 'ServiceMonitor').metadata.labels.prometheus, 'prometheus-selects-servicemonitor', /add label prometheus: rest-api to ServiceMonitor rest-api/],
+    ['ServiceMonitor labels the Prometheus does not select', (o) => delete find(o, 'ServiceMonitor').metadata.labels['app.kubernetes.io/component'], 'prometheus-selects-servicemonitor', /add label app.kubernetes.io\/component: api to ServiceMonitor rest-api/],
     ['a nil serviceMonitorSelector', (o) => delete find(o, 'Prometheus').spec.serviceMonitorSelector, 'prometheus-selects-servicemonitor', /nil serviceMonitorSelector/],
     ['a serviceMonitorNamespaceSelector for another namespace', (o) => (find(o, 'Prometheus').spec.serviceMonitorNamespaceSelector.matchLabels['kubernetes.io/metadata.name'] = 'monitoring'), 'prometheus-selects-servicemonitor', /namespace/],
     ['a nil ruleSelector', (o) => delete find(o, 'Prometheus').spec.ruleSelector, 'prometheus-selects-rule', /nil ruleSelector/],
-    ['PrometheusRule labels the Prometheus does not select', (o) => (find(o, 'PrometheusRule').metadata.labels.prometheus = 'k8s'), 'prometheus-selects-rule', /add label prometheus: rest-api to PrometheusRule/],
+    ['PrometheusRule labels the Prometheus does not select', (o) => (find(o, 'PrometheusRule').metadata.labels['app.kubernetes.io/instance'] = 'k8s'), 'prometheus-selects-rule', /add label app.kubernetes.io\/instance: rest-api to PrometheusRule/],
     ['no Prometheus at all', (o) => o.splice(o.indexOf(find(o, 'Prometheus')), 1), 'prometheus-selects-servicemonitor', /there is none/],
     ['a scrapeTimeout above the interval', (o) => (find(o, 'ServiceMonitor').spec.endpoints[0].scrapeTimeout = '15s'), 'scrape-timeout', /scrapeTimeout 15s exceeds interval 10s/],
     ['the default 24h retention', (o) => delete find(o, 'Prometheus').spec.retention, 'prometheus-retention', /default of 24h/],
@@ -58,7 +61,7 @@ describe('the wiring checks', () => {
     ['no sampleLimit', (o) => delete find(o, 'ServiceMonitor').spec.sampleLimit, 'servicemonitor-sample-limit', /sampleLimit/],
     ['a PDB selecting no pods', (o) => (find(o, 'PodDisruptionBudget').spec.selector.matchLabels['app.kubernetes.io/name'] = 'x'), 'pdb-selects-pods', /no pod template/],
     ['a NetworkPolicy selecting no pods', (o) => (find(o, 'NetworkPolicy').spec.podSelector.matchLabels['app.kubernetes.io/name'] = 'x'), 'networkpolicy-selects-pods', /no pod template/],
-    ['a NetworkPolicy closing the metrics port to Prometheus', (o) => find(o, 'NetworkPolicy').spec.ingress.pop(), 'networkpolicy-metrics', /does not let Prometheus pods reach port metrics/],
+    ['a NetworkPolicy closing the metrics port to Prometheus', (o) => find(o, 'NetworkPolicy').spec.ingress.pop(), 'networkpolicy-metrics', /does not let the pods of the Prometheus in namespace rest-api .* reach port metrics/],
     ['a selector with the version in it', (o) => {
       const d = find(o, 'Deployment');
       d.spec.selector.matchLabels['app.kubernetes.io/version'] = '0.1.0';

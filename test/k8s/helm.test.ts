@@ -41,7 +41,7 @@ describe('the Helm chart', () => {
   it('has values that its schema accepts, and a schema that rejects bad values', () => {
     const validate = new Ajv({ allErrors: true }).compile(JSON.parse(generated['values.schema.json']!));
     expect(validate(values)).toBe(true);
-    expect(Object.keys(values).sort()).toEqual(['image', 'monitoring', 'prometheus', 'replicas', 'resources']);
+    expect(Object.keys(values).sort()).toEqual(['image', 'prometheus', 'replicas', 'resources', 'serviceMonitor']);
     for (const bad of [{ ...values, replicas: 1 }, { ...values, image: { ...values.image, pullPolicy: 'Sometimes' } }, { ...values, prometheus: { ...values.prometheus, retention: 'forever' } }, { ...values, extra: 1 }]) {
       expect(validate(bad)).toBe(false);
     }
@@ -69,8 +69,8 @@ describe('the Helm chart', () => {
       image: { repository: 'registry.example/rest-api', tag: '2.1.0', pullPolicy: 'Always' },
       replicas: 4,
       resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-      monitoring: { scrapeInterval: '30s', scrapeTimeout: '10s' },
-      prometheus: { retention: '30d', retentionSize: '40GiB', volumeSize: '50Gi', storageClass: 'fast' },
+      serviceMonitor: { interval: '30s', scrapeTimeout: '10s' },
+      prometheus: { retention: '30d', retentionSize: '40GiB', storage: { size: '50Gi', storageClass: 'fast' } },
     };
     const objects = render(custom, 'shop');
     const deployment = objects.find((o) => o.kind === 'Deployment');

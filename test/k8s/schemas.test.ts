@@ -4,16 +4,18 @@
  * round trip drops), and the upstream Prometheus Operator CRDs in ../shared/schemas.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
+import { parse as parseYaml } from 'yaml';
 import type { K8sObject } from '../../k8s/checks';
 import { loadCrdValidators } from '../helpers/crd-schema';
-import { HAVE_SHARED_SCHEMAS, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
+import { HAVE_SHARED_SCHEMAS, KPS_VALUES_FILE, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
 
 const variants: [string, K8sObject[]][] = [
-  ['local profile', manifests()],
-  ['production profile', manifests({ profile: 'production', monitoring: { storageClass: 'standard' } })],
+  ['defaults (bundled Prometheus, development database)', manifests()],
+  ['existing database Secret, storage class', manifests({ database: { existingSecret: 'prod-db' }, prometheus: { storage: { storageClass: 'standard' } } })],
+  ['next to kube-prometheus-stack', manifests(parseYaml(readFileSync(KPS_VALUES_FILE, 'utf8')))],
 ];
 const MONITORING = 'monitoring.coreos.com/v1';
 

@@ -1,0 +1,23 @@
+/**
+ * What the Prometheus Operator adds at run time, which manifests do not show: the labels of the
+ * pods it creates for a Prometheus (prometheus-operator 0.93 pkg/prometheus/common.go and
+ * server/operator.go). The default NetworkPolicy peers, the wiring checks and `verify` read
+ * them from here.
+ */
+
+export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
+
+/** Every label the operator puts on the pods of Prometheus `name` (shard 0), before podMetadata's. */
+export function operatorPrometheusPodLabels(name: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'prometheus',
+    'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/managed-by': 'prometheus-operator',
+    'operator.prometheus.io/name': name,
+    'operator.prometheus.io/shard': '0',
+    prometheus: name,
+  };
+}
+
+/** The label every operator-run Prometheus pod carries, whoever deployed it. */
+export const ANY_PROMETHEUS_POD = { 'app.kubernetes.io/name': 'prometheus' } as const;
