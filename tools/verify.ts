@@ -16,7 +16,9 @@ import { addPrometheusChecks } from './verify/prometheus';
 import { addWiringChecks } from './verify/wiring';
 
 const HELP = `usage: npm run verify -- [options]
-  --manifests DIR       check a directory of manifests offline (e.g. dist/) instead of a cluster
+  --manifests PATH      check manifests offline (a file, or a directory such as dist/) instead of
+                        a cluster; repeat it to add the cluster's Prometheus, e.g.
+                        --manifests dist --manifests prometheus.yaml
   --context NAME        kubeconfig context (default: the current one)
   --kubeconfig FILE     kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
   --namespace NS        the app's namespace (default: from the deploy config, rest-api)
@@ -30,7 +32,7 @@ async function main(): Promise<number> {
   try {
     ({ values } = parseArgs({
       options: {
-        manifests: { type: 'string' },
+        manifests: { type: 'string', multiple: true },
         context: { type: 'string' },
         kubeconfig: { type: 'string' },
         namespace: { type: 'string' },
@@ -56,12 +58,13 @@ async function main(): Promise<number> {
   const list = new Checklist(json ? undefined : process.stdout);
 
   if (values.manifests !== undefined) {
+    const where = values.manifests.join(', ');
     const { objects, files } = readManifests(values.manifests);
-    if (!json) process.stdout.write(`verify: ${objects.length} objects from ${files.length} file(s) in ${values.manifests}\n`);
-    if (objects.length === 0) list.fail('manifests', `manifests found in ${values.manifests}`, 'run npm run synth, or point --manifests at your manifests', 'no Kubernetes object in any .yaml, .yml or .json file');
+    if (!json) process.stdout.write(`verify: ${objects.length} objects from ${files.length} file(s) in ${where}\n`);
+    if (objects.length === 0) list.fail('manifests', `manifests found in ${where}`, 'run npm run synth, or point --manifests at your manifests', 'no Kubernetes object in any .yaml, .yml or .json file');
     else addWiringChecks(list, objects);
     if (values['prometheus-url'] !== undefined) {
-      await addPrometheusChecks(list, new PrometheusApi(values['prometheus-url']), name, Object.values(ALERT), values['prometheus-url']);
+      await addPrometheusChecks(list, new PrometheusApi(values['prometheus-url']), { job: name, namespace }, Object.values(ALERT), values['prometheus-url']);
     }
   } else {
     if (!json) process.stdout.write(`verify: ${name} in namespace ${namespace}${values.context ? ` (context ${values.context})` : ''}\n`);
@@ -71,7 +74,10 @@ async function main(): Promise<number> {
   if (json) process.stdout.write(`${JSON.stringify(list.toJson())}\n`);
   else {
     const failed = list.items.filter((i) => i.status === 'fail').length;
-    process.stdout.write(failed === 0 ? `\nall ${list.items.length} checks hold\n` : `\n${failed} of ${list.items.length} checks failed\n`);
+    const skipped = list.skipped.length;
+    const ran = list.items.length - skipped;
+    const summary = failed === 0 ? `all ${ran} checks that could run hold` : `${failed} of ${ran} checks failed`;
+    process.stdout.write(`\n${summary}${skipped > 0 ? `; ${skipped} could not run (marked ?)` : ''}\n`);
   }
   return list.ok ? 0 : 1;
 }

@@ -5,9 +5,9 @@
  * real Prometheus.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import type { K8sObject } from '../../k8s/checks';
 import { resolveConfig } from '../../k8s/config';
 import { LOCAL_CONFIG_FILE, localFiles } from '../../k8s/local';
@@ -17,7 +17,14 @@ import { PrometheusApi } from '../../tools/lib/prometheus-api';
 import { tempDir } from '../helpers/app';
 import { startKubeStandIn } from '../helpers/kube-stand-in';
 import type { StandIn } from '../helpers/kube-stand-in';
-import { clone, find, manifests, requireInCi } from '../helpers/manifests';
+import { clone, find, HAVE_KPS_FIXTURE, KPS_FIXTURE, KPS_VALUES_FILE, manifests, requireInCi } from '../helpers/manifests';
+import { operatorPrometheusPodLabels } from '../../k8s/operator';
+
+const KPS_VALUES = parseYaml(readFileSync(KPS_VALUES_FILE, 'utf8')) as Record<string, unknown>;
+const readFixture = (): K8sObject[] =>
+  parseAllDocuments(readFileSync(KPS_FIXTURE, 'utf8'))
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null && typeof o.kind === 'string');
 
 jest.setTimeout(60_000);
 
@@ -62,7 +69,7 @@ describe('verify --manifests (offline)', () => {
   });
 
   it.each<[string, (o: K8sObject[]) => void, string, RegExp]>([
-    ['a ServiceMonitor the Prometheus does not select', (o) => delete find(o, 'ServiceMonitor').metadata.labels.prometheus, 'prometheus-selects-servicemonitor', /add label prometheus: rest-api/],
+    ['a ServiceMonitor the Prometheus does not select', (o) => delete find(o, 'ServiceMonitor').metadata.labels['app.kubernetes.io/component'], 'prometheus-selects-servicemonitor', /add label app.kubernetes.io\/component: api/],
     ['a numeric ServiceMonitor port', (o) => (find(o, 'ServiceMonitor').spec.endpoints[0].port = 9464), 'servicemonitor-port', /name of a Service port/],
     ['a nil ruleSelector', (o) => delete find(o, 'Prometheus').spec.ruleSelector, 'prometheus-selects-rule', /nil selector selects nothing/],
     ['a Prometheus without RBAC', (o) => o.splice(o.indexOf(find(o, 'RoleBinding')), 1), 'prometheus-rbac', /endpoints/],
@@ -75,14 +82,31 @@ describe('verify --manifests (offline)', () => {
     expect(r.json.items.find((i) => i.id === id)!.fix).toMatch(fix);
   });
 
+  it('says which checks could not run when the manifests hold no Prometheus (kube-prometheus-stack mode), with exit code 0', async () => {
+    const r = await verify('--manifests', await writeManifests(manifests(KPS_VALUES)));
+    expect(failedIds(r)).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.json.items.filter((i) => i.status === 'skip').map((i) => i.id).sort()).toEqual(['networkpolicy-metrics', 'prometheus-selects-rule', 'prometheus-selects-servicemonitor']);
+  });
+
+  (HAVE_KPS_FIXTURE ? it : it.skip)("passes every check with kube-prometheus-stack's manifests added (--manifests twice)", async () => {
+    const r = await verify('--manifests', await writeManifests(manifests(KPS_VALUES)), '--manifests', KPS_FIXTURE);
+    const mine = r.json.items.filter((i) => ['prometheus-selects-servicemonitor', 'prometheus-selects-rule', 'networkpolicy-metrics'].includes(i.id));
+    expect(mine.map((i) => [i.id, i.status])).toEqual([
+      ['prometheus-selects-servicemonitor', 'pass'],
+      ['prometheus-selects-rule', 'pass'],
+      ['networkpolicy-metrics', 'pass'],
+    ]);
+  });
+
   it('prints a readable checklist', async () => {
     const objects = clone(manifests());
-    delete find(objects, 'PrometheusRule').metadata.labels.prometheus;
+    delete find(objects, 'PrometheusRule').metadata.labels['app.kubernetes.io/component'];
     const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'build', 'tools', 'verify.js'), '--manifests', await writeManifests(objects)], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('✓ a Prometheus selects the ServiceMonitor (labels and namespace)');
     expect(r.stdout).toContain('✗ a Prometheus selects the PrometheusRule (labels and namespace)');
-    expect(r.stdout).toContain('fix: add label prometheus: rest-api to PrometheusRule rest-api');
+    expect(r.stdout).toContain('fix: add label app.kubernetes.io/component: api to PrometheusRule rest-api');
     expect(r.stdout).toMatch(/1 of \d+ checks failed/);
   });
 });
@@ -95,7 +119,12 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
   let prometheus: Managed;
   let standIn: StandIn;
   let apiPort: number;
-  const config = () => resolveConfig({ monitoring: { scrapeInterval: '1s', scrapeTimeout: '1s', evaluationInterval: '1s', localTarget: `127.0.0.1:${apiPort}` } });
+  const config = () =>
+    resolveConfig({
+      serviceMonitor: { interval: '1s', scrapeTimeout: '1s' },
+      prometheus: { evaluationInterval: '1s' },
+      local: { target: `127.0.0.1:${apiPort}` },
+    });
 
   /** The synthesized objects as a running cluster would hold them (status filled in). */
   function cluster(mutate: (o: K8sObject[]) => void = () => undefined): K8sObject[] {
@@ -151,7 +180,7 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
   });
 
   it.each<[string, (o: K8sObject[]) => void, string[]]>([
-    ['a ServiceMonitor the live Prometheus does not select', (o) => delete find(o, 'ServiceMonitor').metadata.labels.prometheus, ['prometheus-selects-servicemonitor', 'target-up']],
+    ['a ServiceMonitor the live Prometheus does not select', (o) => delete find(o, 'ServiceMonitor').metadata.labels['app.kubernetes.io/component'], ['prometheus-selects-servicemonitor', 'target-up']],
     ['missing CRDs', (o) => o.splice(o.findIndex((x) => x.kind === 'CustomResourceDefinition'), 1), ['crds']],
     ['no ready endpoints', (o) => (o.find((x) => x.kind === 'EndpointSlice') as any).endpoints.forEach((e: any) => (e.conditions.ready = false)), ['endpoints']],
     ['an unbound Prometheus volume', (o) => (find(o, 'PersistentVolumeClaim').status.phase = 'Pending'), ['prometheus-pvc']],
@@ -160,6 +189,54 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     const r = await verify('--kubeconfig', standIn.kubeconfig);
     expect(r.code).toBe(1);
     expect(failedIds(r)).toEqual(ids);
+    await standIn.close();
+  });
+
+  /** A cluster running kube-prometheus-stack: its Prometheus in `monitoring`, the app without its own. */
+  function kpsCluster(): K8sObject[] {
+    const objects = clone(manifests(KPS_VALUES));
+    find(objects, 'Deployment').status = { replicas: 2, readyReplicas: 2, availableReplicas: 2 };
+    const kps = readFixture().filter((o) => ['Prometheus', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind!));
+    const promName = find(kps, 'Prometheus').metadata.name;
+    objects.push(
+      ...kps,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring', labels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+      ...['servicemonitors', 'prometheusrules', 'prometheuses'].map((p) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${p}.monitoring.coreos.com` } })),
+      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'rest-api-abc', namespace: 'rest-api', labels: { 'kubernetes.io/service-name': 'rest-api' } }, endpoints: [{ addresses: ['10.0.0.5'], conditions: { ready: true } }] } as K8sObject,
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: `prometheus-${promName}-0`, namespace: 'monitoring', labels: operatorPrometheusPodLabels(promName) }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `prometheus-${promName}-db-prometheus-${promName}-0`, namespace: 'monitoring' }, status: { phase: 'Bound', capacity: { storage: '50Gi' } } },
+    );
+    return objects;
+  }
+
+  (HAVE_KPS_FIXTURE ? it : it.skip)("finds kube-prometheus-stack's Prometheus in namespace monitoring and asks it through its service proxy", async () => {
+    standIn = await startKubeStandIn(kpsCluster(), prometheus.url);
+    const r = await verify('--kubeconfig', standIn.kubeconfig);
+    expect(failedIds(r)).toEqual([]);
+    for (const id of ['prometheus-selects-servicemonitor', 'prometheus-selects-rule', 'networkpolicy-metrics', 'prometheus-pods', 'target-up', 'rules-loaded']) {
+      expect({ id, status: r.json.items.find((i) => i.id === id)?.status }).toEqual({ id, status: 'pass' });
+    }
+    // kube-prometheus-stack's default Prometheus has no volume: worth knowing, not the app's to fix.
+    const storage = r.json.items.find((i) => i.id === 'prometheus-storage')!;
+    expect(storage.status).toBe('warn');
+    expect(storage.details[0]).toContain('Prometheus kps-kube-prometheus-stack-prometheus has no persistent volume');
+    expect(standIn.requests).toContain('GET /api/v1/namespaces/monitoring/services/prometheus-operated:web/proxy/api/v1/targets?state=active');
+    expect(r.code).toBe(0);
+    await standIn.close();
+  });
+
+  (HAVE_KPS_FIXTURE ? it : it.skip)('tells a user limited to the namespace (403 on cluster-wide lists) which checks could not run, not exit 2', async () => {
+    standIn = await startKubeStandIn(kpsCluster(), prometheus.url, { onlyNamespaces: ['rest-api'] });
+    const r = await verify('--kubeconfig', standIn.kubeconfig);
+    expect(r.code).toBe(0);
+    expect(failedIds(r)).toEqual([]);
+    const skipped = r.json.items.filter((i) => i.status === 'skip');
+    expect(skipped.map((i) => i.id)).toEqual(expect.arrayContaining(['crds', 'prometheus-selects-servicemonitor', 'networkpolicy-metrics', 'target-up']));
+    expect(skipped.find((i) => i.id === 'crds')!.details[0]).toMatch(/could not run: .*403.*lacks that permission/);
+    // What the namespace allows still ran.
+    for (const id of ['deployment', 'endpoints', 'servicemonitor-exists', 'servicemonitor-port']) {
+      expect({ id, status: r.json.items.find((i) => i.id === id)?.status }).toEqual({ id, status: 'pass' });
+    }
     await standIn.close();
   });
 

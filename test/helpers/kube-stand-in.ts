@@ -36,7 +36,16 @@ function status(code: number, message: string) {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code };
 }
 
-export async function startKubeStandIn(objects: readonly K8sObject[], prometheusUrl?: string): Promise<StandIn> {
+export interface StandInOptions {
+  /**
+   * RBAC of a namespace-scoped user: every read outside these namespaces (cluster-scoped
+   * resources, cluster-wide lists, other namespaces, their service proxies) answers 403.
+   * @default every read allowed
+   */
+  readonly onlyNamespaces?: readonly string[];
+}
+
+export async function startKubeStandIn(objects: readonly K8sObject[], prometheusUrl?: string, options: StandInOptions = {}): Promise<StandIn> {
   const requests: string[] = [];
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
@@ -47,6 +56,10 @@ export async function startKubeStandIn(objects: readonly K8sObject[], prometheus
     };
     if (req.headers.authorization !== `Bearer ${STAND_IN_TOKEN}`) return send(401, status(401, 'Unauthorized'));
     if (url.pathname === '/version') return send(200, { major: '1', minor: '31', gitVersion: 'v1.31.0-stand-in' });
+    const allowed = options.onlyNamespaces;
+    if (allowed !== undefined && !allowed.some((ns) => url.pathname.includes(`/namespaces/${ns}/`))) {
+      return send(403, status(403, `User "stand-in" cannot get path "${url.pathname}"`));
+    }
 
     const proxy = /^\/api\/v1\/namespaces\/[^/]+\/services\/[^/]+\/proxy(\/.*)$/.exec(url.pathname);
     if (proxy !== null) {

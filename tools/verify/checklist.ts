@@ -1,6 +1,9 @@
-/** The checklist `verify` prints: each item passed, failed or (for information) warned. */
+/**
+ * The checklist `verify` prints: each item passed, failed, (for information) warned, or could
+ * not run (with the reason: a permission the user lacks, an object not in view).
+ */
 
-export type Status = 'pass' | 'fail' | 'warn';
+export type Status = 'pass' | 'fail' | 'warn' | 'skip';
 
 export interface Item {
   readonly id: string;
@@ -11,7 +14,7 @@ export interface Item {
   readonly fix?: string;
 }
 
-const MARK: Record<Status, string> = { pass: '✓', fail: '✗', warn: '!' };
+const MARK: Record<Status, string> = { pass: '✓', fail: '✗', warn: '!', skip: '?' };
 
 export class Checklist {
   readonly items: Item[] = [];
@@ -34,11 +37,21 @@ export class Checklist {
     this.add({ id, title, status: 'fail', details, fix });
   }
 
+  /** An item that could not be checked, and why. */
+  skip(id: string, title: string, why: string): void {
+    this.add({ id, title, status: 'skip', details: [`could not run: ${why}`] });
+  }
+
   get ok(): boolean {
     return this.items.every((i) => i.status !== 'fail');
   }
 
-  toJson(): { ok: boolean; items: Item[] } {
-    return { ok: this.ok, items: this.items };
+  /** Ids of the items that could not run. */
+  get skipped(): string[] {
+    return this.items.filter((i) => i.status === 'skip').map((i) => i.id);
+  }
+
+  toJson(): { ok: boolean; complete: boolean; items: Item[] } {
+    return { ok: this.ok, complete: this.skipped.length === 0, items: this.items };
   }
 }

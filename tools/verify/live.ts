@@ -7,9 +7,9 @@ import { prometheusesSelecting, ref } from '../../k8s/checks';
 import type { Finding, K8sObject } from '../../k8s/checks';
 import { PrometheusApi } from '../lib/prometheus-api';
 import type { Checklist } from './checklist';
-import { Kube } from './kube';
+import { Kube, KubeError } from './kube';
 import { addPrometheusChecks } from './prometheus';
-import { addWiringChecks } from './wiring';
+import { addWiringChecks, SELECTION_CHECKS } from './wiring';
 
 export interface LiveOptions {
   readonly kubeconfig?: string;
@@ -24,6 +24,8 @@ const MONITORING = '/apis/monitoring.coreos.com/v1';
 const CRDS = ['servicemonitors', 'prometheusrules', 'prometheuses'];
 
 const withKind = (kind: string, items: K8sObject[]): K8sObject[] => items.map((o) => ({ ...o, kind }));
+const isForbidden = (err: unknown): boolean => err instanceof KubeError && (err.status === 403 || err.status === 401);
+const forbidden = (message: string): string => `the API server refused a read (${message}): your kubeconfig user lacks that permission`;
 
 export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void> {
   let kube: Kube;
@@ -38,14 +40,21 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
   const ns = o.namespace;
 
   const missingCrds: string[] = [];
+  let crdsDenied: string | undefined;
   for (const crd of CRDS) {
-    if ((await kube.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}.monitoring.coreos.com`)) === undefined) missingCrds.push(crd);
+    try {
+      if ((await kube.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}.monitoring.coreos.com`)) === undefined) missingCrds.push(crd);
+    } catch (err) {
+      if (!isForbidden(err)) throw err;
+      crdsDenied = (err as Error).message;
+      break;
+    }
   }
-  if (missingCrds.length > 0) {
+  if (crdsDenied !== undefined) list.skip('crds', 'the Prometheus Operator CRDs are installed', forbidden(crdsDenied));
+  else if (missingCrds.length > 0) {
     list.fail('crds', 'the Prometheus Operator CRDs are installed', 'install the Prometheus Operator (see README, Deploy to a cluster)', `missing: ${missingCrds.map((c) => `${c}.monitoring.coreos.com`).join(', ')}`);
     return;
-  }
-  list.pass('crds', 'the Prometheus Operator CRDs are installed');
+  } else list.pass('crds', 'the Prometheus Operator CRDs are installed');
 
   const deployment = await kube.get(`/apis/apps/v1/namespaces/${ns}/deployments/${o.name}`);
   if (deployment === undefined) {
@@ -70,48 +79,61 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     else list.pass(`${kind.toLowerCase()}-exists`, `${kind} ${ns}/${o.name} exists`);
   }
 
-  // The cluster's objects, as the wiring checks read them.
-  const prometheuses = withKind('Prometheus', await kube.list(`${MONITORING}/prometheuses`));
+  // The cluster's objects, as the wiring checks read them. A user whose rights stop at the
+  // namespace gets 403 on cluster-wide lists: the checks that need them say so instead of failing.
+  const cannotRun: Record<string, string> = {};
+  const denied = (checks: readonly string[], err: string) => checks.forEach((id) => (cannotRun[id] ??= forbidden(err)));
+  const read = async (kind: string, path: string, needs: readonly string[]): Promise<K8sObject[]> => {
+    try {
+      return withKind(kind, await kube.list(path));
+    } catch (err) {
+      if (!isForbidden(err)) throw err;
+      denied(needs, (err as Error).message);
+      return [];
+    }
+  };
+  const PROMETHEUS_CHECKS = ['prometheus-retention', 'prometheus-storage', 'prometheus-retention-size', 'prometheus-security-context', 'prometheus-rbac'];
+  const prometheuses = await read('Prometheus', `${MONITORING}/prometheuses`, [...SELECTION_CHECKS, ...PROMETHEUS_CHECKS]);
   const promNamespaces = [...new Set(prometheuses.map((p) => p.metadata?.namespace ?? ns))];
   const objects: K8sObject[] = [
-    ...withKind('Namespace', await kube.list('/api/v1/namespaces')),
-    ...withKind('Service', await kube.list(`/api/v1/namespaces/${ns}/services`)),
-    ...withKind('Deployment', await kube.list(`/apis/apps/v1/namespaces/${ns}/deployments`)),
-    ...withKind('StatefulSet', await kube.list(`/apis/apps/v1/namespaces/${ns}/statefulsets`)),
-    ...withKind('PodDisruptionBudget', await kube.list(`/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`)),
-    ...withKind('NetworkPolicy', await kube.list(`/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`)),
-    ...withKind('ServiceMonitor', await kube.list(`${MONITORING}/namespaces/${ns}/servicemonitors`)),
-    ...withKind('PrometheusRule', await kube.list(`${MONITORING}/namespaces/${ns}/prometheusrules`)),
+    // Without the Namespace objects, each namespace still has its kubernetes.io/metadata.name label.
+    ...(await read('Namespace', '/api/v1/namespaces', [])),
+    ...(await read('Service', `/api/v1/namespaces/${ns}/services`, [])),
+    ...(await read('Deployment', `/apis/apps/v1/namespaces/${ns}/deployments`, [])),
+    ...(await read('StatefulSet', `/apis/apps/v1/namespaces/${ns}/statefulsets`, [])),
+    ...(await read('PodDisruptionBudget', `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`, [])),
+    ...(await read('NetworkPolicy', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, ['networkpolicy-metrics'])),
+    ...(await read('ServiceMonitor', `${MONITORING}/namespaces/${ns}/servicemonitors`, [])),
+    ...(await read('PrometheusRule', `${MONITORING}/namespaces/${ns}/prometheusrules`, [])),
     ...prometheuses,
-    ...withKind('ClusterRole', await kube.list('/apis/rbac.authorization.k8s.io/v1/clusterroles')),
-    ...withKind('ClusterRoleBinding', await kube.list('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings')),
+    ...(await read('ClusterRole', '/apis/rbac.authorization.k8s.io/v1/clusterroles', ['prometheus-rbac'])),
+    ...(await read('ClusterRoleBinding', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', ['prometheus-rbac'])),
   ];
   for (const pns of promNamespaces) {
-    objects.push(...withKind('RoleBinding', await kube.list(`/apis/rbac.authorization.k8s.io/v1/namespaces/${pns}/rolebindings`)));
-    objects.push(...withKind('Role', await kube.list(`/apis/rbac.authorization.k8s.io/v1/namespaces/${pns}/roles`)));
+    objects.push(...(await read('RoleBinding', `/apis/rbac.authorization.k8s.io/v1/namespaces/${pns}/rolebindings`, ['prometheus-rbac'])));
+    objects.push(...(await read('Role', `/apis/rbac.authorization.k8s.io/v1/namespaces/${pns}/roles`, ['prometheus-rbac'])));
   }
+  // Whichever Prometheus selects the app, in any namespace (kube-prometheus-stack's in monitoring).
   const selecting = sm === undefined ? [] : prometheusesSelecting(objects, { ...sm, kind: 'ServiceMonitor' }, ns);
   const selectingRefs = new Set(selecting.map(ref));
   const relevant = (f: Finding) => f.objects.some((r) => r.split('/')[1] === ns || selectingRefs.has(r));
-  addWiringChecks(list, objects, relevant);
+  // The settings of a Prometheus outside the app's namespace are its owners' to change: warn.
+  const warnOnly = (f: Finding) => PROMETHEUS_CHECKS.includes(f.check) && !f.objects.some((r) => r.split('/')[1] === ns);
+  addWiringChecks(list, objects, { relevant, cannotRun, warnOnly });
 
   for (const p of selecting) {
-    const pns = p.metadata?.namespace ?? ns;
-    const pname = p.metadata?.name ?? '';
-    const pods = await kube.list(`/api/v1/namespaces/${pns}/pods`, { labelSelector: `operator.prometheus.io/name=${pname}` });
-    const readyPods = pods.filter((pod: any) => (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
-    if (readyPods.length > 0 && readyPods.length === pods.length) list.pass('prometheus-pods', `Prometheus ${pns}/${pname} pods are ready`, `${readyPods.length}/${pods.length} ready`);
-    else list.fail('prometheus-pods', `Prometheus ${pns}/${pname} pods are ready`, `kubectl -n ${pns} describe pod -l operator.prometheus.io/name=${pname}; kubectl -n ${pns} logs deploy/prometheus-operator`, `${readyPods.length}/${pods.length} ready`);
-    if (p.spec?.storage?.volumeClaimTemplate !== undefined) {
-      const claims = (await kube.list(`/api/v1/namespaces/${pns}/persistentvolumeclaims`)).filter((c: any) => new RegExp(`-prometheus-${pname}-\\d+$`).test(c.metadata?.name ?? ''));
-      const bound = claims.filter((c: any) => c.status?.phase === 'Bound');
-      if (claims.length > 0 && bound.length === claims.length) list.pass('prometheus-pvc', `Prometheus ${pns}/${pname} volume is bound`, ...claims.map((c: any) => `${c.metadata.name}: ${c.status.phase} (${c.status?.capacity?.storage ?? '?'})`));
-      else list.fail('prometheus-pvc', `Prometheus ${pns}/${pname} volume is bound`, 'check the storage class and provisioner: kubectl get pvc,storageclass', claims.length === 0 ? 'no PersistentVolumeClaim yet' : claims.map((c: any) => `${c.metadata.name}: ${c.status?.phase}`).join(', '));
+    try {
+      await checkPrometheusPods(list, kube, p, ns);
+    } catch (err) {
+      if (!isForbidden(err)) throw err;
+      list.skip('prometheus-pods', `Prometheus ${p.metadata?.namespace ?? ns}/${p.metadata?.name} pods are ready`, forbidden((err as Error).message));
     }
   }
 
   if (o.prometheusUrl === undefined && selecting.length === 0) {
-    list.fail('target-up', `Prometheus scrapes job ${o.name}`, 'fix the selection above, or pass --prometheus-url', 'no Prometheus selects the ServiceMonitor, so there is none to ask');
+    const why = cannotRun['prometheus-selects-servicemonitor'];
+    if (why !== undefined) list.skip('target-up', `Prometheus scrapes job ${o.name}`, `${why}; pass --prometheus-url to ask Prometheus directly`);
+    else list.fail('target-up', `Prometheus scrapes job ${o.name}`, 'fix the selection above, or pass --prometheus-url', 'no Prometheus selects the ServiceMonitor, so there is none to ask');
     return;
   }
   const first = selecting[0];
@@ -119,5 +141,26 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     ? new PrometheusApi(o.prometheusUrl)
     : new PrometheusApi((path, params) => kube.get(`/api/v1/namespaces/${first!.metadata?.namespace ?? ns}/services/prometheus-operated:web/proxy${path}`, params));
   const where = o.prometheusUrl ?? `service proxy ${first!.metadata?.namespace ?? ns}/prometheus-operated:web`;
-  await addPrometheusChecks(list, api, o.name, Object.values(ALERT), where);
+  try {
+    await addPrometheusChecks(list, api, { job: o.name, namespace: ns }, Object.values(ALERT), where);
+  } catch (err) {
+    if (!isForbidden(err)) throw err;
+    list.skip('target-up', `Prometheus scrapes job ${o.name}`, `${forbidden((err as Error).message)}; pass --prometheus-url (e.g. with kubectl port-forward)`);
+  }
+}
+
+/** The selecting Prometheus's pods are ready and its volume bound. */
+async function checkPrometheusPods(list: Checklist, kube: Kube, p: K8sObject, ns: string): Promise<void> {
+  const pns = p.metadata?.namespace ?? ns;
+  const pname = p.metadata?.name ?? '';
+  const pods = await kube.list(`/api/v1/namespaces/${pns}/pods`, { labelSelector: `operator.prometheus.io/name=${pname}` });
+  const readyPods = pods.filter((pod: any) => (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
+  if (readyPods.length > 0 && readyPods.length === pods.length) list.pass('prometheus-pods', `Prometheus ${pns}/${pname} pods are ready`, `${readyPods.length}/${pods.length} ready`);
+  else list.fail('prometheus-pods', `Prometheus ${pns}/${pname} pods are ready`, `kubectl -n ${pns} describe pod -l operator.prometheus.io/name=${pname}; kubectl -n ${pns} logs deploy/prometheus-operator`, `${readyPods.length}/${pods.length} ready`);
+  if (p.spec?.storage?.volumeClaimTemplate !== undefined) {
+    const claims = (await kube.list(`/api/v1/namespaces/${pns}/persistentvolumeclaims`)).filter((c: any) => new RegExp(`-prometheus-${pname}-\\d+$`).test(c.metadata?.name ?? ''));
+    const bound = claims.filter((c: any) => c.status?.phase === 'Bound');
+    if (claims.length > 0 && bound.length === claims.length) list.pass('prometheus-pvc', `Prometheus ${pns}/${pname} volume is bound`, ...claims.map((c: any) => `${c.metadata.name}: ${c.status.phase} (${c.status?.capacity?.storage ?? '?'})`));
+    else list.fail('prometheus-pvc', `Prometheus ${pns}/${pname} volume is bound`, 'check the storage class and provisioner: kubectl get pvc,storageclass', claims.length === 0 ? 'no PersistentVolumeClaim yet' : claims.map((c: any) => `${c.metadata.name}: ${c.status?.phase}`).join(', '));
+  }
 }

@@ -1,10 +1,11 @@
-/** Reads every Kubernetes object from a directory of YAML or JSON manifests. */
+/** Reads every Kubernetes object from YAML or JSON manifests. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { K8sObject } from '../../k8s/checks';
 
-export function readManifests(dir: string): { objects: K8sObject[]; files: string[] } {
+/** Reads `paths`: manifest files, or directories walked for .yaml, .yml and .json files. */
+export function readManifests(paths: string | readonly string[]): { objects: K8sObject[]; files: string[] } {
   const files: string[] = [];
   const walk = (d: string): void => {
     for (const entry of readdirSync(d).sort()) {
@@ -13,7 +14,10 @@ export function readManifests(dir: string): { objects: K8sObject[]; files: strin
       else if (/\.(ya?ml|json)$/.test(entry)) files.push(path);
     }
   };
-  walk(dir);
+  for (const path of typeof paths === 'string' ? [paths] : paths) {
+    if (statSync(path).isDirectory()) walk(path);
+    else files.push(path);
+  }
   const objects: K8sObject[] = [];
   for (const file of files) {
     for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {

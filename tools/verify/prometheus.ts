@@ -7,17 +7,25 @@ const ago = (iso: string): string => {
   return Number.isFinite(s) && s >= 0 && s < 1e9 ? `${s.toFixed(1)}s ago` : 'never';
 };
 
-export async function addPrometheusChecks(list: Checklist, prom: PrometheusApi, job: string, alertNames: readonly string[], where: string): Promise<void> {
+/** The install to look for: its job and namespace (two installs in one Prometheus share the job). */
+export interface Install {
+  readonly job: string;
+  readonly namespace: string;
+}
+
+export async function addPrometheusChecks(list: Checklist, prom: PrometheusApi, install: Install, alertNames: readonly string[], where: string): Promise<void> {
+  const { job, namespace } = install;
+  const mine = (labels: Record<string, string>) => labels.job === job && labels.namespace === namespace;
   let targets;
   try {
-    targets = (await prom.targets()).filter((t) => t.labels.job === job);
+    targets = (await prom.targets()).filter((t) => mine(t.labels));
   } catch (err) {
     list.fail('prometheus-reachable', `Prometheus answers (${where})`, 'check the URL, or that the Prometheus pods are running', (err as Error).message);
     return;
   }
   list.pass('prometheus-reachable', `Prometheus answers (${where})`);
   if (targets.length === 0) {
-    list.fail('target-up', `Prometheus scrapes job ${job}`, 'run the wiring checks (npm run verify -- --manifests dist) to find the broken link', `Prometheus has no target of job "${job}": it does not try to scrape the app`);
+    list.fail('target-up', `Prometheus scrapes job ${job}`, 'run the wiring checks (npm run verify -- --manifests dist) to find the broken link', `Prometheus has no target of job "${job}" in namespace ${namespace}: it does not try to scrape the app`);
   } else {
     const down = targets.filter((t) => t.health !== 'up');
     const lines = targets.map((t) => `${t.scrapeUrl}: ${t.health.toUpperCase()}, last scrape ${ago(t.lastScrape)}${t.lastError ? `, error: ${t.lastError}` : ''}`);
@@ -37,7 +45,7 @@ export async function addPrometheusChecks(list: Checklist, prom: PrometheusApi, 
     list.pass('rules-loaded', `all ${alertNames.length} alert rules are loaded and evaluate without errors`);
   }
 
-  const active = (await prom.alerts()).filter((a) => alertNames.includes(a.labels.alertname ?? ''));
+  const active = (await prom.alerts()).filter((a) => alertNames.includes(a.labels.alertname ?? '') && a.labels.namespace === namespace);
   if (active.length === 0) list.pass('alerts', 'no alert of the app is pending or firing');
   else {
     list.add({

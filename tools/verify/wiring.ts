@@ -3,21 +3,42 @@ import { checkWiring, WIRING_CHECKS } from '../../k8s/checks';
 import type { Finding, K8sObject } from '../../k8s/checks';
 import type { Checklist } from './checklist';
 
-/**
- * @param relevant keeps only the findings that concern the app (a live cluster holds other
- * teams' objects too); all findings by default
- */
-export function addWiringChecks(list: Checklist, objects: readonly K8sObject[], relevant: (f: Finding) => boolean = () => true): void {
-  const findings = checkWiring(objects).filter(relevant);
+export interface WiringOptions {
+  /** Keeps only the findings that concern the app (a live cluster holds other teams' objects too). @default all */
+  readonly relevant?: (f: Finding) => boolean;
+  /** Checks that cannot run, by id, with the reason (a list the user may not read). */
+  readonly cannotRun?: Readonly<Record<string, string>>;
+  /** Findings worth knowing that are not the app's to fix (another team's Prometheus): warnings, not failures. */
+  readonly warnOnly?: (f: Finding) => boolean;
+}
+
+/** Checks that need to see the Prometheus that should select the app. */
+export const SELECTION_CHECKS = ['prometheus-selects-servicemonitor', 'prometheus-selects-rule', 'networkpolicy-metrics'] as const;
+
+export function addWiringChecks(list: Checklist, objects: readonly K8sObject[], options: WiringOptions = {}): void {
+  const relevant = options.relevant ?? (() => true);
+  const cannotRun = { ...(options.cannotRun ?? {}) };
+  if (!objects.some((o) => o.kind === 'Prometheus')) {
+    const why =
+      'no Prometheus among these objects, so which one selects the app is unknown: add the cluster\'s ' +
+      '(kubectl get prometheus -A -o yaml > prometheus.yaml, then --manifests prometheus.yaml) or run verify against the cluster';
+    for (const id of SELECTION_CHECKS) cannotRun[id] ??= why;
+  }
+  const findings = checkWiring(objects, { prometheusInCluster: true }).filter(relevant);
   const present = new Set(objects.map((o) => o.kind));
   for (const [id, title] of Object.entries(WIRING_CHECKS)) {
+    if (cannotRun[id] !== undefined) {
+      if (applies(id, present)) list.skip(id, title, cannotRun[id]!);
+      continue;
+    }
     const mine = findings.filter((f) => f.check === id);
     if (mine.length === 0) {
       // A check about kinds absent from the set has nothing to say.
       if (applies(id, present)) list.pass(id, title);
       continue;
     }
-    list.add({ id, title, status: 'fail', details: mine.map((f) => `${f.message} [${f.objects.join(', ')}]`), fix: [...new Set(mine.map((f) => f.fix))].join('; ') });
+    const warnOnly = options.warnOnly !== undefined && mine.every(options.warnOnly);
+    list.add({ id, title, status: warnOnly ? 'warn' : 'fail', details: mine.map((f) => `${f.message} [${f.objects.join(', ')}]`), fix: [...new Set(mine.map((f) => f.fix))].join('; ') });
   }
 }
 
@@ -25,6 +46,7 @@ function applies(id: string, kinds: ReadonlySet<string | undefined>): boolean {
   if (id.startsWith('servicemonitor') || id === 'scrape-timeout' || id === 'prometheus-selects-servicemonitor') return kinds.has('ServiceMonitor');
   if (id === 'prometheus-selects-rule') return kinds.has('PrometheusRule');
   if (id.startsWith('prometheus')) return kinds.has('Prometheus');
+  if (id === 'networkpolicy-metrics') return kinds.has('NetworkPolicy') && kinds.has('ServiceMonitor');
   if (id.startsWith('pdb')) return kinds.has('PodDisruptionBudget');
   if (id.startsWith('networkpolicy')) return kinds.has('NetworkPolicy');
   return kinds.has('Service') || kinds.has('Deployment');
