@@ -6,7 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { RequestOptions } from 'node:https';
-import type * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { importEsm } from '../lib/esm';
 
 export class KubeError extends Error {
