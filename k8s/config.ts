@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { sloPeriodProblem, sloSchema } from './slo';
 import { byteSizeBytes, durationSeconds, formatByteSize, quantityBytes } from './units';
 
 const dns1123 = z
@@ -113,6 +114,8 @@ export const configSchema = z
         }),
       })
       .prefault({}),
+    /** Service level objectives and their burn-rate alerts (k8s/slo.ts). */
+    slo: sloSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     const interval = durationSeconds(c.monitoring.scrapeInterval)!;
@@ -132,6 +135,8 @@ export const configSchema = z
         message: `(${c.monitoring.retentionSize}) must stay below 95% of monitoring.volumeSize (${c.monitoring.volumeSize}), or Prometheus fills its disk before it deletes old blocks`,
       });
     }
+    const sloPeriod = sloPeriodProblem(c.slo.period, c.monitoring.retention);
+    if (sloPeriod !== undefined) ctx.addIssue({ code: 'custom', path: ['slo', 'period'], message: sloPeriod });
     if (c.port === c.metricsPort) {
       ctx.addIssue({ code: 'custom', path: ['metricsPort'], message: `(${c.metricsPort}) must differ from port` });
     }
