@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { METRICS_PATH } from '../src/routes/ops';
 import { ruleGroups } from './alerts';
 import type { DeployConfig } from './config';
+import { extraRuleFiles } from './rule-files';
 
 export const LOCAL_RULES_FILE = 'alert_rules.yml';
 export const LOCAL_CONFIG_FILE = 'prometheus.yml';
@@ -27,7 +28,7 @@ export function localPrometheusConfig(c: DeployConfig): Record<string, unknown> 
   const m = c.monitoring;
   return {
     global: { scrape_interval: m.scrapeInterval, scrape_timeout: m.scrapeTimeout, evaluation_interval: m.evaluationInterval },
-    rule_files: [LOCAL_RULES_FILE],
+    rule_files: [LOCAL_RULES_FILE, ...Object.keys(extraRuleFiles(c))],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [m.localAlertmanager] }] }] },
     scrape_configs: [
       {
@@ -36,7 +37,8 @@ export function localPrometheusConfig(c: DeployConfig): Record<string, unknown> 
         scrape_interval: m.scrapeInterval,
         scrape_timeout: m.scrapeTimeout,
         sample_limit: m.sampleLimit,
-        static_configs: [{ targets: [m.localTarget] }],
+        // The namespace label the cluster's targets carry, so the same selectors work here.
+        static_configs: [{ targets: [m.localTarget], labels: { namespace: c.namespace } }],
       },
     ],
   };
@@ -48,5 +50,6 @@ export function localFiles(c: DeployConfig): Record<string, string> {
     [LOCAL_CONFIG_FILE]: header + stringify(localPrometheusConfig(c)),
     [LOCAL_RULES_FILE]: header + stringify({ groups: ruleGroups(c) }, { lineWidth: 0 }),
     [LOCAL_ALERTMANAGER_FILE]: header + stringify(localAlertmanagerConfig()),
+    ...Object.fromEntries(Object.entries(extraRuleFiles(c)).map(([file, groups]) => [file, header + stringify({ groups }, { lineWidth: 0 })])),
   };
 }

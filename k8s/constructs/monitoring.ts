@@ -7,9 +7,9 @@ import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { METRICS_PATH } from '../../src/routes/ops';
-import { ruleGroups } from '../alerts';
 import type { DeployConfig } from '../config';
 import { commonLabels, RESTRICTED_SECCOMP } from '../labels';
+import { allRuleGroups } from '../rule-files';
 import type { Labels } from '../labels';
 import { PORT_NAME } from './api';
 
@@ -74,7 +74,7 @@ export class Monitoring extends Construct {
       apiVersion: MONITORING_API_VERSION,
       kind: 'PrometheusRule',
       metadata: { name: c.name, labels: { ...commonLabels(c, 'api', c.image.tag), ...selectedBy } },
-      spec: { groups: ruleGroups(c) },
+      spec: { groups: allRuleGroups(c) },
     });
 
     const name = c.name;

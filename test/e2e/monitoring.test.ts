@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ALERT } from '../../k8s/alerts';
 import { resolveConfig } from '../../k8s/config';
 import { LOCAL_ALERTMANAGER_FILE, LOCAL_CONFIG_FILE, localFiles } from '../../k8s/local';
+import { SLO_ALERT } from '../../k8s/slo';
 import { durationSeconds } from '../../k8s/units';
 import { METRIC } from '../../src/metrics/names';
 import type { Managed } from '../../tools/lib/processes';
@@ -91,7 +92,9 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
       const g = await prom.ruleGroups();
       return g.length > 0 && g.every((x) => x.rules.every((r) => r.health === 'ok')) ? g : undefined;
     });
-    expect(groups.flatMap((g) => g.rules.map((r) => r.name)).sort()).toEqual(Object.values(ALERT).sort());
+    const alerts = new Set(groups.flatMap((g) => g.rules.filter((r) => r.type === 'alerting').map((r) => r.name)));
+    expect([...alerts].sort()).toEqual([...Object.values(ALERT), ...Object.values(SLO_ALERT)].sort());
+    expect(groups.flatMap((g) => g.rules).filter((r) => r.type === 'recording').length).toBeGreaterThan(0);
     expect(groups.flatMap((g) => g.rules).filter((r) => r.lastError)).toEqual([]);
   });
 
@@ -100,12 +103,12 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
     await new Promise((r) => setTimeout(r, 2500)); // two more scrapes
     const queries: [string, string[]][] = [
       ['sum(http_requests_total)', []],
-      ['rate(http_requests_total[5m])', ['method', 'endpoint', 'status', 'job', 'instance']],
-      ['rate(http_request_duration_seconds_sum[5m]) / rate(http_request_duration_seconds_count[5m])', ['method', 'endpoint', 'job', 'instance']],
-      ['rate(http_requests_4xx_total[5m])', ['method', 'endpoint', 'job', 'instance']],
-      ['rate(http_requests_5xx_total[5m])', ['method', 'endpoint', 'job', 'instance']],
+      ['rate(http_requests_total[5m])', ['method', 'endpoint', 'status', 'namespace', 'job', 'instance']],
+      ['rate(http_request_duration_seconds_sum[5m]) / rate(http_request_duration_seconds_count[5m])', ['method', 'endpoint', 'namespace', 'job', 'instance']],
+      ['rate(http_requests_4xx_total[5m])', ['method', 'endpoint', 'namespace', 'job', 'instance']],
+      ['rate(http_requests_5xx_total[5m])', ['method', 'endpoint', 'namespace', 'job', 'instance']],
       ['sum by (endpoint) (rate(http_requests_total[5m]))', ['endpoint']],
-      ['histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m]))', ['method', 'endpoint', 'job', 'instance']],
+      ['histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m]))', ['method', 'endpoint', 'namespace', 'job', 'instance']],
     ];
     for (const [query, labels] of queries) {
       const result = await prom.query(query);
