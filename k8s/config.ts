@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { grafanaSchema } from './dashboard/config';
 import { sloPeriodProblem, sloSchema } from './slo';
 import { byteSizeBytes, durationSeconds, formatByteSize, quantityBytes } from './units';
 
@@ -116,6 +117,8 @@ export const configSchema = z
       .prefault({}),
     /** Service level objectives and their burn-rate alerts (k8s/slo.ts). */
     slo: sloSchema.prefault({}),
+    /** The Grafana dashboard (k8s/dashboard/). */
+    grafana: grafanaSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     const interval = durationSeconds(c.monitoring.scrapeInterval)!;
