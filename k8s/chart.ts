@@ -4,6 +4,7 @@ import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from './config';
 import { Api } from './constructs/api';
+import { GrafanaDashboard } from './constructs/dashboard';
 import { DevDatabase } from './constructs/database';
 import { Monitoring, prometheusPodLabels } from './constructs/monitoring';
 import { commonLabels, selectorLabels } from './labels';
@@ -29,6 +30,7 @@ export class RestApiChart extends Chart {
     const api = new Api(this, 'api', { config, prometheusPodLabels: prometheusPodLabels(config.name) });
     if (config.database.deploy) new DevDatabase(this, 'database', { config });
     new Monitoring(this, 'monitoring', { config, serviceLabels: selectorLabels(config, 'api') });
+    if (config.grafana.dashboard.enabled) new GrafanaDashboard(this, 'dashboard', { config });
     void api;
 
     for (const obj of this.node.findAll()) {

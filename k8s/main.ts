@@ -1,15 +1,17 @@
 /**
- * `npm run synth`: writes the cluster manifests to dist/ and the plain Prometheus files to
- * dist/local/, then runs the wiring checks over what it wrote and fails on any finding.
+ * `npm run synth`: writes the cluster manifests to dist/, the plain Prometheus files to
+ * dist/local/, the Grafana dashboard to dist/grafana/ and its local provisioning to
+ * dist/local/grafana/, then runs the wiring checks over what it wrote and fails on any finding.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { App, YamlOutputType } from 'cdk8s';
 import { RestApiChart } from './chart';
 import { DeployConfigError, loadDeployConfig } from './config';
 import type { DeployConfig } from './config';
 import { checkWiring } from './checks';
 import type { Finding, K8sObject } from './checks';
+import { grafanaOutputFiles } from './grafana-local';
 import { localFiles } from './local';
 import { checkPodSecurity } from './pss';
 
@@ -37,6 +39,10 @@ export function synth(config: DeployConfig, outdir: string = DEFAULT_OUTDIR): Re
   app.synth();
   mkdirSync(join(outdir, 'local'), { recursive: true });
   for (const [file, text] of Object.entries(localFiles(config))) writeFileSync(join(outdir, 'local', file), text);
+  for (const [file, text] of Object.entries(grafanaOutputFiles(config, config.monitoring.scrapeInterval))) {
+    mkdirSync(dirname(join(outdir, file)), { recursive: true });
+    writeFileSync(join(outdir, file), text);
+  }
   return chart.toJson() as Record<string, unknown>[];
 }
 
