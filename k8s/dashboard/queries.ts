@@ -39,7 +39,6 @@ export interface RowSpec {
 }
 
 const rate = (metric: string, selector = ROUTES) => `rate(${metric}{${selector}}[$__rate_interval])`;
-const STATUS_CLASSES = ['2', '3', '4', '5'] as const;
 
 export function dashboardRows(slo: SloConfig): RowSpec[] {
   const specs = sloSpecs(slo, SCOPE);
@@ -70,10 +69,13 @@ export function dashboardRows(slo: SloConfig): RowSpec[] {
           kind: 'timeseries',
           unit: 'reqps',
           width: 10,
-          targets: STATUS_CLASSES.map((c) => ({
-            expr: `sum by (${LABEL.endpoint}) (rate(${METRIC.requestsTotal}{${ROUTES},${LABEL.status}=~"${c}.."}[$__rate_interval]))`,
-            legend: `{{endpoint}} ${c}xx`,
-          })),
+          targets: [
+            {
+              // `${1}` is label_replace's group reference; Grafana leaves `$<digits>` alone (no variable has such a name).
+              expr: `sum by (${LABEL.endpoint}, status_class) (label_replace(${rate(METRIC.requestsTotal)}, "status_class", "\${1}xx", "${LABEL.status}", "(.).."))`,
+              legend: '{{endpoint}} {{status_class}}',
+            },
+          ],
         },
         {
           title: 'Request rate per method, route and status',
