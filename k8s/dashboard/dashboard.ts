@@ -30,6 +30,8 @@ export const DATASOURCE = { type: 'prometheus', uid: `\${${VAR.datasource}}` } a
 /** Grafana caps dashboard uids at 40 characters. */
 export const MAX_UID_LENGTH = 40;
 
+export const dashboardUid = (name: string): string => name.slice(0, MAX_UID_LENGTH);
+
 export interface DashboardOptions {
   /** uid and title; at most 40 characters are kept for the uid. */
   readonly name: string;
@@ -65,7 +67,7 @@ const current = (value: string) => ({ selected: true, text: value, value });
 
 export function buildDashboard(o: DashboardOptions): Dashboard {
   const builder = new DashboardBuilder(o.name)
-    .uid(o.name.slice(0, MAX_UID_LENGTH))
+    .uid(dashboardUid(o.name))
     .description('Traffic, errors, latency, SLOs, saturation and scrape health of the REST API, generated from k8s/.')
     .tags([o.name, 'generated'])
     .editable()
