@@ -5,6 +5,7 @@
 import { ALERT } from '../../k8s/alerts';
 import { prometheusesSelecting, ref } from '../../k8s/checks';
 import type { Finding, K8sObject } from '../../k8s/checks';
+import { SLO_ALERT } from '../../k8s/slo';
 import { PrometheusApi } from '../lib/prometheus-api';
 import type { Checklist } from './checklist';
 import { Kube } from './kube';
@@ -119,5 +120,5 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     ? new PrometheusApi(o.prometheusUrl)
     : new PrometheusApi((path, params) => kube.get(`/api/v1/namespaces/${first!.metadata?.namespace ?? ns}/services/prometheus-operated:web/proxy${path}`, params));
   const where = o.prometheusUrl ?? `service proxy ${first!.metadata?.namespace ?? ns}/prometheus-operated:web`;
-  await addPrometheusChecks(list, api, o.name, Object.values(ALERT), where);
+  await addPrometheusChecks(list, api, o.name, [...Object.values(ALERT), ...Object.values(SLO_ALERT)], where);
 }
