@@ -65,50 +65,39 @@ function panel(spec: PanelSpec): cog.Builder<Panel> {
 
 const current = (value: string) => ({ selected: true, text: value, value });
 
+/**
+ * A label's values as a variable, labelled with the label's name, several or all selectable
+ * (`.+` for all, as grafana/dashboard-linter's job rule asks); queries match it with `=~`.
+ */
+function labelVariable(name: string, query: string, selected: { selected: boolean; text: string; value: string }): QueryVariableBuilder {
+  return new QueryVariableBuilder(name)
+    .label(name)
+    .datasource(DATASOURCE)
+    .query(query)
+    .definition(query)
+    .current(selected)
+    .multi(true)
+    .includeAll(true)
+    .allValue('.+')
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc);
+}
+
 export function buildDashboard(o: DashboardOptions): Dashboard {
   const builder = new DashboardBuilder(o.name)
     .uid(dashboardUid(o.name))
     .description('Traffic, errors, latency, SLOs, saturation and scrape health of the REST API, generated from k8s/.')
     .tags([o.name, 'generated'])
-    .editable()
+    // Generated: edits belong in k8s/dashboard/, so Grafana shows it read-only.
+    .readonly()
     .refresh('30s')
     .time({ from: 'now-1h', to: 'now' })
     .timezone('browser')
     .tooltip(DashboardCursorSync.Crosshair)
     .withVariable(new DatasourceVariableBuilder(VAR.datasource).label('Data source').type('prometheus').current({ selected: true, text: o.datasourceUid, value: o.datasourceUid }))
-    .withVariable(
-      new QueryVariableBuilder(VAR.namespace)
-        .label('Namespace')
-        .datasource(DATASOURCE)
-        .query(VARIABLE_QUERIES.namespace)
-        .definition(VARIABLE_QUERIES.namespace)
-        .current(current(o.namespace))
-        .refresh(VariableRefresh.OnTimeRangeChanged)
-        .sort(VariableSort.AlphabeticalAsc),
-    )
-    .withVariable(
-      new QueryVariableBuilder(VAR.job)
-        .label('Job')
-        .datasource(DATASOURCE)
-        .query(VARIABLE_QUERIES.job)
-        .definition(VARIABLE_QUERIES.job)
-        .current(current(o.job))
-        .refresh(VariableRefresh.OnTimeRangeChanged)
-        .sort(VariableSort.AlphabeticalAsc),
-    )
-    .withVariable(
-      new QueryVariableBuilder(VAR.endpoint)
-        .label('Route')
-        .datasource(DATASOURCE)
-        .query(VARIABLE_QUERIES.endpoint)
-        .definition(VARIABLE_QUERIES.endpoint)
-        .multi(true)
-        .includeAll(true)
-        .allValue('.*')
-        .current({ selected: true, text: 'All', value: '$__all' })
-        .refresh(VariableRefresh.OnTimeRangeChanged)
-        .sort(VariableSort.AlphabeticalAsc),
-    )
+    .withVariable(labelVariable(VAR.namespace, VARIABLE_QUERIES.namespace, current(o.namespace)))
+    .withVariable(labelVariable(VAR.job, VARIABLE_QUERIES.job, current(o.job)))
+    .withVariable(labelVariable(VAR.endpoint, VARIABLE_QUERIES.endpoint, { selected: true, text: 'All', value: '$__all' }))
     .annotation(
       new AnnotationQueryBuilder()
         .name('Firing alerts')

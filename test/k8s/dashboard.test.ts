@@ -41,6 +41,10 @@ describe('the dashboard', () => {
     expect(long.uid.length).toBe(MAX_UID_LENGTH);
   });
 
+  it('is read-only in Grafana: it is generated', () => {
+    expect(dashboard.editable).toBe(false);
+  });
+
   it('has the rows the README describes', () => {
     expect(rows.map((r) => r.title)).toEqual(['Traffic', 'Errors', 'Latency', 'SLOs', 'Saturation', 'Scrape health']);
     process.stdout.write(`dashboard: ${rows.length} rows, ${panels.length} panels, ${targets.length} queries\n`);
@@ -75,9 +79,11 @@ describe('the dashboard', () => {
     const byName = Object.fromEntries(variables.map((v) => [v.name, v]));
     expect(Object.keys(byName)).toEqual(['datasource', 'namespace', 'job', 'endpoint']);
     expect(byName.datasource).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: 'prometheus' } });
-    expect(byName.namespace).toMatchObject({ type: 'query', current: { value: 'rest-api' } });
-    expect(byName.job).toMatchObject({ type: 'query', current: { value: 'rest-api' } });
-    expect(byName.endpoint).toMatchObject({ type: 'query', multi: true, includeAll: true, allValue: '.*' });
+    // Multi-value with `.+` for all, labelled like the label: grafana/dashboard-linter's template-job-rule.
+    for (const name of ['namespace', 'job', 'endpoint']) expect(byName[name]).toMatchObject({ type: 'query', label: name, multi: true, includeAll: true, allValue: '.+', refresh: 2 });
+    expect(byName.namespace.current.value).toBe('rest-api');
+    expect(byName.job.current.value).toBe('rest-api');
+    expect(byName.endpoint.current.value).toBe('$__all');
   });
 
   it('uses only variables it declares', () => {
