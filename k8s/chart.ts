@@ -8,6 +8,7 @@ import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from './config';
 import { Api } from './constructs/api';
+import { GrafanaDashboard } from './constructs/dashboard';
 import { DevDatabase } from './constructs/database';
 import { Monitoring, prometheusPodLabels } from './constructs/monitoring';
 import { commonLabels, selectorLabels } from './labels';
@@ -53,6 +54,7 @@ export class RestApiChart extends Chart {
     new Api(this, 'api', { config, metricsFrom: metricsPeers(config) });
     if (config.database.deploy) new DevDatabase(this, 'database', { config });
     new Monitoring(this, 'monitoring', { config, serviceLabels: selectorLabels(config, 'api') });
+    if (config.grafana.dashboard.enabled) new GrafanaDashboard(this, 'dashboard', { config });
 
     for (const obj of this.node.findAll()) {
       if (obj instanceof ApiObject && CLUSTER_SCOPED.has(obj.kind)) obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { grafanaSchema } from './dashboard/config';
+import { sloPeriodProblem, sloSchema } from './slo';
 import { byteSizeBytes, durationSeconds, formatByteSize, quantityBytes } from './units';
 
 const dns1123 = z
@@ -169,6 +171,10 @@ export const configSchema = z
         alertmanager: z.string().min(1).default('localhost:9093'),
       })
       .prefault({}),
+    /** Service level objectives and their burn-rate alerts (k8s/slo.ts). */
+    slo: sloSchema.prefault({}),
+    /** The Grafana dashboard (k8s/dashboard/). */
+    grafana: grafanaSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     const problem = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -183,6 +189,10 @@ export const configSchema = z
         `(${c.prometheus.retentionSize}) must stay below 95% of prometheus.storage.size (${c.prometheus.storage.size}), or Prometheus fills its disk before it deletes old blocks`,
       );
     }
+    // The SLO period must fit in what the bundled Prometheus keeps; the cluster's own retention is
+    // the operator's to match (README: install next to kube-prometheus-stack).
+    const sloPeriod = c.prometheus.enabled ? sloPeriodProblem(c.slo.period, c.prometheus.retention) : undefined;
+    if (sloPeriod !== undefined) problem(['slo', 'period'], sloPeriod);
     if (c.port === c.metricsPort) problem(['metricsPort'], `(${c.metricsPort}) must differ from port`);
     for (const [path, window] of [
       [['alerts', 'window'], c.alerts.window],

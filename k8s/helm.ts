@@ -13,6 +13,9 @@ import { RestApiChart } from './chart';
 import type { K8sObject } from './checks';
 import { resolveConfig } from './config';
 import type { DeployConfig } from './config';
+import { GRAFANA_DASHBOARD_LABEL } from './constructs/dashboard';
+
+const DASHBOARD_LABEL = Object.keys(GRAFANA_DASHBOARD_LABEL)[0]!;
 
 /** Stand-ins the synth writes where Helm expressions go; none can occur in real output. */
 const NAMESPACE_SENTINEL = 'helm-release-namespace';
@@ -28,6 +31,7 @@ export interface ChartValues {
   resources: DeployConfig['resources'];
   serviceMonitor: { interval: string; scrapeTimeout: string };
   prometheus: { retention: string; retentionSize: string; storage: { size: string; storageClass: string } };
+  grafana: { dashboard: { enabled: boolean } };
 }
 
 export function chartValues(c: DeployConfig): ChartValues {
@@ -41,6 +45,7 @@ export function chartValues(c: DeployConfig): ChartValues {
       retentionSize: c.prometheus.retentionSize,
       storage: { size: c.prometheus.storage.size, storageClass: c.prometheus.storage.storageClass ?? '' },
     },
+    grafana: { dashboard: { enabled: c.grafana.dashboard.enabled } },
   };
 }
 
@@ -49,7 +54,7 @@ export const VALUES_SCHEMA = {
   title: 'rest-api chart values',
   type: 'object',
   additionalProperties: false,
-  required: ['image', 'replicas', 'resources', 'serviceMonitor', 'prometheus'],
+  required: ['image', 'replicas', 'resources', 'serviceMonitor', 'prometheus', 'grafana'],
   properties: {
     image: {
       type: 'object',
@@ -95,6 +100,19 @@ export const VALUES_SCHEMA = {
             size: { type: 'string', pattern: '^[0-9]+(Ki|Mi|Gi|Ti)$' },
             storageClass: { type: 'string', description: 'empty: the cluster default' },
           },
+        },
+      },
+    },
+    grafana: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['dashboard'],
+      properties: {
+        dashboard: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['enabled'],
+          properties: { enabled: { type: 'boolean', description: 'ship the dashboard ConfigMap that the Grafana sidecar loads' } },
         },
       },
     },
@@ -160,7 +178,10 @@ export function chartFiles(): Record<string, string> {
   // The release namespace is Helm's (helm install -n NS --create-namespace), so no Namespace object.
   for (const o of objects.filter((x) => x.kind !== 'Namespace')) {
     const file = `templates/${o.kind!.toLowerCase()}-${o.metadata!.name!.replace(NAMESPACE_SENTINEL, 'ns')}.yaml`;
-    files[file] = header + helmize(stringify(o, { lineWidth: 0 }));
+    const text = helmize(stringify(o, { lineWidth: 0 }));
+    // Objects an install can switch off, by the value that does.
+    const switchedBy = o.kind === 'ConfigMap' && o.metadata?.labels?.[DASHBOARD_LABEL] !== undefined ? 'grafana.dashboard.enabled' : undefined;
+    files[file] = header + (switchedBy === undefined ? text : `{{- if .Values.${switchedBy} }}\n${text}{{- end }}\n`);
   }
   return files;
 }

@@ -11,6 +11,7 @@ import { ruleGroups } from './alerts';
 import { ENDPOINT_LABEL_RELABELINGS } from './constructs/monitoring';
 import { PORT_NAME } from './constructs/api';
 import type { DeployConfig } from './config';
+import { extraRuleFiles } from './rule-files';
 
 export const LOCAL_RULES_FILE = 'alert_rules.yml';
 export const LOCAL_CONFIG_FILE = 'prometheus.yml';
@@ -36,7 +37,7 @@ export function localPrometheusConfig(c: DeployConfig): Record<string, unknown> 
   const sm = c.serviceMonitor;
   return {
     global: { scrape_interval: sm.interval, scrape_timeout: sm.scrapeTimeout, evaluation_interval: c.prometheus.evaluationInterval },
-    rule_files: [LOCAL_RULES_FILE],
+    rule_files: [LOCAL_RULES_FILE, ...Object.keys(extraRuleFiles(c))],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [c.local.alertmanager] }] }] },
     scrape_configs: [
       {
@@ -60,5 +61,6 @@ export function localFiles(c: DeployConfig): Record<string, string> {
     [LOCAL_CONFIG_FILE]: header + stringify(localPrometheusConfig(c)),
     [LOCAL_RULES_FILE]: header + stringify({ groups: ruleGroups(c) }, { lineWidth: 0 }),
     [LOCAL_ALERTMANAGER_FILE]: header + stringify(localAlertmanagerConfig()),
+    ...Object.fromEntries(Object.entries(extraRuleFiles(c)).map(([file, groups]) => [file, header + stringify({ groups }, { lineWidth: 0 })])),
   };
 }

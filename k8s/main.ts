@@ -1,17 +1,19 @@
 /**
  * `npm run synth`: writes the app's manifests to dist/<name>.yaml, its namespace to
- * dist/namespace/ (a subfolder, so `kubectl delete -f dist/` leaves the namespace alone), and
- * the plain Prometheus files to dist/local/. The wiring and pod-security checks run first; any
+ * dist/namespace/ (a subfolder, so `kubectl delete -f dist/` leaves the namespace alone), the
+ * plain Prometheus files to dist/local/, the Grafana dashboard to dist/grafana/ and its local
+ * provisioning to dist/local/grafana/. The wiring and pod-security checks run first; any
  * finding stops the synth before it writes.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { App, YamlOutputType } from 'cdk8s';
 import { NamespaceChart, RestApiChart } from './chart';
 import { DeployConfigError, loadDeployConfig } from './config';
 import type { DeployConfig } from './config';
 import { checkWiring } from './checks';
 import type { CheckOptions, Finding, K8sObject } from './checks';
+import { grafanaOutputFiles } from './grafana-local';
 import { localFiles } from './local';
 import { checkPodSecurity } from './pss';
 
@@ -46,6 +48,10 @@ export function synth(config: DeployConfig, outdir: string = DEFAULT_OUTDIR): Re
   nsApp.synth();
   mkdirSync(join(outdir, 'local'), { recursive: true });
   for (const [file, text] of Object.entries(localFiles(config))) writeFileSync(join(outdir, 'local', file), text);
+  for (const [file, text] of Object.entries(grafanaOutputFiles(config, config.serviceMonitor.interval))) {
+    mkdirSync(dirname(join(outdir, file)), { recursive: true });
+    writeFileSync(join(outdir, file), text);
+  }
   return objects as Record<string, unknown>[];
 }
 

@@ -2,13 +2,16 @@
  * `npm run monitoring:local`: the guide's setup without Kubernetes, in one command. Starts the
  * API (fault injection on, for the load recipes), a real Prometheus with the generated
  * dist/local/prometheus.yml and alert rules (15-day retention, data in .monitoring/), and an
- * Alertmanager when installed. Ctrl-C stops everything.
+ * Alertmanager and a Grafana with the generated dashboard when installed. Ctrl-C stops everything.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDeployConfig } from '../k8s/config';
 import { LOCAL_ALERTMANAGER_FILE, LOCAL_CONFIG_FILE } from '../k8s/local';
+import { dashboardUid } from '../k8s/dashboard/dashboard';
+import { LOCAL_GRAFANA_DIR } from '../k8s/grafana-local';
 import { synth } from '../k8s/main';
+import { grafanaBinary, startGrafana } from './lib/grafana';
 import type { Managed } from './lib/processes';
 import { alertmanagerBinary, PROJECT_ROOT, prometheusBinary, startAlertmanager, startApi, startPrometheus } from './lib/processes';
 
@@ -48,6 +51,12 @@ async function main(): Promise<void> {
     }
     const prometheus = await startPrometheus({ configFile: join(out, 'local', LOCAL_CONFIG_FILE), dataDir: join(state, 'prometheus'), port: 9090, retention: config.prometheus.retention });
     running.push(prometheus);
+    let grafana: Managed | undefined;
+    if (grafanaBinary() !== undefined) {
+      mkdirSync(join(state, 'grafana'), { recursive: true });
+      grafana = await startGrafana({ workDir: join(out, LOCAL_GRAFANA_DIR), dataDir: join(state, 'grafana'), port: 3000 });
+      running.push(grafana);
+    }
 
     process.stdout.write(
       [
@@ -58,6 +67,9 @@ async function main(): Promise<void> {
         alertmanager !== undefined
           ? `Alertmanager   ${alertmanager.url.replace('127.0.0.1', 'localhost')}`
           : 'Alertmanager   not installed (apt-get install prometheus-alertmanager): alerts fire in Prometheus only',
+        grafana !== undefined
+          ? `Grafana        http://localhost:3000/d/${dashboardUid(config.name)}  (the generated dashboard; anonymous viewer)`
+          : 'Grafana        not installed: the dashboard is in dist/grafana/ (import it, or install Grafana and run this again)',
         `Data           ${join(state, 'prometheus')} (retention ${config.prometheus.retention})`,
         '',
         'Generate traffic in another terminal: npm run load -- --help',

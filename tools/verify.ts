@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { ALERT } from '../k8s/alerts';
 import { loadDeployConfig } from '../k8s/config';
+import { SLO_ALERT } from '../k8s/slo';
 import { PrometheusApi } from './lib/prometheus-api';
 import { Checklist } from './verify/checklist';
 import { verifyLive } from './verify/live';
@@ -64,7 +65,7 @@ async function main(): Promise<number> {
     if (objects.length === 0) list.fail('manifests', `manifests found in ${where}`, 'run npm run synth, or point --manifests at your manifests', 'no Kubernetes object in any .yaml, .yml or .json file');
     else addWiringChecks(list, objects);
     if (values['prometheus-url'] !== undefined) {
-      await addPrometheusChecks(list, new PrometheusApi(values['prometheus-url']), { job: name, namespace }, Object.values(ALERT), values['prometheus-url']);
+      await addPrometheusChecks(list, new PrometheusApi(values['prometheus-url']), { job: name, namespace }, [...Object.values(ALERT), ...Object.values(SLO_ALERT)], values['prometheus-url']);
     }
   } else {
     if (!json) process.stdout.write(`verify: ${name} in namespace ${namespace}${values.context ? ` (context ${values.context})` : ''}\n`);

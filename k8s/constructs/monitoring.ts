@@ -7,11 +7,11 @@ import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { METRICS_PATH } from '../../src/routes/ops';
-import { ruleGroups } from '../alerts';
 import type { DeployConfig } from '../config';
 import { LABEL } from '../../src/metrics/names';
 import { MONITORING_API_VERSION, operatorPrometheusPodLabels } from '../operator';
 import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
+import { allRuleGroups } from '../rule-files';
 import type { Labels } from '../labels';
 import { PORT_NAME } from './api';
 
@@ -94,7 +94,7 @@ export class Monitoring extends Construct {
         apiVersion: MONITORING_API_VERSION,
         kind: 'PrometheusRule',
         metadata: { name: c.name, labels: { ...apiLabels, ...c.prometheusRule.additionalLabels } },
-        spec: { groups: ruleGroups(c) },
+        spec: { groups: allRuleGroups(c) },
       });
     }
 

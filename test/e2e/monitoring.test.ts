@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ALERT } from '../../k8s/alerts';
 import { resolveConfig } from '../../k8s/config';
 import { LOCAL_ALERTMANAGER_FILE, LOCAL_CONFIG_FILE, localFiles } from '../../k8s/local';
+import { SLO_ALERT } from '../../k8s/slo';
 import { durationSeconds } from '../../k8s/units';
 import { METRIC } from '../../src/metrics/names';
 import type { Managed } from '../../tools/lib/processes';
@@ -25,11 +26,13 @@ jest.setTimeout(120_000);
 
 /** Test-only timing: 1s scrapes and evaluations, short windows and `for`s. Same job and labels. */
 const TIMING = {
-  monitoring: { scrapeInterval: '1s', scrapeTimeout: '1s', evaluationInterval: '1s' },
+  serviceMonitor: { interval: '1s', scrapeTimeout: '1s' },
+  prometheus: { evaluationInterval: '1s' },
   alerts: {
     window: '10s',
     highErrorRate: { perSecond: 0.1, for: '5s', severity: 'critical' },
-    highResponseTime: { quantile: 0.95, seconds: 1, for: '5s', severity: 'warning' },
+    highResponseTime: { quantile: 0.95, seconds: 1, minRequestsPerSecond: 0.1, for: '5s', severity: 'warning' },
+    notReady: { for: '5s', severity: 'critical' },
     highErrorRatio: { ratio: 0.05, for: '5s', severity: 'critical' },
     targetDown: { for: '3s', severity: 'warning' },
     targetMissing: { for: '30s', severity: 'critical' },
@@ -51,7 +54,7 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
     dir = await tempDir('e2e');
     [apiPort, promPort] = [await freePort(), await freePort()];
     const amPort = await freePort();
-    config = resolveConfig({ ...TIMING, monitoring: { ...TIMING.monitoring, localTarget: `127.0.0.1:${apiPort}`, localAlertmanager: `127.0.0.1:${amPort}` } });
+    config = resolveConfig({ ...TIMING, local: { target: `127.0.0.1:${apiPort}`, alertmanager: `127.0.0.1:${amPort}` } });
     mkdirSync(join(dir, 'config'));
     for (const [file, text] of Object.entries(localFiles(config))) writeFileSync(join(dir, 'config', file), text);
 
@@ -91,7 +94,9 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
       const g = await prom.ruleGroups();
       return g.length > 0 && g.every((x) => x.rules.every((r) => r.health === 'ok')) ? g : undefined;
     });
-    expect(groups.flatMap((g) => g.rules.map((r) => r.name)).sort()).toEqual(Object.values(ALERT).sort());
+    const alerts = new Set(groups.flatMap((g) => g.rules.filter((r) => r.type === 'alerting').map((r) => r.name)));
+    expect([...alerts].sort()).toEqual([...Object.values(ALERT), ...Object.values(SLO_ALERT)].sort());
+    expect(groups.flatMap((g) => g.rules).filter((r) => r.type === 'recording').length).toBeGreaterThan(0);
     expect(groups.flatMap((g) => g.rules).filter((r) => r.lastError)).toEqual([]);
   });
 
@@ -100,12 +105,12 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
     await new Promise((r) => setTimeout(r, 2500)); // two more scrapes
     const queries: [string, string[]][] = [
       ['sum(http_requests_total)', []],
-      ['rate(http_requests_total[5m])', ['method', 'endpoint', 'status', 'job', 'instance']],
-      ['rate(http_request_duration_seconds_sum[5m]) / rate(http_request_duration_seconds_count[5m])', ['method', 'endpoint', 'job', 'instance']],
-      ['rate(http_requests_4xx_total[5m])', ['method', 'endpoint', 'job', 'instance']],
-      ['rate(http_requests_5xx_total[5m])', ['method', 'endpoint', 'job', 'instance']],
+      ['rate(http_requests_total[5m])', ['method', 'endpoint', 'status', 'namespace', 'job', 'instance']],
+      ['rate(http_request_duration_seconds_sum[5m]) / rate(http_request_duration_seconds_count[5m])', ['method', 'endpoint', 'namespace', 'job', 'instance']],
+      ['rate(http_requests_4xx_total[5m])', ['method', 'endpoint', 'namespace', 'job', 'instance']],
+      ['rate(http_requests_5xx_total[5m])', ['method', 'endpoint', 'namespace', 'job', 'instance']],
       ['sum by (endpoint) (rate(http_requests_total[5m]))', ['endpoint']],
-      ['histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m]))', ['method', 'endpoint', 'job', 'instance']],
+      ['histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m]))', ['method', 'endpoint', 'namespace', 'job', 'instance']],
     ];
     for (const [query, labels] of queries) {
       const result = await prom.query(query);

@@ -1,7 +1,7 @@
 /**
  * A minimal renderer for exactly the Helm template expressions the generated chart uses (no
  * helm binary here): `.Values.x`, `| quote`, `.Release.Namespace`, `toYaml | nindent N`,
- * `with`/`end` around one line, and the escaped braces `{{ "{{" }}` / `{{ "}}" }}`. Anything
+ * `with`/`end` around one line, `if`/`end` around a whole template, and the escaped braces `{{ "{{" }}` / `{{ "}}" }}`. Anything
  * else is an error, so the chart cannot start using an expression this renderer fakes.
  */
 import { stringify } from 'yaml';
@@ -20,6 +20,7 @@ export const ALLOWED_EXPRESSIONS: readonly RegExp[] = [
   /^\{\{ \.Release\.Namespace \}\}$/,
   /^\{\{- toYaml \.Values\.[\w.]+ \| nindent \d+ \}\}$/,
   /^\{\{- with \.Values\.[\w.]+ \}\}$/,
+  /^\{\{- if \.Values\.[\w.]+ \}\}$/,
   /^\{\{ \. \| quote \}\}$/,
   /^\{\{- end \}\}$/,
 ];
@@ -27,6 +28,8 @@ export const ALLOWED_EXPRESSIONS: readonly RegExp[] = [
 export function renderTemplate(template: string, values: unknown, namespace: string): string {
   const quote = (v: unknown) => JSON.stringify(String(v));
   let text = template.replaceAll('{{ "{{" }}', OPEN).replaceAll('{{ "}}" }}', CLOSE);
+  // if .Values.x ... end around the whole template: the object exists when the value is true.
+  text = text.replace(/\{\{- if \.Values\.([\w.]+) \}\}\n([\s\S]*)\{\{- end \}\}\n$/, (_m, path: string, body: string) => (lookup(values, path) === true ? body : ''));
   // with .Values.x ... end: keep the body (with `.` = the value) when the value is non-empty.
   text = text.replace(/\s*\{\{- with \.Values\.([\w.]+) \}\}([\s\S]*?)\s*\{\{- end \}\}/g, (_m, path: string, body: string) => {
     const v = lookup(values, path);

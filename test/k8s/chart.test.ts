@@ -128,7 +128,7 @@ describe('the ServiceMonitor', () => {
 });
 
 describe('the PrometheusRule', () => {
-  const rules = rule.spec.groups.flatMap((g: any) => g.rules);
+  const rules = rule.spec.groups.flatMap((g: any) => g.rules).filter((r: any) => r.alert !== undefined);
   const byName = (name: string) => rules.find((r: any) => r.alert === name);
 
   it('has the guide alerts with the guide thresholds and durations', () => {
@@ -267,7 +267,7 @@ describe('npm run synth output', () => {
     const [a, b] = [await tempDir('synth-a'), await tempDir('synth-b')];
     synth(resolveConfig({}), a);
     synth(resolveConfig({}), b);
-    for (const file of ['rest-api.yaml', 'namespace/rest-api.yaml', 'local/prometheus.yml', 'local/alert_rules.yml']) {
+    for (const file of ['rest-api.yaml', 'namespace/rest-api.yaml', 'local/prometheus.yml', 'local/alert_rules.yml', 'local/recording_rules.yml', 'local/slo_rules.yml']) {
       expect(readFileSync(join(b, file), 'utf8')).toBe(readFileSync(join(a, file), 'utf8'));
     }
   });
@@ -285,10 +285,10 @@ describe('npm run synth output', () => {
       'pod-security.kubernetes.io/warn': 'restricted',
       'pod-security.kubernetes.io/audit': 'restricted',
     });
-    const local = parseAllDocuments(readFileSync(join(out, 'local', 'alert_rules.yml'), 'utf8'))[0]!.toJS();
-    expect(local.groups).toEqual(rule.spec.groups);
     const prom = parseAllDocuments(readFileSync(join(out, 'local', 'prometheus.yml'), 'utf8'))[0]!.toJS();
-    expect(prom.rule_files).toEqual(['alert_rules.yml']);
+    expect(prom.rule_files).toEqual(['alert_rules.yml', 'recording_rules.yml', 'slo_rules.yml']);
+    const local = prom.rule_files.flatMap((f: string) => parseAllDocuments(readFileSync(join(out, 'local', f), 'utf8'))[0]!.toJS().groups);
+    expect(local).toEqual(rule.spec.groups);
     expect(prom.scrape_configs).toEqual([
       expect.objectContaining({
         job_name: 'rest-api',

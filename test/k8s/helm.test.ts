@@ -26,7 +26,7 @@ const values = parse(generated['values.yaml']!);
 const templates = Object.entries(generated).filter(([f]) => f.startsWith('templates/'));
 
 function render(vals: unknown, namespace = 'rest-api') {
-  return templates.flatMap(([, t]) => parseAllDocuments(renderTemplate(t, vals, namespace)).map((d) => d.toJS()));
+  return templates.flatMap(([, t]) => parseAllDocuments(renderTemplate(t, vals, namespace)).map((d) => d.toJS())).filter((o) => o !== null);
 }
 
 describe('the Helm chart', () => {
@@ -41,7 +41,7 @@ describe('the Helm chart', () => {
   it('has values that its schema accepts, and a schema that rejects bad values', () => {
     const validate = new Ajv({ allErrors: true }).compile(JSON.parse(generated['values.schema.json']!));
     expect(validate(values)).toBe(true);
-    expect(Object.keys(values).sort()).toEqual(['image', 'prometheus', 'replicas', 'resources', 'serviceMonitor']);
+    expect(Object.keys(values).sort()).toEqual(['grafana', 'image', 'prometheus', 'replicas', 'resources', 'serviceMonitor']);
     for (const bad of [{ ...values, replicas: 1 }, { ...values, image: { ...values.image, pullPolicy: 'Sometimes' } }, { ...values, prometheus: { ...values.prometheus, retention: 'forever' } }, { ...values, extra: 1 }]) {
       expect(validate(bad)).toBe(false);
     }
@@ -61,6 +61,14 @@ describe('the Helm chart', () => {
 
   it('renders with the default values to exactly the objects `npm run synth` produces (less the Namespace, which Helm creates)', () => {
     expect(render(values)).toEqual(manifests().filter((o) => o.kind !== 'Namespace'));
+  });
+
+  it('leaves the dashboard ConfigMap out when grafana.dashboard.enabled is false', () => {
+    const kinds = (vals: unknown) => render(vals).map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(kinds(values)).toContain('ConfigMap/rest-api-dashboard');
+    const off = kinds({ ...values, grafana: { dashboard: { enabled: false } } });
+    expect(off).not.toContain('ConfigMap/rest-api-dashboard');
+    expect(off.length).toBe(kinds(values).length - 1);
   });
 
   it('renders install-time values where users expect them', () => {

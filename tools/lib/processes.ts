@@ -75,10 +75,12 @@ export interface StartOptions {
   readonly timeoutMs?: number;
   /** Copy the process's output to this stream as well. */
   readonly echo?: NodeJS.WritableStream;
+  /** Working directory. @default this process's */
+  readonly cwd?: string;
 }
 
 export async function startProcess(name: string, command: string, args: readonly string[], options: StartOptions): Promise<Managed> {
-  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const collect = (chunk: Buffer) => {
     out = (out + chunk.toString()).slice(-200_000);

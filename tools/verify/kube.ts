@@ -6,8 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { RequestOptions } from 'node:https';
-import type * as k8s from '@kubernetes/client-node';
-import { importEsm } from '../lib/esm';
+import type * as k8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 
 export class KubeError extends Error {
   constructor(readonly status: number, message: string) {
@@ -23,7 +22,8 @@ export class Kube {
   ) {}
 
   static async connect(options: { kubeconfig?: string; context?: string }): Promise<Kube> {
-    const { KubeConfig } = await importEsm<typeof k8s>('@kubernetes/client-node');
+    // An ESM-only package: module node16 keeps this import() as it is in the CommonJS build.
+    const { KubeConfig } = await import('@kubernetes/client-node');
     const config = new KubeConfig();
     if (options.kubeconfig !== undefined) config.loadFromFile(options.kubeconfig);
     else config.loadFromDefault();

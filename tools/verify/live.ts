@@ -5,6 +5,7 @@
 import { ALERT } from '../../k8s/alerts';
 import { prometheusesSelecting, ref } from '../../k8s/checks';
 import type { Finding, K8sObject } from '../../k8s/checks';
+import { SLO_ALERT } from '../../k8s/slo';
 import { PrometheusApi } from '../lib/prometheus-api';
 import type { Checklist } from './checklist';
 import { Kube, KubeError } from './kube';
@@ -142,7 +143,7 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     : new PrometheusApi((path, params) => kube.get(`/api/v1/namespaces/${first!.metadata?.namespace ?? ns}/services/prometheus-operated:web/proxy${path}`, params));
   const where = o.prometheusUrl ?? `service proxy ${first!.metadata?.namespace ?? ns}/prometheus-operated:web`;
   try {
-    await addPrometheusChecks(list, api, { job: o.name, namespace: ns }, Object.values(ALERT), where);
+    await addPrometheusChecks(list, api, { job: o.name, namespace: ns }, [...Object.values(ALERT), ...Object.values(SLO_ALERT)], where);
   } catch (err) {
     if (!isForbidden(err)) throw err;
     list.skip('target-up', `Prometheus scrapes job ${o.name}`, `${forbidden((err as Error).message)}; pass --prometheus-url (e.g. with kubectl port-forward)`);

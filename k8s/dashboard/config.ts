@@ -1,0 +1,15 @@
+/** The `grafana` key of the deploy config: the dashboard ConfigMap and its data source. */
+import { z } from 'zod';
+
+export const grafanaSchema = z.strictObject({
+  dashboard: z
+    .strictObject({
+      /** Ship the dashboard as a ConfigMap labelled for the Grafana sidecar. @default true */
+      enabled: z.boolean().default(true),
+      /** uid of the Prometheus data source the dashboard selects by default (kube-prometheus-stack's). @default prometheus */
+      datasourceUid: z.string().min(1).max(40).default('prometheus'),
+    })
+    .prefault({}),
+});
+
+export type GrafanaConfig = z.output<typeof grafanaSchema>;
