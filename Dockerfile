@@ -38,6 +38,8 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/build/src ./build/src
 COPY --from=build /app/build/package.json ./build/package.json
 COPY package.json ./
+# Served at /runbooks, where the alerts' runbook_url points by default.
+COPY docs/runbooks.md ./docs/runbooks.md
 # Writable only where the app writes; the Deployment mounts emptyDirs there.
 RUN mkdir -p /var/lib/rest-api && chown 10001:10001 /var/lib/rest-api && chmod 1777 /var/lib/rest-api
 USER 10001:10001

@@ -12,12 +12,13 @@ import type { HttpMetrics } from './metrics/registry';
 import { itemRoutes } from './routes/items';
 import { opsRoutes, HEALTH_PATH, METRICS_PATH, READY_PATH } from './routes/ops';
 import type { Readiness } from './routes/ops';
+import { runbookRoutes, RUNBOOKS_PATH } from './routes/runbooks';
 import type { ItemStore } from './store';
 
 export const API_PREFIX = '/api';
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
-const QUIET_PATHS = new Set([HEALTH_PATH, READY_PATH, METRICS_PATH]);
+const QUIET_PATHS = new Set([HEALTH_PATH, READY_PATH, METRICS_PATH, RUNBOOKS_PATH]);
 
 export interface AppDeps {
   readonly store: ItemStore;
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
   // Operational endpoints come before the metrics middleware: they are not counted.
   const readiness: Readiness = { isShuttingDown: () => deps.lifecycle.isShuttingDown(), ping: () => deps.store.ping() };
   opsRoutes(new RouteGroup(app), readiness, deps.serveMetrics === false ? undefined : deps.metrics);
+  runbookRoutes(new RouteGroup(app));
 
   useHttpMetrics(app, deps.metrics);
   const api = new RouteGroup(app, '', {

@@ -50,6 +50,10 @@ function podman(...args: string[]): string {
     expect(created.status).toBe(201);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain('http_requests_total{method="POST",endpoint="/api/items",status="201"} 1');
+    // The alerts' default runbook_url resolves in the image.
+    const runbooks = await fetch(`${base}/runbooks`);
+    expect(runbooks.status).toBe(200);
+    expect(await runbooks.text()).toContain('## RestApiNotReady');
 
     const t0 = Date.now();
     podman('stop', '-t', '10', name);
