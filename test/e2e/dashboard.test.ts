@@ -14,7 +14,7 @@ import { freePort, prometheusBinary, startApi, startPrometheus, waitFor } from '
 import { PrometheusApi } from '../../tools/lib/prometheus-api';
 import { runLoad } from '../../tools/load';
 import { tempDir } from '../helpers/app';
-import { requireInCi } from '../helpers/manifests';
+import { FAST_SCRAPES, requireInCi } from '../helpers/manifests';
 
 const HAVE = prometheusBinary() !== undefined;
 requireInCi('the end-to-end dashboard tests', HAVE, 'install Prometheus: apt-get install prometheus');
@@ -24,8 +24,7 @@ jest.setTimeout(180_000);
 
 /** Test-only timing, as in monitoring.test.ts: 1s scrapes and evaluations, short alert windows. */
 const TIMING = {
-  serviceMonitor: { interval: '1s', scrapeTimeout: '1s' },
-  prometheus: { evaluationInterval: '1s' },
+  ...FAST_SCRAPES,
   alerts: { window: '10s', highErrorRatio: { ratio: 0.05, for: '2s', severity: 'critical' } },
 } as const;
 

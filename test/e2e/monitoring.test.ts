@@ -16,7 +16,7 @@ import { alertmanagerBinary, freePort, prometheusBinary, startAlertmanager, star
 import { alertmanagerAlerts, PrometheusApi } from '../../tools/lib/prometheus-api';
 import { runLoad } from '../../tools/load';
 import { tempDir } from '../helpers/app';
-import { requireInCi } from '../helpers/manifests';
+import { FAST_SCRAPES, requireInCi } from '../helpers/manifests';
 
 const HAVE = prometheusBinary() !== undefined && alertmanagerBinary() !== undefined;
 requireInCi('the end-to-end monitoring tests', HAVE, 'install Prometheus and Alertmanager: apt-get install prometheus prometheus-alertmanager');
@@ -26,8 +26,7 @@ jest.setTimeout(120_000);
 
 /** Test-only timing: 1s scrapes and evaluations, short windows and `for`s. Same job and labels. */
 const TIMING = {
-  serviceMonitor: { interval: '1s', scrapeTimeout: '1s' },
-  prometheus: { evaluationInterval: '1s' },
+  ...FAST_SCRAPES,
   alerts: {
     window: '10s',
     highErrorRate: { perSecond: 0.1, for: '5s', severity: 'critical' },

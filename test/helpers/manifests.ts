@@ -47,3 +47,9 @@ export function requireInCi(what: string, available: boolean, howToGet: string):
   if (process.env.CI) throw new Error(`CI must run ${what}: ${howToGet}`);
   process.stderr.write(`\n*** SKIPPED: ${what} (${howToGet}) ***\n\n`);
 }
+
+/** Deploy-config keys for end-to-end tests: Prometheus scrapes and evaluates every second. */
+export const FAST_SCRAPES = {
+  serviceMonitor: { interval: '1s', scrapeTimeout: '1s' },
+  prometheus: { evaluationInterval: '1s' },
+} as const;
