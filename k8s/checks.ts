@@ -1,124 +1,19 @@
 /**
- * Wiring checks over a set of manifests (the synth output or any user's copy): the links that,
- * when broken, make Prometheus silently scrape nothing or load no rules. Each finding names the
- * objects, the mismatch and the fix. Plain objects in, so the synth, the tests and `verify`
- * share one implementation.
+ * Wiring checks over a set of manifests (the synth output, a user's copy, or what the API server
+ * holds): the links that, when broken, make Prometheus silently scrape nothing or load no rules.
+ * Each check is a value in one registry, WIRING_CHECKS; each finding names the objects, the
+ * mismatch and the fix. Plain objects in, so the synth, the tests and `verify` share them.
  */
+import { mapSelects, peerAdmits, selects } from './label-selectors';
+import type { LabelSelector, PeerPod } from './label-selectors';
+import { namespaceLabels, namespaceOf, podTemplates, ref, WORKLOAD_KINDS } from './objects';
+import type { Finding, K8sObject, PodTemplate } from './objects';
 import { operatorPrometheusPodLabels } from './operator';
 import { byteSizeBytes, durationSeconds, quantityBytes } from './units';
 
-export interface K8sObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
-  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  [key: string]: unknown;
-}
+export type { Finding, K8sObject } from './objects';
 
-export interface Finding {
-  /** Stable id of the check, e.g. `servicemonitor-port`. */
-  readonly check: string;
-  /** `Kind/namespace/name` of the objects involved. */
-  readonly objects: readonly string[];
-  readonly message: string;
-  readonly fix: string;
-}
-
-/** Every wiring check, by id, as a checklist names it when it holds. */
-export const WIRING_CHECKS: Readonly<Record<string, string>> = {
-  'service-selects-pods': 'Services select the pods of a workload',
-  'service-target-port': "Services' target ports exist on the selected containers",
-  'workload-selector': 'workload selectors match their pod templates',
-  'workload-selector-version': 'workload selectors leave out the version',
-  'servicemonitor-selects-service': 'the ServiceMonitor selects a Service',
-  'servicemonitor-port': 'the ServiceMonitor scrapes a named port of that Service',
-  'scrape-timeout': 'scrapeTimeout is within the scrape interval',
-  'servicemonitor-sample-limit': 'the ServiceMonitor limits the samples per scrape',
-  'prometheus-selects-servicemonitor': 'a Prometheus selects the ServiceMonitor (labels and namespace)',
-  'prometheus-selects-rule': 'a Prometheus selects the PrometheusRule (labels and namespace)',
-  'prometheus-retention': 'Prometheus retention is set (not the 24h default)',
-  'prometheus-storage': 'Prometheus has a persistent volume',
-  'prometheus-retention-size': 'Prometheus retentionSize is safely below the volume',
-  'prometheus-security-context': 'Prometheus runs non-root with an fsGroup',
-  'prometheus-rbac': 'Prometheus RBAC can list endpoints',
-  'pdb-selects-pods': 'PodDisruptionBudgets select pods',
-  'networkpolicy-selects-pods': 'NetworkPolicies select pods',
-  'networkpolicy-metrics': 'NetworkPolicies let Prometheus reach the metrics port',
-};
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
-/**
- * Kubernetes label-selector semantics. `undefined` (nil) selects nothing here, as the
- * Prometheus Operator treats nil ServiceMonitor/rule selectors; `{}` selects everything.
- */
-export function selects(selector: LabelSelector | undefined | null, labels: Record<string, string> = {}): boolean {
-  if (selector === undefined || selector === null) return false;
-  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  const byExpressions = (selector.matchExpressions ?? []).every((e) => {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-    switch (e.operator) {
-      case 'In':
-        return has && (e.values ?? []).includes(labels[e.key]!);
-      case 'NotIn':
-        return !has || !(e.values ?? []).includes(labels[e.key]!);
-      case 'Exists':
-        return has;
-      case 'DoesNotExist':
-        return !has;
-      default:
-        return false;
-    }
-  });
-  return byLabels && byExpressions;
-}
-
-/** Equality-based selector (Service.spec.selector, a map) against labels; empty selects nothing. */
-function mapSelects(selector: Record<string, string> | undefined, labels: Record<string, string> = {}): boolean {
-  return selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
-}
-
-export const ref = (o: K8sObject): string => `${o.kind}/${o.metadata?.namespace ?? '-'}/${o.metadata?.name ?? '?'}`;
-const show = (labels: Record<string, string> | undefined): string => JSON.stringify(labels ?? {});
-const ns = (o: K8sObject, fallback: string): string => o.metadata?.namespace ?? fallback;
-
-/** Pod templates of workloads, with their namespace. */
-function podTemplates(objects: readonly K8sObject[]): { owner: K8sObject; labels: Record<string, string>; spec: any }[] {
-  return objects
-    .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'].includes(o.kind ?? ''))
-    .map((o) => ({ owner: o, labels: o.spec?.template?.metadata?.labels ?? {}, spec: o.spec?.template?.spec ?? {} }));
-}
-
-/** Labels of namespace `name`: those of its Namespace object, or the one label the API server always sets. */
-function namespaceLabels(objects: readonly K8sObject[], name: string): Record<string, string> {
-  const object = objects.find((o) => o.kind === 'Namespace' && o.metadata?.name === name);
-  return { ...(object?.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': name };
-}
-
-/**
- * Whether a Prometheus's namespace selector admits `namespace`: nil means the Prometheus's own
- * namespace only; `{}` means all.
- */
-function namespaceAdmitted(objects: readonly K8sObject[], prometheus: K8sObject, selector: LabelSelector | undefined, namespace: string, defaultNs: string): boolean {
-  if (selector === undefined || selector === null) return namespace === ns(prometheus, defaultNs);
-  return selects(selector, namespaceLabels(objects, namespace));
-}
-
-const SELECTORS = {
-  ServiceMonitor: ['serviceMonitorSelector', 'serviceMonitorNamespaceSelector'],
-  PrometheusRule: ['ruleSelector', 'ruleNamespaceSelector'],
-} as const;
-
-/** The Prometheuses among `objects` whose selectors (labels and namespace) pick `o`, a ServiceMonitor or PrometheusRule. */
-export function prometheusesSelecting(objects: readonly K8sObject[], o: K8sObject, defaultNs = 'default'): K8sObject[] {
-  const [selector, nsSelector] = SELECTORS[o.kind as keyof typeof SELECTORS];
-  return objects.filter(
-    (p) => p.kind === 'Prometheus' && selects(p.spec?.[selector], o.metadata?.labels) && namespaceAdmitted(objects, p, p.spec?.[nsSelector], ns(o, defaultNs), defaultNs),
-  );
-}
+/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface CheckOptions {
   /** Namespace of objects that name none (what `kubectl apply -n` would use). @default default */
@@ -131,121 +26,291 @@ export interface CheckOptions {
   readonly prometheusInCluster?: boolean;
 }
 
+/** What every check reads: the objects, and what several checks derive from them. */
+export interface CheckContext {
+  readonly objects: readonly K8sObject[];
+  readonly defaultNs: string;
+  readonly pods: readonly PodTemplate[];
+  readonly prometheuses: readonly K8sObject[];
+  /** No Prometheus in view, and one is expected in the cluster: selection cannot be judged. */
+  readonly selectionUnknown: boolean;
+  ofKind(kind: string): K8sObject[];
+  ns(o: K8sObject): string;
+}
+
+export interface WiringCheck {
+  /** Stable id, e.g. `servicemonitor-port`: findings and checklist items carry it. */
+  readonly id: string;
+  /** What holds when the check passes, as a checklist prints it. */
+  readonly title: string;
+  /** The kinds it is about: it has something to say when one of them is present. */
+  readonly kinds: readonly string[];
+  readonly run: (ctx: CheckContext) => Finding[];
+}
+
+const show = (labels: Record<string, string> | undefined): string => JSON.stringify(labels ?? {});
+const finding = (check: string, involved: readonly K8sObject[], message: string, fix: string): Finding => ({ check, objects: involved.map(ref), message, fix });
+
+/**
+ * Whether a Prometheus's namespace selector admits `namespace`: nil means the Prometheus's own
+ * namespace only; `{}` means all.
+ */
+function namespaceAdmitted(objects: readonly K8sObject[], prometheus: K8sObject, selector: LabelSelector | undefined, namespace: string, defaultNs: string): boolean {
+  if (selector === undefined || selector === null) return namespace === namespaceOf(prometheus, defaultNs);
+  return selects(selector, namespaceLabels(objects, namespace));
+}
+
+const SELECTORS = {
+  ServiceMonitor: ['serviceMonitorSelector', 'serviceMonitorNamespaceSelector'],
+  PrometheusRule: ['ruleSelector', 'ruleNamespaceSelector'],
+} as const;
+
+/** The Prometheuses among `objects` whose selectors (labels and namespace) pick `o`, a ServiceMonitor or PrometheusRule. */
+export function prometheusesSelecting(objects: readonly K8sObject[], o: K8sObject, defaultNs = 'default'): K8sObject[] {
+  const [selector, nsSelector] = SELECTORS[o.kind as keyof typeof SELECTORS];
+  return objects.filter(
+    (p) => p.kind === 'Prometheus' && selects(p.spec?.[selector], o.metadata?.labels) && namespaceAdmitted(objects, p, p.spec?.[nsSelector], namespaceOf(o, defaultNs), defaultNs),
+  );
+}
+
+/** Services whose selected pods these are, in the Service's namespace. */
+function podsOf(ctx: CheckContext, svc: K8sObject): PodTemplate[] {
+  return ctx.pods.filter((p) => ctx.ns(p.owner) === ctx.ns(svc) && mapSelects(svc.spec?.selector, p.labels));
+}
+
+/** Services with a selector (headless and external ones expect no pods). */
+const selectingServices = (ctx: CheckContext) => ctx.ofKind('Service').filter((s) => Object.keys(s.spec?.selector ?? {}).length > 0);
+
+/** The Services a ServiceMonitor picks, in the namespaces it looks in. */
+function servicesOf(ctx: CheckContext, sm: K8sObject): { allowedNs: string[] | undefined; selected: K8sObject[] } {
+  const allowedNs: string[] | undefined = sm.spec?.namespaceSelector?.any === true ? undefined : sm.spec?.namespaceSelector?.matchNames ?? [ctx.ns(sm)];
+  const selected = ctx.ofKind('Service').filter((s) => (allowedNs === undefined || allowedNs.includes(ctx.ns(s))) && selects(sm.spec?.selector, s.metadata?.labels));
+  return { allowedNs, selected };
+}
+
+const endpointsOf = (sm: K8sObject): [number, any][] => [...(sm.spec?.endpoints ?? []).entries()];
+
+/** Every wiring check, in the order a checklist prints them. */
+export const WIRING_CHECKS: readonly WiringCheck[] = [
+  {
+    id: 'service-selects-pods',
+    title: 'Services select the pods of a workload',
+    kinds: ['Service'],
+    run: (ctx) =>
+      selectingServices(ctx)
+        .filter((svc) => podsOf(ctx, svc).length === 0)
+        .map((svc) => finding('service-selects-pods', [svc], `Service ${svc.metadata?.name} selects ${show(svc.spec.selector)} but no pod template in its namespace has those labels`, 'make spec.selector a subset of the pod template labels of the workload')),
+  },
+  {
+    id: 'service-target-port',
+    title: "Services' target ports exist on the selected containers",
+    kinds: ['Service'],
+    run: (ctx) =>
+      selectingServices(ctx).flatMap((svc) => {
+        const matched = podsOf(ctx, svc);
+        if (matched.length === 0) return []; // service-selects-pods reports it
+        return (svc.spec?.ports ?? [])
+          .filter((port: any) => {
+            const target = port.targetPort ?? port.port;
+            return !matched.some((p) => (p.spec.containers ?? []).some((ct: any) => (ct.ports ?? []).some((cp: any) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target))));
+          })
+          .map((port: any) => finding('service-target-port', [svc, matched[0]!.owner], `Service ${svc.metadata?.name} port ${port.name ?? port.port} targets ${port.targetPort ?? port.port}, which no selected container exposes`, 'point targetPort at a containerPort (by number or name) of the selected pods'));
+      }),
+  },
+  {
+    id: 'workload-selector',
+    title: 'workload selectors match their pod templates',
+    kinds: WORKLOAD_KINDS,
+    run: (ctx) =>
+      ctx.pods
+        .filter((p) => p.owner.spec?.selector !== undefined && !selects(p.owner.spec.selector, p.labels))
+        .map((p) => finding('workload-selector', [p.owner], `${p.owner.kind} ${p.owner.metadata?.name} selector ${show(p.owner.spec.selector.matchLabels)} does not match its pod labels ${show(p.labels)}`, 'make spec.selector a subset of spec.template.metadata.labels')),
+  },
+  {
+    id: 'workload-selector-version',
+    title: 'workload selectors leave out the version',
+    kinds: WORKLOAD_KINDS,
+    run: (ctx) =>
+      ctx.pods
+        .filter((p) => p.owner.spec?.selector?.matchLabels?.['app.kubernetes.io/version'] !== undefined)
+        .map((p) => finding('workload-selector-version', [p.owner], `${p.owner.kind} ${p.owner.metadata?.name} selects on app.kubernetes.io/version: selectors are immutable, so every upgrade would need a delete`, 'drop the version label from spec.selector')),
+  },
+  {
+    id: 'servicemonitor-selects-service',
+    title: 'the ServiceMonitor selects a Service',
+    kinds: ['ServiceMonitor'],
+    run: (ctx) =>
+      ctx.ofKind('ServiceMonitor').flatMap((sm) => {
+        const { allowedNs, selected } = servicesOf(ctx, sm);
+        if (selected.length > 0) return [];
+        const services = ctx.ofKind('Service');
+        return [
+          finding('servicemonitor-selects-service', [sm], `ServiceMonitor ${sm.metadata?.name} selects Services with ${show(sm.spec?.selector?.matchLabels)} in ${allowedNs?.join(', ') ?? 'any namespace'}, and none matches`, `set spec.selector.matchLabels to labels the app's Service carries (${services.map((s) => `${s.metadata?.name}: ${show(s.metadata?.labels)}`).join('; ') || 'no Service found'})`),
+        ];
+      }),
+  },
+  {
+    id: 'servicemonitor-port',
+    title: 'the ServiceMonitor scrapes a named port of that Service',
+    kinds: ['ServiceMonitor'],
+    run: (ctx) =>
+      ctx.ofKind('ServiceMonitor').flatMap((sm) =>
+        endpointsOf(sm).flatMap(([i, ep]) => {
+          if (typeof ep.port !== 'string' || ep.port === '') {
+            return [finding('servicemonitor-port', [sm], `ServiceMonitor ${sm.metadata?.name} endpoints[${i}] has no named port (port: ${JSON.stringify(ep.port)}${ep.targetPort !== undefined ? `, targetPort: ${JSON.stringify(ep.targetPort)}` : ''})`, 'set endpoints[].port to the name of a Service port, e.g. "metrics"')];
+          }
+          return servicesOf(ctx, sm).selected.flatMap((s) => {
+            const names = (s.spec?.ports ?? []).map((p: any) => p.name).filter(Boolean);
+            return names.includes(ep.port) ? [] : [finding('servicemonitor-port', [sm, s], `ServiceMonitor ${sm.metadata?.name} endpoints[${i}].port is "${ep.port}" but Service ${s.metadata?.name} has ports named ${JSON.stringify(names)}`, `name the Service port "${ep.port}" or change endpoints[${i}].port to one of ${JSON.stringify(names)}`)];
+          });
+        }),
+      ),
+  },
+  {
+    id: 'scrape-timeout',
+    title: 'scrapeTimeout is within the scrape interval',
+    kinds: ['ServiceMonitor'],
+    run: (ctx) =>
+      ctx.ofKind('ServiceMonitor').flatMap((sm) =>
+        endpointsOf(sm)
+          .filter(([, ep]) => {
+            const interval = durationSeconds(ep.interval ?? '30s');
+            const timeout = durationSeconds(ep.scrapeTimeout ?? '10s');
+            return interval !== undefined && timeout !== undefined && timeout > interval;
+          })
+          .map(([i, ep]) => finding('scrape-timeout', [sm], `ServiceMonitor ${sm.metadata?.name} endpoints[${i}] scrapeTimeout ${ep.scrapeTimeout ?? '10s (default)'} exceeds interval ${ep.interval ?? '30s (default)'}: Prometheus rejects the scrape config`, 'set scrapeTimeout at most equal to interval')),
+      ),
+  },
+  {
+    id: 'servicemonitor-sample-limit',
+    title: 'the ServiceMonitor limits the samples per scrape',
+    kinds: ['ServiceMonitor'],
+    run: (ctx) =>
+      ctx
+        .ofKind('ServiceMonitor')
+        .filter((sm) => sm.spec?.sampleLimit === undefined)
+        .map((sm) => finding('servicemonitor-sample-limit', [sm], `ServiceMonitor ${sm.metadata?.name} sets no sampleLimit: a label explosion in the app would flood Prometheus`, 'set spec.sampleLimit (e.g. 5000)')),
+  },
+  {
+    id: 'prometheus-selects-servicemonitor',
+    title: 'a Prometheus selects the ServiceMonitor (labels and namespace)',
+    kinds: ['ServiceMonitor'],
+    run: (ctx) => unselected(ctx, 'ServiceMonitor', 'prometheus-selects-servicemonitor', 'serviceMonitorSelector', 'serviceMonitorNamespaceSelector'),
+  },
+  {
+    id: 'prometheus-selects-rule',
+    title: 'a Prometheus selects the PrometheusRule (labels and namespace)',
+    kinds: ['PrometheusRule'],
+    run: (ctx) => unselected(ctx, 'PrometheusRule', 'prometheus-selects-rule', 'ruleSelector', 'ruleNamespaceSelector'),
+  },
+  {
+    id: 'prometheus-retention',
+    title: 'Prometheus retention is set (not the 24h default)',
+    kinds: ['Prometheus'],
+    run: (ctx) =>
+      ctx.prometheuses
+        .filter((p) => p.spec?.retention === undefined || durationSeconds(p.spec.retention) === undefined)
+        .map((p) => finding('prometheus-retention', [p], `Prometheus ${p.metadata?.name} sets no valid retention, so the operator's default of 24h applies`, 'set spec.retention, e.g. 15d')),
+  },
+  {
+    id: 'prometheus-storage',
+    title: 'Prometheus has a persistent volume',
+    kinds: ['Prometheus'],
+    run: (ctx) =>
+      ctx.prometheuses
+        .filter((p) => volumeBytes(p) === undefined)
+        .map((p) => finding('prometheus-storage', [p], `Prometheus ${p.metadata?.name} has no persistent volume (storage.volumeClaimTemplate): its data is lost with the pod`, 'set spec.storage.volumeClaimTemplate with a storage request')),
+  },
+  {
+    id: 'prometheus-retention-size',
+    title: 'Prometheus retentionSize is safely below the volume',
+    kinds: ['Prometheus'],
+    run: (ctx) =>
+      ctx.prometheuses.flatMap((p) => {
+        const volume = volumeBytes(p);
+        if (volume === undefined) return []; // prometheus-storage reports it
+        const spec = p.spec;
+        const size = spec.retentionSize === undefined ? undefined : byteSizeBytes(spec.retentionSize);
+        if (size === undefined) {
+          return [finding('prometheus-retention-size', [p], `Prometheus ${p.metadata?.name} sets no retentionSize: when ${spec.retention ?? '24h'} of data outgrows the volume, Prometheus fails on a full disk`, 'set spec.retentionSize to about 80% of the volume')];
+        }
+        if (size < volume * 0.95) return [];
+        return [finding('prometheus-retention-size', [p], `Prometheus ${p.metadata?.name} retentionSize ${spec.retentionSize} is not safely below its volume (${spec.storage.volumeClaimTemplate.spec.resources.requests.storage}): the WAL and compaction need headroom`, 'set retentionSize to at most about 80% of the volume size')];
+      }),
+  },
+  {
+    id: 'prometheus-security-context',
+    title: 'Prometheus runs non-root with an fsGroup',
+    kinds: ['Prometheus'],
+    run: (ctx) =>
+      ctx.prometheuses.flatMap((p) => {
+        const sc = p.spec?.securityContext ?? {};
+        if (sc.fsGroup !== undefined && sc.runAsNonRoot === true) return [];
+        const lacks = [sc.fsGroup === undefined && 'fsGroup', sc.runAsNonRoot !== true && 'runAsNonRoot: true'].filter(Boolean).join(' and ');
+        return [finding('prometheus-security-context', [p], `Prometheus ${p.metadata?.name} securityContext lacks ${lacks}: the volume may not be writable by the non-root Prometheus user`, 'set spec.securityContext {runAsNonRoot: true, runAsUser: 1000, fsGroup: 2000}')];
+      }),
+  },
+  {
+    id: 'prometheus-rbac',
+    title: 'Prometheus RBAC can list endpoints',
+    kinds: ['Prometheus'],
+    run: (ctx) => ctx.prometheuses.flatMap((p) => checkPrometheusRbac(ctx.objects, p, ctx.defaultNs)),
+  },
+  {
+    id: 'pdb-selects-pods',
+    title: 'PodDisruptionBudgets select pods',
+    kinds: ['PodDisruptionBudget'],
+    run: (ctx) =>
+      ctx
+        .ofKind('PodDisruptionBudget')
+        .filter((pdb) => !ctx.pods.some((p) => ctx.ns(p.owner) === ctx.ns(pdb) && selects(pdb.spec?.selector, p.labels)))
+        .map((pdb) => finding('pdb-selects-pods', [pdb], `PodDisruptionBudget ${pdb.metadata?.name} selects ${show(pdb.spec?.selector?.matchLabels)}, which no pod template has`, "use the workload's selector labels")),
+  },
+  {
+    id: 'networkpolicy-selects-pods',
+    title: 'NetworkPolicies select pods',
+    kinds: ['NetworkPolicy'],
+    run: (ctx) =>
+      ctx
+        .ofKind('NetworkPolicy')
+        .filter((np) => !ctx.pods.some((p) => ctx.ns(p.owner) === ctx.ns(np) && selects(np.spec?.podSelector, p.labels)))
+        .map((np) => finding('networkpolicy-selects-pods', [np], `NetworkPolicy ${np.metadata?.name} selects ${show(np.spec?.podSelector?.matchLabels)}, which no pod template has`, "use the workload's selector labels")),
+  },
+  {
+    id: 'networkpolicy-metrics',
+    title: 'NetworkPolicies let Prometheus reach the metrics port',
+    kinds: ['NetworkPolicy'],
+    run: (ctx) => checkMetricsReachable(ctx),
+  },
+];
+
+/** Runs every wiring check over `objects`. */
 export function checkWiring(objects: readonly K8sObject[], options: CheckOptions = {}): Finding[] {
   const defaultNs = options.defaultNamespace ?? 'default';
-  const findings: Finding[] = [];
-  const add = (check: string, involved: K8sObject[], message: string, fix: string) =>
-    findings.push({ check, objects: involved.map(ref), message, fix });
-  const ofKind = (kind: string) => objects.filter((o) => o.kind === kind);
-  const services = ofKind('Service');
-  const prometheuses = ofKind('Prometheus');
-  const pods = podTemplates(objects);
-  const selectionUnknown = options.prometheusInCluster === true && prometheuses.length === 0;
+  const prometheuses = objects.filter((o) => o.kind === 'Prometheus');
+  const ctx: CheckContext = {
+    objects,
+    defaultNs,
+    pods: podTemplates(objects),
+    prometheuses,
+    selectionUnknown: options.prometheusInCluster === true && prometheuses.length === 0,
+    ofKind: (kind) => objects.filter((o) => o.kind === kind),
+    ns: (o) => namespaceOf(o, defaultNs),
+  };
+  return WIRING_CHECKS.flatMap((check) => check.run(ctx));
+}
 
-  // Services select pods, and their target ports exist on those pods.
-  for (const svc of services) {
-    const selector = svc.spec?.selector as Record<string, string> | undefined;
-    if (selector === undefined || Object.keys(selector).length === 0) continue; // headless/external: no pods expected
-    const matched = pods.filter((p) => ns(p.owner, defaultNs) === ns(svc, defaultNs) && mapSelects(selector, p.labels));
-    if (matched.length === 0) {
-      add('service-selects-pods', [svc], `Service ${svc.metadata?.name} selects ${show(selector)} but no pod template in its namespace has those labels`, 'make spec.selector a subset of the pod template labels of the workload');
-      continue;
-    }
-    for (const port of svc.spec?.ports ?? []) {
-      const target = port.targetPort ?? port.port;
-      const found = matched.some((p) =>
-        (p.spec.containers ?? []).some((ct: any) =>
-          (ct.ports ?? []).some((cp: any) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target)),
-        ),
-      );
-      if (!found) add('service-target-port', [svc, matched[0]!.owner], `Service ${svc.metadata?.name} port ${port.name ?? port.port} targets ${target}, which no selected container exposes`, 'point targetPort at a containerPort (by number or name) of the selected pods');
-    }
-  }
+function volumeBytes(p: K8sObject): number | undefined {
+  return quantityBytes(p.spec?.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage ?? '');
+}
 
-  // Workload selectors are a subset of their own pod labels and leave the version out.
-  for (const p of pods) {
-    const selector = p.owner.spec?.selector as LabelSelector | undefined;
-    if (selector !== undefined && !selects(selector, p.labels)) {
-      add('workload-selector', [p.owner], `${p.owner.kind} ${p.owner.metadata?.name} selector ${show(selector.matchLabels)} does not match its pod labels ${show(p.labels)}`, 'make spec.selector a subset of spec.template.metadata.labels');
-    }
-    if (selector?.matchLabels?.['app.kubernetes.io/version'] !== undefined) {
-      add('workload-selector-version', [p.owner], `${p.owner.kind} ${p.owner.metadata?.name} selects on app.kubernetes.io/version: selectors are immutable, so every upgrade would need a delete`, 'drop the version label from spec.selector');
-    }
-  }
-
-  for (const sm of ofKind('ServiceMonitor')) {
-    const smNs = ns(sm, defaultNs);
-    const allowedNs: string[] | undefined = sm.spec?.namespaceSelector?.any === true ? undefined : sm.spec?.namespaceSelector?.matchNames ?? [smNs];
-    const selected = services.filter((s) => (allowedNs === undefined || allowedNs.includes(ns(s, defaultNs))) && selects(sm.spec?.selector, s.metadata?.labels));
-    if (selected.length === 0) {
-      add('servicemonitor-selects-service', [sm], `ServiceMonitor ${sm.metadata?.name} selects Services with ${show(sm.spec?.selector?.matchLabels)} in ${allowedNs?.join(', ') ?? 'any namespace'}, and none matches`, `set spec.selector.matchLabels to labels the app's Service carries (${services.map((s) => `${s.metadata?.name}: ${show(s.metadata?.labels)}`).join('; ') || 'no Service found'})`);
-    }
-    for (const [i, ep] of (sm.spec?.endpoints ?? []).entries()) {
-      if (typeof ep.port !== 'string' || ep.port === '') {
-        add('servicemonitor-port', [sm], `ServiceMonitor ${sm.metadata?.name} endpoints[${i}] has no named port (port: ${JSON.stringify(ep.port)}${ep.targetPort !== undefined ? `, targetPort: ${JSON.stringify(ep.targetPort)}` : ''})`, 'set endpoints[].port to the name of a Service port, e.g. "metrics"');
-      } else {
-        for (const s of selected) {
-          const names = (s.spec?.ports ?? []).map((p: any) => p.name).filter(Boolean);
-          if (!names.includes(ep.port)) add('servicemonitor-port', [sm, s], `ServiceMonitor ${sm.metadata?.name} endpoints[${i}].port is "${ep.port}" but Service ${s.metadata?.name} has ports named ${JSON.stringify(names)}`, `name the Service port "${ep.port}" or change endpoints[${i}].port to one of ${JSON.stringify(names)}`);
-        }
-      }
-      const interval = durationSeconds(ep.interval ?? '30s');
-      const timeout = durationSeconds(ep.scrapeTimeout ?? '10s');
-      if (interval !== undefined && timeout !== undefined && timeout > interval) {
-        add('scrape-timeout', [sm], `ServiceMonitor ${sm.metadata?.name} endpoints[${i}] scrapeTimeout ${ep.scrapeTimeout ?? '10s (default)'} exceeds interval ${ep.interval ?? '30s (default)'}: Prometheus rejects the scrape config`, 'set scrapeTimeout at most equal to interval');
-      }
-    }
-    if (sm.spec?.sampleLimit === undefined) {
-      add('servicemonitor-sample-limit', [sm], `ServiceMonitor ${sm.metadata?.name} sets no sampleLimit: a label explosion in the app would flood Prometheus`, 'set spec.sampleLimit (e.g. 5000)');
-    }
-    if (!selectionUnknown && prometheusesSelecting(objects, sm, defaultNs).length === 0) {
-      add('prometheus-selects-servicemonitor', [sm, ...prometheuses], selectionMessage('ServiceMonitor', sm, prometheuses, 'serviceMonitorSelector', 'serviceMonitorNamespaceSelector'), selectionFix(sm, prometheuses, 'serviceMonitorSelector'));
-    }
-  }
-
-  for (const rule of ofKind('PrometheusRule')) {
-    if (!selectionUnknown && prometheusesSelecting(objects, rule, defaultNs).length === 0) {
-      add('prometheus-selects-rule', [rule, ...prometheuses], selectionMessage('PrometheusRule', rule, prometheuses, 'ruleSelector', 'ruleNamespaceSelector'), selectionFix(rule, prometheuses, 'ruleSelector'));
-    }
-  }
-
-  for (const p of prometheuses) {
-    const spec = p.spec ?? {};
-    const retention = spec.retention === undefined ? undefined : durationSeconds(spec.retention);
-    if (retention === undefined) {
-      add('prometheus-retention', [p], `Prometheus ${p.metadata?.name} sets no valid retention, so the operator's default of 24h applies`, 'set spec.retention, e.g. 15d');
-    }
-    const volume = quantityBytes(spec.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage ?? '');
-    if (volume === undefined) {
-      add('prometheus-storage', [p], `Prometheus ${p.metadata?.name} has no persistent volume (storage.volumeClaimTemplate): its data is lost with the pod`, 'set spec.storage.volumeClaimTemplate with a storage request');
-    } else {
-      const size = spec.retentionSize === undefined ? undefined : byteSizeBytes(spec.retentionSize);
-      if (size === undefined) {
-        add('prometheus-retention-size', [p], `Prometheus ${p.metadata?.name} sets no retentionSize: when ${spec.retention ?? '24h'} of data outgrows the volume, Prometheus fails on a full disk`, 'set spec.retentionSize to about 80% of the volume');
-      } else if (size >= volume * 0.95) {
-        add('prometheus-retention-size', [p], `Prometheus ${p.metadata?.name} retentionSize ${spec.retentionSize} is not safely below its volume (${spec.storage.volumeClaimTemplate.spec.resources.requests.storage}): the WAL and compaction need headroom`, 'set retentionSize to at most about 80% of the volume size');
-      }
-    }
-    const sc = spec.securityContext ?? {};
-    if (sc.fsGroup === undefined || sc.runAsNonRoot !== true) {
-      add('prometheus-security-context', [p], `Prometheus ${p.metadata?.name} securityContext lacks ${[sc.fsGroup === undefined && 'fsGroup', sc.runAsNonRoot !== true && 'runAsNonRoot: true'].filter(Boolean).join(' and ')}: the volume may not be writable by the non-root Prometheus user`, 'set spec.securityContext {runAsNonRoot: true, runAsUser: 1000, fsGroup: 2000}');
-    }
-    findings.push(...checkPrometheusRbac(objects, p, defaultNs));
-  }
-
-  // Disruption budgets and network policies must apply to the pods they are written for.
-  for (const pdb of ofKind('PodDisruptionBudget')) {
-    if (!pods.some((p) => ns(p.owner, defaultNs) === ns(pdb, defaultNs) && selects(pdb.spec?.selector, p.labels))) {
-      add('pdb-selects-pods', [pdb], `PodDisruptionBudget ${pdb.metadata?.name} selects ${show(pdb.spec?.selector?.matchLabels)}, which no pod template has`, 'use the workload\'s selector labels');
-    }
-  }
-  for (const np of ofKind('NetworkPolicy')) {
-    if (!pods.some((p) => ns(p.owner, defaultNs) === ns(np, defaultNs) && selects(np.spec?.podSelector, p.labels))) {
-      add('networkpolicy-selects-pods', [np], `NetworkPolicy ${np.metadata?.name} selects ${show(np.spec?.podSelector?.matchLabels)}, which no pod template has`, 'use the workload\'s selector labels');
-    }
-  }
-  findings.push(...checkMetricsReachable(objects, defaultNs));
-  return findings;
+/** Findings for each object of `kind` that no Prometheus in view selects. */
+function unselected(ctx: CheckContext, kind: keyof typeof SELECTORS, check: string, selectorKey: string, nsKey: string): Finding[] {
+  if (ctx.selectionUnknown) return [];
+  return ctx
+    .ofKind(kind)
+    .filter((o) => prometheusesSelecting(ctx.objects, o, ctx.defaultNs).length === 0)
+    .map((o) => finding(check, [o, ...ctx.prometheuses], selectionMessage(kind, o, [...ctx.prometheuses], selectorKey, nsKey), selectionFix(o, [...ctx.prometheuses], selectorKey)));
 }
 
 function selectionMessage(kind: string, o: K8sObject, prometheuses: K8sObject[], selectorKey: string, nsKey: string): string {
@@ -271,6 +336,7 @@ function selectionFix(o: K8sObject, prometheuses: K8sObject[], selectorKey: stri
 /** The Prometheus ServiceAccount must be allowed to list endpoints (or endpointslices) where it scrapes. */
 function checkPrometheusRbac(objects: readonly K8sObject[], p: K8sObject, defaultNs: string): Finding[] {
   const sa = p.spec?.serviceAccountName ?? 'default';
+  const ns = namespaceOf;
   const pNs = ns(p, defaultNs);
   const boundTo = (b: K8sObject) =>
     ((b as any).subjects ?? []).some((s: any) => s.kind === 'ServiceAccount' && s.name === sa && (s.namespace ?? ns(b, defaultNs)) === pNs);
@@ -299,35 +365,12 @@ function checkPrometheusRbac(objects: readonly K8sObject[], p: K8sObject, defaul
   ];
 }
 
-/** A Prometheus pod as a NetworkPolicy sees it: its labels and its namespace's labels. */
-interface PeerPod {
-  readonly ns: string;
-  readonly labels: Record<string, string>;
-  readonly nsLabels: Record<string, string>;
-}
-
-/**
- * Whether an ingress rule's `from` admits `pod` into namespace `policyNs` (NetworkPolicyPeer
- * semantics: podSelector alone means the policy's namespace, namespaceSelector alone every pod
- * of the matching namespaces, both together matching pods in matching namespaces). An ipBlock
- * cannot be matched to a pod from manifests, so it admits none here.
- */
-export function peerAdmits(from: readonly any[] | undefined, policyNs: string, pod: PeerPod): boolean {
-  if (from === undefined || from.length === 0) return true;
-  return from.some((peer) => {
-    if (peer.podSelector === undefined && peer.namespaceSelector === undefined) return false;
-    const nsOk = peer.namespaceSelector === undefined ? pod.ns === policyNs : selects(peer.namespaceSelector, pod.nsLabels);
-    const podOk = peer.podSelector === undefined || selects(peer.podSelector, pod.labels);
-    return nsOk && podOk;
-  });
-}
-
 /** The pods of every Prometheus among `objects`, labelled as the operator labels them. */
 function prometheusPeerPods(objects: readonly K8sObject[], defaultNs: string): PeerPod[] {
   return objects
     .filter((o) => o.kind === 'Prometheus')
     .map((p) => {
-      const pNs = ns(p, defaultNs);
+      const pNs = namespaceOf(p, defaultNs);
       return { ns: pNs, labels: { ...(p.spec?.podMetadata?.labels ?? {}), ...operatorPrometheusPodLabels(p.metadata?.name ?? '') }, nsLabels: namespaceLabels(objects, pNs) };
     });
 }
@@ -336,7 +379,9 @@ function prometheusPeerPods(objects: readonly K8sObject[], defaultNs: string): P
  * Where a NetworkPolicy isolates the app's pods, the port a ServiceMonitor scrapes must be open
  * to the pods of each Prometheus that selects that ServiceMonitor (in whatever namespace it runs).
  */
-function checkMetricsReachable(objects: readonly K8sObject[], defaultNs: string): Finding[] {
+function checkMetricsReachable(ctx: CheckContext): Finding[] {
+  const { objects, defaultNs } = ctx;
+  const ns = namespaceOf;
   const findings: Finding[] = [];
   for (const sm of objects.filter((o) => o.kind === 'ServiceMonitor')) {
     const scrapers = prometheusPeerPods(prometheusesSelecting(objects, sm, defaultNs), defaultNs);
@@ -346,7 +391,7 @@ function checkMetricsReachable(objects: readonly K8sObject[], defaultNs: string)
         const port = (svc.spec?.ports ?? []).find((p: any) => p.name === ep.port);
         if (port === undefined) continue;
         const target = port.targetPort ?? port.port;
-        const pods = podTemplates(objects).filter((p) => mapSelects(svc.spec?.selector, p.labels));
+        const pods = ctx.pods.filter((p) => mapSelects(svc.spec?.selector, p.labels));
         for (const pod of pods) {
           const containerPort = (pod.spec.containers ?? []).flatMap((c: any) => c.ports ?? []).find((cp: any) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target));
           const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && ns(o, defaultNs) === ns(pod.owner, defaultNs) && selects(o.spec?.podSelector, pod.labels) && (o.spec?.policyTypes ?? ['Ingress']).includes('Ingress'));

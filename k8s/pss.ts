@@ -3,11 +3,11 @@
  * of workloads and the pod securityContext of Prometheus resources, plus this project's own
  * rule that containers run with a read-only root filesystem.
  */
-import type { Finding, K8sObject } from './checks';
-import { ref } from './checks';
+import { ref, WORKLOAD_KINDS } from './objects';
+import type { Finding, K8sObject } from './objects';
 
 const ALLOWED_VOLUMES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
-const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Pod'];
+const WORKLOADS = [...WORKLOAD_KINDS, 'Pod'];
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export function podSpecViolations(spec: any): string[] {

@@ -1,5 +1,6 @@
 import type { K8sObject } from '../../k8s/checks';
-import { checkWiring, selects } from '../../k8s/checks';
+import { checkWiring, WIRING_CHECKS } from '../../k8s/checks';
+import { selects } from '../../k8s/label-selectors';
 import { checkManifests } from '../../k8s/main';
 import { checkPodSecurity } from '../../k8s/pss';
 import { clone, find, manifests } from '../helpers/manifests';
@@ -38,7 +39,7 @@ describe('the wiring checks', () => {
     expect(checkManifests(manifests(external), { prometheusInCluster: true })).toEqual([]);
   });
 
-  it.each<[string, (o: K8sObject[]) => void, string, RegExp]>([
+  const variants: [string, (o: K8sObject[]) => void, string, RegExp][] = [
     ['a ServiceMonitor port that is a number', (o) => (find(o, 'ServiceMonitor').spec.endpoints[0].port = 9464), 'servicemonitor-port', /no named port/],
     ['a ServiceMonitor port the Service does not name', (o) => (find(o, 'ServiceMonitor').spec.endpoints[0].port = 'http-metrics'), 'servicemonitor-port', /"http-metrics" but Service rest-api has ports named \["http","metrics"\]/],
     ['an unnamed Service port', (o) => delete find(o, 'Service', 'rest-api').spec.ports[1].name, 'servicemonitor-port', /has ports named \["http"\]/],
@@ -66,7 +67,14 @@ describe('the wiring checks', () => {
       const d = find(o, 'Deployment');
       d.spec.selector.matchLabels['app.kubernetes.io/version'] = '0.1.0';
     }, 'workload-selector-version', /version/],
-  ])('catch %s', (_case, mutate, check, message) => {
+    ['a workload selector its own pods do not match', (o) => (find(o, 'StatefulSet').spec.selector.matchLabels['app.kubernetes.io/component'] = 'db'), 'workload-selector', /StatefulSet rest-api-postgres selector .* does not match its pod labels/],
+  ];
+
+  it('have a broken variant for every check in the registry', () => {
+    expect(new Set(variants.map(([, , id]) => id))).toEqual(new Set(WIRING_CHECKS.map((c) => c.id)));
+  });
+
+  it.each(variants)('catch %s', (_case, mutate, check, message) => {
     const findings = checkWiring(broken(mutate));
     expect(findings.map((f) => f.check)).toContain(check);
     const finding = findings.find((f) => f.check === check)!;

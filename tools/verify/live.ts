@@ -3,7 +3,8 @@
  * itself through the API server's service proxy (or --prometheus-url).
  */
 import { ALERT } from '../../k8s/alerts';
-import { prometheusesSelecting, ref } from '../../k8s/checks';
+import { prometheusesSelecting } from '../../k8s/checks';
+import { ref } from '../../k8s/objects';
 import type { Finding, K8sObject } from '../../k8s/checks';
 import { SLO_ALERT } from '../../k8s/slo';
 import { PrometheusApi } from '../lib/prometheus-api';

@@ -26,28 +26,19 @@ export function addWiringChecks(list: Checklist, objects: readonly K8sObject[], 
   }
   const findings = checkWiring(objects, { prometheusInCluster: true }).filter(relevant);
   const present = new Set(objects.map((o) => o.kind));
-  for (const [id, title] of Object.entries(WIRING_CHECKS)) {
+  for (const { id, title, kinds } of WIRING_CHECKS) {
+    // A check about kinds absent from the set has nothing to say.
+    const applies = kinds.some((k) => present.has(k));
     if (cannotRun[id] !== undefined) {
-      if (applies(id, present)) list.skip(id, title, cannotRun[id]!);
+      if (applies) list.skip(id, title, cannotRun[id]!);
       continue;
     }
     const mine = findings.filter((f) => f.check === id);
     if (mine.length === 0) {
-      // A check about kinds absent from the set has nothing to say.
-      if (applies(id, present)) list.pass(id, title);
+      if (applies) list.pass(id, title);
       continue;
     }
     const warnOnly = options.warnOnly !== undefined && mine.every(options.warnOnly);
     list.add({ id, title, status: warnOnly ? 'warn' : 'fail', details: mine.map((f) => `${f.message} [${f.objects.join(', ')}]`), fix: [...new Set(mine.map((f) => f.fix))].join('; ') });
   }
-}
-
-function applies(id: string, kinds: ReadonlySet<string | undefined>): boolean {
-  if (id.startsWith('servicemonitor') || id === 'scrape-timeout' || id === 'prometheus-selects-servicemonitor') return kinds.has('ServiceMonitor');
-  if (id === 'prometheus-selects-rule') return kinds.has('PrometheusRule');
-  if (id.startsWith('prometheus')) return kinds.has('Prometheus');
-  if (id === 'networkpolicy-metrics') return kinds.has('NetworkPolicy') && kinds.has('ServiceMonitor');
-  if (id.startsWith('pdb')) return kinds.has('PodDisruptionBudget');
-  if (id.startsWith('networkpolicy')) return kinds.has('NetworkPolicy');
-  return kinds.has('Service') || kinds.has('Deployment');
 }
