@@ -21,7 +21,18 @@ export function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
-const escapeHelp = (help: string): string => help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+/** HELP text escaped: backslash and newline; OpenMetrics escapes double quotes too. */
+const escapeHelp = (help: string, openMetrics: boolean): string => {
+  const text = help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  return openMetrics ? text.replace(/"/g, '\\"') : text;
+};
+
+/** A number as OpenMetrics writes it canonically: integral values with `.0` (`1.0`, `10.0`). */
+export function canonicalFloat(v: number): string {
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return Number.isInteger(v) ? v.toFixed(1) : String(v);
+}
 
 /** A sample value as Prometheus writes it. */
 function formatValue(v: number): string {
@@ -35,8 +46,9 @@ interface Entry<S> {
   /** `method="GET",endpoint="/api/items"`: escaped once. */
   readonly labelText: string;
   readonly series: S;
-  /** Sample prefixes (`name{labels} `), built on first render. */
+  /** Sample prefixes (`name{labels} `), built on first render in each format. */
   prefixes?: readonly string[];
+  openMetricsPrefixes?: readonly string[];
 }
 
 export abstract class Family<S> {
@@ -66,11 +78,11 @@ export abstract class Family<S> {
   /** `# HELP` and `# TYPE` lines; OpenMetrics names counter families without `_total`. */
   header(openMetrics: boolean): string {
     const family = openMetrics && this.type === 'counter' ? this.name.replace(/_total$/, '') : this.name;
-    return `# HELP ${family} ${escapeHelp(this.help)}\n# TYPE ${family} ${this.type}`;
+    return `# HELP ${family} ${escapeHelp(this.help, openMetrics)}\n# TYPE ${family} ${this.type}`;
   }
 
   /** Sample lines of every series, in slices of about `sliceSize` lines. */
-  abstract slices(sliceSize: number): Generator<string[]>;
+  abstract slices(sliceSize: number, openMetrics: boolean): Generator<string[]>;
 }
 
 export class CounterFamily extends Family<CounterSeries> {
@@ -82,7 +94,7 @@ export class CounterFamily extends Family<CounterSeries> {
     return { value: 0 };
   }
 
-  *slices(sliceSize: number): Generator<string[]> {
+  *slices(sliceSize: number, _openMetrics = false): Generator<string[]> {
     let lines: string[] = [];
     for (const entry of this.entries.values()) {
       entry.prefixes ??= [`${this.name}{${entry.labelText}} `];
@@ -113,17 +125,20 @@ export class HistogramFamily extends Family<HistogramSeries> {
     s.count++;
   }
 
-  *slices(sliceSize: number): Generator<string[]> {
+  *slices(sliceSize: number, openMetrics = false): Generator<string[]> {
     let lines: string[] = [];
     const n = this.buckets.length;
+    // The text format keeps `le` as the bounds print (`1`), which queries and recording rules
+    // written for it match; OpenMetrics requires the canonical form (`1.0`).
+    const les = [...this.buckets.map(openMetrics ? canonicalFloat : String), '+Inf'];
     for (const entry of this.entries.values()) {
       const { series, labelText } = entry;
-      entry.prefixes ??= [
-        ...[...this.buckets.map(String), '+Inf'].map((le) => `${this.name}_bucket{le="${le}",${labelText}} `),
+      const build = () => [
+        ...les.map((le) => `${this.name}_bucket{le="${le}",${labelText}} `),
         `${this.name}_sum{${labelText}} `,
         `${this.name}_count{${labelText}} `,
       ];
-      const p = entry.prefixes;
+      const p = openMetrics ? (entry.openMetricsPrefixes ??= build()) : (entry.prefixes ??= build());
       let cumulative = 0;
       for (let i = 0; i <= n; i++) {
         cumulative += series.counts[i]!;

@@ -6,15 +6,22 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { OpenMetricsContentType, PrometheusContentType } from 'prom-client';
-import { CounterFamily, HistogramFamily } from './families';
+import { canonicalFloat, CounterFamily, HistogramFamily } from './families';
 import type { CounterSeries, Family, HistogramSeries } from './families';
 import { DURATION_BUCKETS, LABEL, METRIC } from './names';
+import type { ExpositionFormat } from './negotiate';
+
+/**
+ * OpenMetrics requires canonical numbers in `le` (`1.0`, not `1`); prom-client 15.1.3 writes its
+ * own histograms' bounds (nodejs_gc_duration_seconds) as JavaScript prints them.
+ */
+function canonicalBuckets(openMetrics: string): string {
+  return openMetrics.replace(/(_bucket\{(?:[^}]*,)?le=")([^"]+)(")/g, (_m, head: string, le: string, tail: string) => `${head}${le === '+Inf' ? le : canonicalFloat(Number(le))}${tail}`);
+}
 
 export const PROMETHEUS_CONTENT_TYPE: PrometheusContentType = Registry.PROMETHEUS_CONTENT_TYPE;
 export const OPENMETRICS_CONTENT_TYPE: OpenMetricsContentType = Registry.OPENMETRICS_CONTENT_TYPE;
 
-/** Offers for content negotiation, in order of preference when the scraper has none. */
-export const METRICS_MEDIA_TYPES = ['text/plain; version=0.0.4', 'application/openmetrics-text; version=1.0.0'] as const;
 
 /** Lines rendered between two yields to the event loop during a scrape. */
 const SLICE_LINES = 2000;
@@ -93,15 +100,15 @@ export class HttpMetrics {
     if (h.errors !== undefined) h.errors.value++;
   }
 
-  /** Renders all metrics in the format matching `mediaType` (one of METRICS_MEDIA_TYPES). */
-  async render(mediaType: string | false | undefined): Promise<{ contentType: string; body: string }> {
-    const om = typeof mediaType === 'string' && mediaType.startsWith('application/openmetrics-text');
+  /** Renders all metrics in `format` (negotiate.ts picks it from the scraper's Accept). */
+  async render(format: ExpositionFormat = 'text'): Promise<{ contentType: string; body: string }> {
+    const om = format === 'openmetrics';
     const parts: string[] = [];
-    const base = om ? (await this.openMetrics.metrics()).replace(/# EOF\n$/, '') : await this.registry.metrics();
+    const base = om ? canonicalBuckets((await this.openMetrics.metrics()).replace(/# EOF\n$/, '')) : await this.registry.metrics();
     parts.push(base.trimEnd());
     for (const family of this.families) {
       parts.push(family.header(om));
-      for (const slice of family.slices(SLICE_LINES)) {
+      for (const slice of family.slices(SLICE_LINES, om)) {
         if (slice.length > 0) parts.push(slice.join('\n'));
         // A large scrape must not hold the event loop: requests are served between slices.
         if (slice.length >= SLICE_LINES) await yieldToEventLoop();

@@ -6,7 +6,7 @@
  */
 import type { RequestHandler } from 'express';
 import type { HttpMetrics } from '../metrics/registry';
-import { METRICS_MEDIA_TYPES } from '../metrics/registry';
+import { negotiateFormat } from '../metrics/negotiate';
 import { sendProblem } from '../http/problems';
 import { RouteGroup } from '../http/routing';
 
@@ -26,7 +26,7 @@ export interface Readiness {
 
 export function metricsHandler(metrics: HttpMetrics): RequestHandler {
   return async (req, res) => {
-    const { contentType, body } = await metrics.render(req.accepts([...METRICS_MEDIA_TYPES]));
+    const { contentType, body } = await metrics.render(negotiateFormat(req.headers.accept));
     res.setHeader('Cache-Control', 'no-store');
     res.type(contentType).send(body);
   };

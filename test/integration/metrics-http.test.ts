@@ -154,9 +154,13 @@ describe('HTTP metrics of the real app', () => {
     expect(valueOf(await scrape(app.url), METRIC.requestsTotal)).toBe(0);
   });
 
-  it('negotiates OpenMetrics with the Accept header Prometheus sends', async () => {
-    const accept =
-      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+  it.each([
+    ['Prometheus 2', 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'],
+    [
+      'Prometheus 3',
+      'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
+    ],
+  ])('negotiates OpenMetrics with the Accept header %s sends, and text otherwise', async (_prometheus, accept) => {
     const om = await fetch(`${app.url}/metrics`, { headers: { accept } });
     expect(om.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
     expect((await om.text()).trimEnd().endsWith('# EOF')).toBe(true);

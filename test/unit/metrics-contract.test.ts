@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
+import { CounterFamily } from '../../src/metrics/families';
 import { DURATION_BUCKETS, LABEL, METRIC } from '../../src/metrics/names';
 import { HttpMetrics, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../../src/metrics/registry';
 import { parseExposition, select } from '../helpers/exposition';
 import { requireInCi } from '../helpers/manifests';
 
+/** Debian's python3, which python3-prometheus-client installs into (a python3 earlier on PATH may lack it). */
+const STRICT_PYTHON = '/usr/bin/python3';
+
 async function exposition(metrics: HttpMetrics) {
-  return parseExposition((await metrics.render('text/plain')).body);
+  return parseExposition((await metrics.render('text')).body);
 }
 
 describe('the metric contract', () => {
@@ -70,7 +74,7 @@ describe('the metric contract', () => {
     const text = await metrics.render(undefined);
     expect(text.contentType).toBe(PROMETHEUS_CONTENT_TYPE);
     expect(text.body).not.toContain('# EOF');
-    const om = await metrics.render('application/openmetrics-text; version=1.0.0');
+    const om = await metrics.render('openmetrics');
     expect(om.contentType).toBe(OPENMETRICS_CONTENT_TYPE);
     expect(om.body.trimEnd().endsWith('# EOF')).toBe(true);
     // OpenMetrics names the counter family without _total; its samples keep it.
@@ -83,9 +87,9 @@ describe('rendering both formats from one set of metrics', () => {
   it('keeps the text format intact after an OpenMetrics scrape', async () => {
     const metrics = new HttpMetrics({ version: '1' });
     metrics.observe('GET', '/x', 200, 0.1);
-    const before = (await metrics.render('text/plain')).body;
-    await metrics.render('application/openmetrics-text; version=1.0.0');
-    const after = (await metrics.render('text/plain')).body;
+    const before = (await metrics.render('text')).body;
+    await metrics.render('openmetrics');
+    const after = (await metrics.render('text')).body;
     expect(after).toContain('# TYPE http_requests_total counter');
     expect(after).toContain('# TYPE process_cpu_user_seconds_total counter');
     expect(after.replace(/^(process|nodejs)_.*$/gm, '')).toEqual(before.replace(/^(process|nodejs)_.*$/gm, ''));
@@ -94,12 +98,60 @@ describe('rendering both formats from one set of metrics', () => {
   it('renders counters in OpenMetrics with the family name without _total and samples with it', async () => {
     const metrics = new HttpMetrics({ version: '1' });
     metrics.observe('GET', '/x', 503, 0.1);
-    const om = (await metrics.render('application/openmetrics-text; version=1.0.0')).body;
+    const om = (await metrics.render('openmetrics')).body;
     for (const family of ['http_requests', 'http_requests_5xx', 'process_cpu_user_seconds']) {
       expect(om).toContain(`# TYPE ${family} counter`);
       expect(om).toMatch(new RegExp(`^${family}_total(\\{| )`, 'm'));
     }
     expect(om).not.toMatch(/_total_total/);
+  });
+});
+
+describe('OpenMetrics as the specification writes it', () => {
+  it('writes canonical bucket bounds in OpenMetrics and keeps the text format as queries know it', async () => {
+    const metrics = new HttpMetrics({ version: '1' });
+    metrics.observe('GET', '/x', 200, 0.3);
+    const om = (await metrics.render('openmetrics')).body;
+    expect(om).toContain('http_request_duration_seconds_bucket{le="1.0",method="GET",endpoint="/x"} 1');
+    expect(om).toContain('http_request_duration_seconds_bucket{le="0.25",method="GET",endpoint="/x"} 0');
+    expect(om).not.toMatch(/_bucket\{(?:[^}]*,)?le="\d+"/);
+    const text = (await metrics.render('text')).body;
+    expect(text).toContain('http_request_duration_seconds_bucket{le="1",method="GET",endpoint="/x"} 1');
+  });
+
+  it('escapes double quotes in HELP for OpenMetrics only', () => {
+    const family = new CounterFamily('quoted_total', 'say "hi" \\ twice\nplease', []);
+    expect(family.header(true)).toBe('# HELP quoted say \\"hi\\" \\\\ twice\\nplease\n# TYPE quoted counter');
+    expect(family.header(false)).toBe('# HELP quoted_total say "hi" \\\\ twice\\nplease\n# TYPE quoted_total counter');
+  });
+
+  const HAVE_PARSER = spawnSync(STRICT_PYTHON, ['-c', 'import prometheus_client.openmetrics.parser'], { stdio: 'ignore' }).status === 0;
+  requireInCi('the strict OpenMetrics parser', HAVE_PARSER, 'apt-get install python3-prometheus-client');
+
+  (HAVE_PARSER ? it : it.skip)('parses in the strict OpenMetrics parser of python3-prometheus-client, with every metric present', async () => {
+    const metrics = new HttpMetrics({ version: '1' });
+    metrics.declareRoute('GET', '/api/items/:id');
+    metrics.observe('GET', '/a"b\\c\nd', 200, 0.3);
+    metrics.observe('POST', '/api/items', 503, 2);
+    // Let Node.js collect garbage so its GC histogram has buckets too.
+    (globalThis as { gc?: () => void }).gc?.();
+    const { body } = await metrics.render('openmetrics');
+    const script = [
+      'import sys, json',
+      'from prometheus_client.openmetrics.parser import text_string_to_metric_families',
+      'families = list(text_string_to_metric_families(sys.stdin.read()))',
+      'print(json.dumps(sorted(f.name for f in families)))',
+    ].join('\n');
+    const r = spawnSync(STRICT_PYTHON, ['-c', script], { input: body, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const names: string[] = JSON.parse(r.stdout);
+    for (const family of ['http_requests', 'http_request_duration_seconds', 'http_requests_4xx', 'http_requests_5xx', 'rest_api_build_info', 'process_cpu_user_seconds']) {
+      expect(names).toContain(family);
+    }
+    // The parser is strict: a broken exposition fails (the check can fail).
+    const broken = spawnSync(STRICT_PYTHON, ['-c', script], { input: body.replace('# EOF\n', ''), encoding: 'utf8' });
+    expect(broken.status).not.toBe(0);
   });
 });
 
@@ -112,7 +164,7 @@ describe('the exposition', () => {
     metrics.observe('GET', '/a"b\\c\nd', 200, 0.3);
     metrics.observe('POST', '/x', 503, 2);
     metrics.declareRoute('GET', '/y');
-    const { body } = await metrics.render('text/plain');
+    const { body } = await metrics.render('text');
     const r = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -123,7 +175,7 @@ describe('the exposition', () => {
   it('renders many series in slices and keeps every sample', async () => {
     const metrics = new HttpMetrics({ version: '1', defaultMetrics: false });
     for (let i = 0; i < 3000; i++) metrics.observe('GET', `/r${i}`, 200, 0.01);
-    const exp = parseExposition((await metrics.render('text/plain')).body);
+    const exp = parseExposition((await metrics.render('text')).body);
     expect(select(exp, 'http_requests_total')).toHaveLength(3000);
     expect(select(exp, 'http_request_duration_seconds_bucket')).toHaveLength(3000 * 13);
   });
