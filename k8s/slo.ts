@@ -93,6 +93,16 @@ export interface SloSpec {
   errorRatio(window: string): string;
 }
 
+/**
+ * The `le` matcher of the bucket bounded at `seconds`, in both spellings it is stored under:
+ * `1` as the text format writes it and Prometheus 2 keeps it, `1.0` as OpenMetrics writes it and
+ * Prometheus 3 normalizes every `le` to (its migration guide's `le=~"1(\.0)?"`).
+ */
+export function bucketMatcher(seconds: number): string {
+  const canonical = Number.isInteger(seconds) ? seconds.toFixed(1) : String(seconds);
+  return canonical === String(seconds) ? `le="${canonical}"` : `le=~"${String(seconds)}(\\\\.0)?"`;
+}
+
 /** The objectives of one install, from the SLO config and the install's series selector. */
 export function sloSpecs(slo: SloConfig, selector: string): SloSpec[] {
   const by = 'sum by (namespace, job)';
@@ -113,7 +123,7 @@ export function sloSpecs(slo: SloConfig, selector: string): SloSpec[] {
       budget: Number(num(1 - slo.latency.objective / 100)),
       good: `requests answered within ${threshold}s`,
       errorRatio: (win) =>
-        `1 - ${by} (${rate(`${METRIC.requestDuration}_bucket`, win, `,le="${threshold}"`)}) / ${by} (${rate(`${METRIC.requestDuration}_count`, win)})`,
+        `1 - ${by} (${rate(`${METRIC.requestDuration}_bucket`, win, `,${bucketMatcher(threshold)}`)}) / ${by} (${rate(`${METRIC.requestDuration}_count`, win)})`,
     },
   ];
 }

@@ -167,6 +167,15 @@ const cases: BurnCase[] = [
     ],
   },
   {
+    name: 'RestApiLatencyBudgetBurn pages the same on Prometheus 3, which stores the bucket as le="1.0"',
+    slo: 'latency',
+    input_series: [
+      series(`${METRIC.requestDuration}_bucket`, { ...ROUTE, le: '1.0' }, '0+1000x100 100800+800x100'),
+      series(`${METRIC.requestDuration}_count`, ROUTE, '0+1000x200'),
+    ],
+    checks: [[130, [firing('latency', 'critical', 10, 6000 / 130000), firing('latency', 'warning', 6000 / 130000 / 0.01, 6000 / 130000)]]],
+  },
+  {
     name: 'RestApiLatencyBudgetBurn stays silent when 0.5% of requests take over 1s (burn rate 0.5)',
     slo: 'latency',
     input_series: [
