@@ -74,6 +74,7 @@ export function createApp(deps: AppDeps): Express {
     onRoute: (method, endpoint) => deps.metrics.declareRoute(method, endpoint),
   });
   itemRoutes(api.group(`${API_PREFIX}/items`), deps.store);
+  app.use(api.pathDecodeErrors());
 
   app.use((req, res) => {
     sendProblem(res, 'route_not_found', { detail: `no route matches ${req.method} ${req.path.slice(0, 200)}` });
