@@ -9,6 +9,7 @@ export const METRIC = {
   requests4xx: 'http_requests_4xx_total',
   requests5xx: 'http_requests_5xx_total',
   buildInfo: 'rest_api_build_info',
+  ready: 'rest_api_ready',
 } as const;
 
 export const LABEL = {

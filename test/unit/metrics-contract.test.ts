@@ -57,6 +57,22 @@ describe('the metric contract', () => {
     expect(exp.types.has('up')).toBe(false);
   });
 
+  it.each(['text/plain; version=0.0.4', 'application/openmetrics-text; version=1.0.0'])(
+    'exports rest_api_ready as an unlabelled gauge read at each scrape (%s)',
+    async (accept) => {
+      expect(METRIC.ready).toBe('rest_api_ready');
+      let ready = false;
+      const metrics = new HttpMetrics({ version: '1', defaultMetrics: false, ready: () => ready });
+      const scrape = async () => (await metrics.render(accept)).body;
+      const first = await scrape();
+      expect(first).toContain('# HELP rest_api_ready 1 when this instance is ready to serve (its store answers and it is not shutting down), else 0.');
+      expect(first).toContain('# TYPE rest_api_ready gauge');
+      expect(select(parseExposition(first), METRIC.ready)).toEqual([{ name: METRIC.ready, labels: {}, value: 0 }]);
+      ready = true;
+      expect(select(parseExposition(await scrape()), METRIC.ready)).toEqual([{ name: METRIC.ready, labels: {}, value: 1 }]);
+    },
+  );
+
   it('keeps each instance in its own registry', async () => {
     const a = new HttpMetrics({ version: '1', defaultMetrics: false });
     const b = new HttpMetrics({ version: '1', defaultMetrics: false });
