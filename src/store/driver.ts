@@ -2,6 +2,7 @@
  * The two ways to reach PostgreSQL behind one minimal query interface: PGlite (embedded,
  * in-process, persistent directory) and a `pg` connection pool (a real server).
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
 import { classifyPgError } from './errors';
@@ -21,16 +22,26 @@ export interface SqlDriver extends Queryable {
 
 export async function openPglite(dataDir: string | undefined): Promise<SqlDriver> {
   const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  // PGlite runs each query synchronously on this thread and starts the next queued one from
+  // the previous one's promise, so a queue of queries would hold the event loop until it is
+  // empty (/healthz stalled for seconds under a flood). Queue them here instead, with a turn
+  // of the event loop (I/O included) before each.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = tail.then(() => yieldToEventLoop()).then(run);
+    tail = next.catch(() => undefined);
+    return next;
+  };
   return {
     kind: 'pglite',
-    async query<R extends Row>(sql: string, params: readonly unknown[] = []) {
-      return (await db.query<R>(sql, [...params])).rows;
-    },
+    query: <R extends Row>(sql: string, params: readonly unknown[] = []) => serial(async () => (await db.query<R>(sql, [...params])).rows),
     transaction: (fn) =>
-      db.transaction((tx) =>
-        fn({ query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, [...params])).rows }),
+      serial(() =>
+        db.transaction((tx) =>
+          fn({ query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, [...params])).rows }),
+        ),
       ),
-    close: () => db.close(),
+    close: () => serial(() => db.close()),
   };
 }
 
