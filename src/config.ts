@@ -42,7 +42,7 @@ const envSchema = z
     HEADERS_TIMEOUT_MS: positiveMs(600_000).default(10_000),
     REQUEST_TIMEOUT_MS: positiveMs(600_000).default(30_000),
     KEEP_ALIVE_TIMEOUT_MS: positiveMs(600_000).default(5_000),
-    MAX_REQUESTS_PER_SOCKET: z.coerce.number().int('must be an integer').min(0).max(1_000_000).default(1_000),
+    MAX_REQUESTS_PER_SOCKET: z.coerce.number().int('must be an integer').min(0).max(1_000_000).default(100),
     MAX_IN_FLIGHT: z.coerce.number().int('must be an integer').min(1).max(100_000).default(256),
   })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT === 0 || env.METRICS_PORT !== env.PORT, {
@@ -83,7 +83,7 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Idle time after which a keep-alive connection is closed. @default 5000 */
   readonly keepAliveTimeoutMs: number;
-  /** Requests one connection may carry before it is closed; 0 for no limit. @default 1000 */
+  /** Requests one connection may carry before it is closed; 0 for no limit. @default 100 */
   readonly maxRequestsPerSocket: number;
   /** API requests served at once; beyond, 503 with Retry-After. @default 256 */
   readonly maxInFlight: number;

@@ -134,8 +134,8 @@ async function runStore(store: 'pglite' | 'postgres', entry: string, sizes: Size
 function table(reports: StoreReport[]): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const rows: [string, (r: StoreReport) => string][] = [
-    ['hostile requests tried / answered 5xx / 5xx in /metrics', (r) => `${n(r.hostile.tried)} / ${r.hostile.answered5xx} / ${r.hostile.counted5xx}`],
-    ['random URLs / answered 5xx / new series per family', (r) => `${n(r.random.tried)} / ${r.random.answered5xx} / ${r.random.newSeries}`],
+    ['hostile requests tried / answered 5xx / 5xx in /metrics', (r) => `${n(r.hostile.tried)} / ${n(r.hostile.answered5xx)} / ${n(r.hostile.counted5xx)}`],
+    ['random URLs / answered 5xx / new series per family', (r) => `${n(r.random.tried)} / ${n(r.random.answered5xx)} / ${r.random.newSeries}`],
     ['kill -9 rounds / writes acknowledged / present after restart', (r) => `${r.kill.rounds} / ${n(r.kill.acknowledged)} / ${n(r.kill.present)}`],
     ['SIGTERM keep-alive connections / failed / reset (drain ms)', (r) => `${r.sigterm.connections} / ${r.sigterm.failed} / ${r.sigterm.reset} (${Math.round(r.sigterm.drainMs)})`],
     ['flood sockets × requests: RSS before / peak / after (MB)', (r) => `${r.flood.sockets} × ${n(r.flood.requests / r.flood.sockets)}: ${r.flood.rssBeforeMb} / ${r.flood.peakRssMb} / ${r.flood.rssAfterMb}`],

@@ -17,7 +17,7 @@ describe('loadConfig', () => {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
-      maxRequestsPerSocket: 1_000,
+      maxRequestsPerSocket: 100,
       maxInFlight: 256,
     });
   });
