@@ -47,7 +47,13 @@ const SHORT: Sizes = { hostile: 400, randomUrls: 1_500, killRounds: 1, killWrite
 
 /** Memory a flood may add on top of the process's resting size. */
 const FLOOD_GROWTH_LIMIT_MB = 256;
-const HEALTHZ_LIMIT_MS = 1_000;
+/**
+ * Slowest /healthz allowed during the flood: under the liveness probe's 3 s timeout
+ * (k8s/constructs/api.ts), with room for a slower machine.
+ */
+const HEALTHZ_LIMIT_MS = 2_000;
+/** Slowest answer a normal client may get while slow clients hold connections. */
+const OTHERS_LIMIT_MS = 1_000;
 /** Random URLs may add a bounded number of `<unmatched>` series (one per method and status), never one per URL. */
 const NEW_SERIES_LIMIT = 20;
 
@@ -75,7 +81,7 @@ function check(report: Omit<StoreReport, 'failures'>): string[] {
   const errors = Object.entries(flood.statuses).filter(([s]) => Number(s) >= 500 && s !== '503');
   if (errors.length > 0) f.push(`flood: answered ${errors.map(([s, n]) => `${n} × ${s}`).join(', ')}`);
   if (slow.timedOut < slow.held) f.push(`slow clients: ${slow.held - slow.timedOut} of ${slow.held} still held`);
-  if (slow.othersMaxMs > HEALTHZ_LIMIT_MS) f.push(`slow clients: others waited ${slow.othersMaxMs} ms`);
+  if (slow.othersMaxMs > OTHERS_LIMIT_MS) f.push(`slow clients: others waited ${slow.othersMaxMs} ms (limit ${OTHERS_LIMIT_MS})`);
   return f;
 }
 
