@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL 15 server for the test suite and prints the URL to export as
 # TEST_DATABASE_URL. Usage: eval "$(scripts/test-postgres.sh start)"; ...; scripts/test-postgres.sh stop
-# `resume` starts a stopped server again on its data (outage tests); TEST_PG_PORT and TEST_PG_DIR
-# give a server of its own.
 set -euo pipefail
 
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -25,15 +23,11 @@ case "${1:-}" in
       -o "-p $PGPORT -c listen_addresses=127.0.0.1 -k $PGROOT -c fsync=off" start >&2
     echo "export TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PGPORT/postgres"
     ;;
-  resume)
-    "${RUN_AS[@]}" "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w \
-      -o "-p $PGPORT -c listen_addresses=127.0.0.1 -k $PGROOT -c fsync=off" start >&2
-    ;;
   stop)
     "${RUN_AS[@]}" "$PGBIN/pg_ctl" -D "$PGROOT/data" -m fast stop >&2 || true
     ;;
   *)
-    echo "usage: $0 start|resume|stop" >&2
+    echo "usage: $0 start|stop" >&2
     exit 2
     ;;
 esac

@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { faultInjection } from './http/faults';
+import { InFlight } from './http/in-flight';
 import { problemHandler, sendProblem } from './http/problems';
 import { RouteGroup } from './http/routing';
 import { useHttpMetrics } from './metrics/middleware';
@@ -30,12 +31,41 @@ export interface AppDeps {
   readonly faultInjection?: boolean;
   /** Serve /metrics on this app; false when a separate metrics listener serves it. @default true */
   readonly serveMetrics?: boolean;
+  /** Readiness state; by default each /readyz pings the store (at most 2 s). */
+  readonly readiness?: Readiness;
+  /** The requests being answered; pass one to drain it on shutdown. @default a new one */
+  readonly inFlight?: InFlight;
+  /** API requests answered at once; beyond, 503 `overloaded`. @default no limit */
+  readonly maxInFlight?: number;
+}
+
+const READY_TIMEOUT_MS = 2_000;
+
+/** Readiness checked on demand, for apps without a background check (tests, benchmarks). */
+function pingOnDemand(deps: AppDeps): Readiness {
+  return async () => {
+    if (deps.lifecycle.isShuttingDown()) return { ready: false, detail: 'shutting down' };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([deps.store.ping(), timeout]);
+      return { ready: true };
+    } catch {
+      return { ready: false, detail: 'store unreachable' };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  const inFlight = deps.inFlight ?? new InFlight();
+  app.use(inFlight.track);
 
   app.use(
     pinoHttp({
@@ -66,16 +96,20 @@ export function createApp(deps: AppDeps): Express {
   });
 
   // Operational endpoints come before the metrics middleware: they are not counted.
-  const readiness: Readiness = { isShuttingDown: () => deps.lifecycle.isShuttingDown(), ping: () => deps.store.ping() };
-  opsRoutes(new RouteGroup(app), readiness, deps.serveMetrics === false ? undefined : deps.metrics);
+  opsRoutes(new RouteGroup(app), deps.readiness ?? pingOnDemand(deps), deps.serveMetrics === false ? undefined : deps.metrics);
   runbookRoutes(new RouteGroup(app));
 
   useHttpMetrics(app, deps.metrics);
   const api = new RouteGroup(app, '', {
-    before: deps.faultInjection === true ? [faultInjection()] : [],
+    // The limit runs once the route is known, so an overload counts against the route.
+    before: [
+      ...(deps.maxInFlight === undefined ? [] : [inFlight.limit(deps.maxInFlight)]),
+      ...(deps.faultInjection === true ? [faultInjection()] : []),
+    ],
     onRoute: (method, endpoint) => deps.metrics.declareRoute(method, endpoint),
   });
   itemRoutes(api.group(`${API_PREFIX}/items`), deps.store);
+  app.use(api.pathDecodeErrors());
 
   app.use((req, res) => {
     sendProblem(res, 'route_not_found', { detail: `no route matches ${req.method} ${req.path.slice(0, 200)}` });

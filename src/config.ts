@@ -34,13 +34,25 @@ const envSchema = z
       .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
       .optional(),
     DB_POOL_MAX: z.coerce.number().int('must be an integer').min(1).max(100).default(10),
+    DB_POOL_WAIT_MS: positiveMs(60_000).default(2_000),
+    DB_STATEMENT_TIMEOUT_MS: positiveMs(600_000).default(5_000),
     LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
     SHUTDOWN_TIMEOUT_MS: positiveMs(600_000).default(10_000),
     FAULT_INJECTION: boolean.default(false),
+    HEADERS_TIMEOUT_MS: positiveMs(600_000).default(10_000),
+    REQUEST_TIMEOUT_MS: positiveMs(600_000).default(30_000),
+    KEEP_ALIVE_TIMEOUT_MS: positiveMs(600_000).default(5_000),
+    MAX_REQUESTS_PER_SOCKET: z.coerce.number().int('must be an integer').min(0).max(1_000_000).default(100),
+    MAX_IN_FLIGHT: z.coerce.number().int('must be an integer').min(1).max(100_000).default(256),
   })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT === 0 || env.METRICS_PORT !== env.PORT, {
     path: ['METRICS_PORT'],
     message: 'must differ from PORT',
+  })
+  // Node checks headersTimeout against the whole request when requestTimeout is smaller.
+  .refine((env) => env.REQUEST_TIMEOUT_MS >= env.HEADERS_TIMEOUT_MS, {
+    path: ['REQUEST_TIMEOUT_MS'],
+    message: 'must not be less than HEADERS_TIMEOUT_MS',
   });
 
 export interface Config {
@@ -56,11 +68,25 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   /** Maximum connections in the PostgreSQL pool. @default 10 */
   readonly dbPoolMax: number;
+  /** How long a query waits for a free pool connection before answering 503. @default 2000 */
+  readonly dbPoolWaitMs: number;
+  /** PostgreSQL `statement_timeout` of every pool connection. @default 5000 */
+  readonly dbStatementTimeoutMs: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** Time allowed for in-flight requests to finish after SIGTERM. @default 10000 */
   readonly shutdownTimeoutMs: number;
   /** Honour x-fault-status / x-fault-delay-ms request headers. @default false */
   readonly faultInjection: boolean;
+  /** Time a client has to send a request's headers (else 408). @default 10000 */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send a whole request (else 408). @default 30000 */
+  readonly requestTimeoutMs: number;
+  /** Idle time after which a keep-alive connection is closed. @default 5000 */
+  readonly keepAliveTimeoutMs: number;
+  /** Requests one connection may carry before it is closed; 0 for no limit. @default 100 */
+  readonly maxRequestsPerSocket: number;
+  /** API requests served at once; beyond, 503 with Retry-After. @default 256 */
+  readonly maxInFlight: number;
 }
 
 export class ConfigError extends Error {
@@ -91,8 +117,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     dbPoolMax: e.DB_POOL_MAX,
+    dbPoolWaitMs: e.DB_POOL_WAIT_MS,
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     faultInjection: e.FAULT_INJECTION,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: e.MAX_REQUESTS_PER_SOCKET,
+    maxInFlight: e.MAX_IN_FLIGHT,
   });
 }

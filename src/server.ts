@@ -1,6 +1,9 @@
-/** Entry point: configuration, store, listeners, signals and graceful shutdown. */
+/**
+ * Entry point: configuration, listeners, the store (opened in the background, so the server
+ * listens and reports not ready while its database is not up), signals and graceful shutdown.
+ */
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import pino from 'pino';
@@ -8,10 +11,16 @@ import pkg from '../package.json';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import type { Config } from './config';
+import { InFlight } from './http/in-flight';
 import { Lifecycle } from './lifecycle';
 import { HttpMetrics } from './metrics/registry';
+import { ReadinessMonitor } from './readiness';
 import { metricsHandler, METRICS_PATH } from './routes/ops';
 import { openStore } from './store';
+import { DeferredStore } from './store/deferred';
+
+/** How often Node checks headersTimeout and requestTimeout (its default, 30 s, adds up to 30 s to both). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 function listen(server: Server, port: number, host: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -23,31 +32,63 @@ function listen(server: Server, port: number, host: string | undefined): Promise
   });
 }
 
+function httpServer(config: Config, handler: RequestListener): Server {
+  const server = createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }, handler);
+  server.headersTimeout = config.headersTimeoutMs;
+  server.requestTimeout = config.requestTimeoutMs;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.maxRequestsPerSocket = config.maxRequestsPerSocket;
+  return server;
+}
+
 async function main(config: Config): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: pkg.name, version: pkg.version } });
-  const store = await openStore(config);
-  logger.info({ store: store.kind, dataDir: store.kind === 'pglite' ? config.dataDir : undefined }, 'store ready');
-
   const lifecycle = new Lifecycle();
-  const metrics = new HttpMetrics({ version: pkg.version });
+  const store = new DeferredStore(config.databaseUrl === undefined ? 'pglite' : 'postgres');
+  const monitor = new ReadinessMonitor({
+    open: () => openStore(config, (err) => logger.warn({ err }, 'PostgreSQL pool: idle connection failed')),
+    onOpen: (opened) => store.resolve(opened),
+    isShuttingDown: () => lifecycle.isShuttingDown(),
+    logger,
+  });
+  const metrics = new HttpMetrics({ version: pkg.version, ready: () => monitor.isReady() });
+  const inFlight = new InFlight();
   const separateMetrics = config.metricsPort !== undefined;
-  const app = createApp({ store, metrics, logger, lifecycle, faultInjection: config.faultInjection, serveMetrics: !separateMetrics });
-  const servers = [createServer(app)];
-  const port = await listen(servers[0]!, config.port, config.host);
+  const app = createApp({
+    store,
+    metrics,
+    logger,
+    lifecycle,
+    faultInjection: config.faultInjection,
+    serveMetrics: !separateMetrics,
+    readiness: () => monitor.state(),
+    inFlight,
+    maxInFlight: config.maxInFlight,
+  });
+  const api = httpServer(config, app);
+  const port = await listen(api, config.port, config.host);
   logger.info({ port, faultInjection: config.faultInjection }, `listening on http://localhost:${port}`);
 
+  let metricsServer: Server | undefined;
   if (config.metricsPort !== undefined) {
     const metricsApp = express().disable('x-powered-by').get(METRICS_PATH, metricsHandler(metrics));
-    servers.push(createServer(metricsApp));
-    const metricsPort = await listen(servers[1]!, config.metricsPort, config.host);
+    metricsServer = httpServer(config, metricsApp);
+    const metricsPort = await listen(metricsServer, config.metricsPort, config.host);
     logger.info({ port: metricsPort }, `metrics on http://localhost:${metricsPort}${METRICS_PATH}`);
   }
+  monitor.start();
 
   const onSignal = (signal: NodeJS.Signals): void => {
     if (lifecycle.isShuttingDown()) return;
     logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
     lifecycle
-      .shutdown(servers, config.shutdownTimeoutMs, () => store.close())
+      .shutdown([api], config.shutdownTimeoutMs, async () => {
+        await monitor.stop();
+        await store.close();
+        // Scraped until the end, so the last scrape sees rest_api_ready 0.
+        metricsServer?.closeAllConnections();
+        metricsServer?.close();
+      }, inFlight)
       .then((clean) => {
         if (clean) logger.info('shutdown complete');
         else logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out: open connections were cut');

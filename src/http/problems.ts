@@ -4,6 +4,8 @@
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { StoreUnavailableError } from '../store/errors';
+import type { UnavailableReason } from '../store/errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -19,6 +21,9 @@ export const PROBLEMS = {
   injected_fault: { status: 500, title: 'Injected fault' },
   internal_error: { status: 500, title: 'Internal server error' },
   unavailable: { status: 503, title: 'Service unavailable' },
+  overloaded: { status: 503, title: 'Too many requests in progress' },
+  store_unavailable: { status: 503, title: 'The store is unavailable' },
+  store_busy: { status: 503, title: 'Every store connection is busy' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof PROBLEMS;
@@ -88,6 +93,14 @@ interface HttpError {
   message?: string;
 }
 
+/** How each store failure is answered: its problem code, detail and Retry-After (seconds). */
+const STORE_FAILURES: Record<UnavailableReason, { code: ProblemCode; detail: string; retryAfter: string }> = {
+  not_open: { code: 'store_unavailable', detail: 'the store is not open yet', retryAfter: '5' },
+  unreachable: { code: 'store_unavailable', detail: 'the store is unreachable', retryAfter: '5' },
+  timeout: { code: 'store_unavailable', detail: 'the store did not answer in time', retryAfter: '1' },
+  busy: { code: 'store_busy', detail: 'every store connection stayed busy', retryAfter: '1' },
+};
+
 /** The last middleware: renders every error as a problem; never leaks a stack trace. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
@@ -97,6 +110,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     }
     if (err instanceof ProblemError) {
       sendProblem(res, err.code, err.options);
+      return;
+    }
+    if (err instanceof StoreUnavailableError) {
+      const failure = STORE_FAILURES[err.reason];
+      (req.log ?? logger).warn({ err: err.cause ?? err, reason: err.reason }, 'store unavailable');
+      sendProblem(res, failure.code, { detail: failure.detail, headers: { 'Retry-After': failure.retryAfter } });
       return;
     }
     const e = (typeof err === 'object' && err !== null ? err : {}) as HttpError;

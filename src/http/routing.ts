@@ -7,8 +7,10 @@
  * so requests rejected by a parser still count against the route they were sent to. Methods a
  * path does not support get 405 with `Allow`.
  */
-import type { IRouter, NextFunction, Request, RequestHandler, Response } from 'express';
-import { sendProblem } from './problems';
+import type { ErrorRequestHandler, IRouter, NextFunction, Request, RequestHandler, Response } from 'express';
+import { match } from 'path-to-regexp';
+import type { MatchFunction } from 'path-to-regexp';
+import { ProblemError, sendProblem } from './problems';
 
 export const ROUTE_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 export type RouteMethod = (typeof ROUTE_METHODS)[number];
@@ -36,7 +38,25 @@ function tagged(endpoint: string, handler: RequestHandler): RequestHandler {
   };
 }
 
+/** A route template with a matcher that does not decode, so malformed encoding still matches. */
+interface RawRoute {
+  readonly endpoint: string;
+  readonly match: MatchFunction<Partial<Record<string, string | string[]>>>;
+}
+
+function undecodable(value: string): boolean {
+  try {
+    decodeURIComponent(value);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 export class RouteGroup {
+  /** Every route defined through this group and the groups made from it. */
+  private readonly routes: RawRoute[];
+
   /**
    * @param router where routes are defined (an app or a Router)
    * @param prefix template every route of the group starts with, e.g. `/api/users/:userId` @default ''
@@ -45,11 +65,40 @@ export class RouteGroup {
     readonly router: IRouter,
     readonly prefix: string = '',
     private readonly options: RouteOptions = {},
-  ) {}
+    routes: RawRoute[] = [],
+  ) {
+    this.routes = routes;
+  }
 
   /** A group of routes under `template` (parameters allowed; handlers see them in req.params). */
   group(template: string): RouteGroup {
-    return new RouteGroup(this.router, this.prefix + template, this.options);
+    return new RouteGroup(this.router, this.prefix + template, this.options, this.routes);
+  }
+
+  /**
+   * Handles the router's failure to percent-decode a path parameter (`/api/items/%zz`): it
+   * happens while matching, before any handler tags the request, and carries no `expose`. The
+   * answer is a 400 naming the parameter, counted against the route the path was sent to.
+   */
+  pathDecodeErrors(): ErrorRequestHandler {
+    return (err: unknown, req, res, next) => {
+      if (!(err instanceof URIError)) return next(err);
+      for (const route of this.routes) {
+        const found = route.match(req.path);
+        if (found === false) continue;
+        res.locals.endpoint = route.endpoint;
+        const names = Object.entries(found.params)
+          .filter(([, v]) => (Array.isArray(v) ? v : [v ?? '']).some(undecodable))
+          .map(([name]) => name);
+        return next(
+          new ProblemError('validation_failed', {
+            detail: names.map((n) => `${n}: is not valid percent-encoding`).join('; '),
+            errors: names.map((field) => ({ field, in: 'path' as const, detail: 'is not valid percent-encoding' })),
+          }),
+        );
+      }
+      next(new ProblemError('bad_request', { detail: 'the path is not valid percent-encoding' }));
+    };
   }
 
   /** Defines `path` with the handlers of `spec`; any other method gets 405 (OPTIONS gets 204). */
@@ -58,6 +107,7 @@ export class RouteGroup {
     const endpoint = path === '/' && this.prefix !== '' ? this.prefix : this.prefix + path;
     const allow = allowedMethods(spec).join(', ');
     const route = this.router.route(endpoint);
+    this.routes.push({ endpoint, match: match(endpoint, { decode: false }) });
     for (const method of ROUTE_METHODS) {
       const handlers = spec[method];
       if (handlers === undefined) continue;

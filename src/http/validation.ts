@@ -2,11 +2,13 @@
  * Request parsing: JSON bodies (content type checked first, size bounded) and zod schemas whose
  * failures become a 400 problem listing every offending field.
  */
+import { isUtf8 } from 'node:buffer';
 import express from 'express';
 import type { RequestHandler } from 'express';
 import type { z } from 'zod';
 import { ProblemError } from './problems';
 import type { FieldError } from './problems';
+import { decodeEscapingInvalid, pathsWithEscapes } from './utf8';
 
 /** Largest accepted request body. The largest valid item is far below this. */
 export const BODY_LIMIT_BYTES = 100 * 1024;
@@ -24,10 +26,43 @@ export function jsonBody(): RequestHandler[] {
           errors: [{ field: 'content-type', in: 'header', detail: 'must be application/json' }],
         });
       }
+      // body-parser reads a body to its end before answering 413: a client declaring 50 MB
+      // would be read in full, or hold the connection while it stalls. Answer at once and
+      // close, so the rest is never read.
+      const declared = Number(req.headers['content-length']);
+      if (declared > BODY_LIMIT_BYTES) {
+        throw new ProblemError('payload_too_large', {
+          detail: `the body is ${declared} bytes; at most ${BODY_LIMIT_BYTES} are accepted`,
+          headers: { Connection: 'close' },
+        });
+      }
       next();
     },
-    express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: JSON_TYPES }),
+    express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: JSON_TYPES, verify: refuseInvalidUtf8 }),
   ];
+}
+
+/** body-parser's `verify` hook: refuses a body whose strings are not valid UTF-8, naming them. */
+function refuseInvalidUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
+  if (encoding.toLowerCase() !== 'utf-8' && encoding.toLowerCase() !== 'utf8') return;
+  if (isUtf8(buf)) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decodeEscapingInvalid(buf));
+  } catch {
+    return; // not JSON either: the parser reports malformed_json
+  }
+  const paths = pathsWithEscapes(parsed);
+  const errors: FieldError[] = (paths.length > 0 ? paths : [[]]).map((path) => ({
+    field: path.length === 0 ? '(body)' : path.map(String).join('.'),
+    in: 'body',
+    pointer: pointer(path),
+    detail: 'must be valid UTF-8',
+  }));
+  throw new ProblemError('validation_failed', {
+    detail: errors.map((e) => `${e.field}: ${e.detail}`).join('; '),
+    errors,
+  });
 }
 
 function pointer(path: readonly PropertyKey[]): string {

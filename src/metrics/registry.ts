@@ -23,6 +23,8 @@ export const PROMETHEUS_CONTENT_TYPE: PrometheusContentType = Registry.PROMETHEU
 export const OPENMETRICS_CONTENT_TYPE: OpenMetricsContentType = Registry.OPENMETRICS_CONTENT_TYPE;
 
 
+export const READY_HELP = '1 when this instance is ready to serve (its store answers and it is not shutting down), else 0.';
+
 /** Lines rendered between two yields to the event loop during a scrape. */
 const SLICE_LINES = 2000;
 
@@ -37,6 +39,8 @@ export interface HttpMetricsOptions {
   readonly version: string;
   /** Also collect prom-client's process and Node.js metrics. @default true */
   readonly defaultMetrics?: boolean;
+  /** Export `rest_api_ready` from this readiness state (read at each scrape, never waited on). */
+  readonly ready?: () => boolean;
 }
 
 /** The HTTP metrics of one app instance. */
@@ -63,6 +67,17 @@ export class HttpMetrics {
         labelNames: [LABEL.version],
         registers: [registry],
       }).set({ [LABEL.version]: options.version }, 1);
+      const ready = options.ready;
+      if (ready !== undefined) {
+        new Gauge({
+          name: METRIC.ready,
+          help: READY_HELP,
+          registers: [registry],
+          collect() {
+            this.set(ready() ? 1 : 0);
+          },
+        });
+      }
     }
   }
 

@@ -57,6 +57,8 @@ export const itemPatch = z.strictObject(
 );
 
 const CURSOR = /^[A-Za-z0-9_-]{1,32}$/;
+/** Positions are PostgreSQL bigints; a larger cursor cannot come from this API. */
+const POSITION_MAX = 2n ** 63n - 1n;
 
 export function encodeCursor(position: bigint): string {
   return Buffer.from(position.toString()).toString('base64url');
@@ -73,7 +75,7 @@ export const listQuery = z.strictObject({
     .string({ error: 'must be given once' })
     .transform((value, ctx) => {
       const decoded = CURSOR.test(value) ? Buffer.from(value, 'base64url').toString() : '';
-      if (!/^[1-9]\d{0,18}$/.test(decoded)) {
+      if (!/^[1-9]\d{0,18}$/.test(decoded) || BigInt(decoded) > POSITION_MAX) {
         ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
         return z.NEVER;
       }

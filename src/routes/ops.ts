@@ -9,20 +9,17 @@ import type { HttpMetrics } from '../metrics/registry';
 import { negotiateFormat } from '../metrics/negotiate';
 import { sendProblem } from '../http/problems';
 import { RouteGroup } from '../http/routing';
+import type { ReadyState } from '../readiness';
 
 export const HEALTH_PATH = '/healthz';
 export const READY_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';
 
-/** Readiness waits at most this long for the store before answering 503. */
-const READY_TIMEOUT_MS = 2_000;
-
-export interface Readiness {
-  /** True once shutdown has begun: readiness answers 503 so load balancers drain this pod. */
-  isShuttingDown(): boolean;
-  /** Resolves when the store answers. */
-  ping(): Promise<void>;
-}
+/**
+ * Whether this instance is ready: not shutting down (load balancers then drain it) and its store
+ * answers. The server reads a state a background check keeps (readiness.ts).
+ */
+export type Readiness = () => ReadyState | Promise<ReadyState>;
 
 export function metricsHandler(metrics: HttpMetrics): RequestHandler {
   return async (req, res) => {
@@ -32,29 +29,13 @@ export function metricsHandler(metrics: HttpMetrics): RequestHandler {
   };
 }
 
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 export function opsRoutes(group: RouteGroup, readiness: Readiness, metrics: HttpMetrics | undefined): void {
   group.route(HEALTH_PATH, { get: (_req, res) => void res.json({ status: 'ok' }) });
   group.route(READY_PATH, {
-    get: async (req, res) => {
-      if (readiness.isShuttingDown()) {
-        sendProblem(res, 'unavailable', { detail: 'shutting down' });
-        return;
-      }
-      try {
-        await withTimeout(readiness.ping(), READY_TIMEOUT_MS);
-        res.json({ status: 'ready' });
-      } catch (err) {
-        req.log?.warn({ err }, 'readiness check failed: store unreachable');
-        sendProblem(res, 'unavailable', { detail: 'store unreachable' });
-      }
+    get: async (_req, res) => {
+      const state = await readiness();
+      if (state.ready) res.json({ status: 'ready' });
+      else sendProblem(res, 'unavailable', { detail: state.detail });
     },
   });
   if (metrics !== undefined) group.route(METRICS_PATH, { get: metricsHandler(metrics) });

@@ -2,8 +2,10 @@
  * The two ways to reach PostgreSQL behind one minimal query interface: PGlite (embedded,
  * in-process, persistent directory) and a `pg` connection pool (a real server).
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
+import { classifyPgError } from './errors';
 
 export type Row = Record<string, unknown>;
 
@@ -20,31 +22,70 @@ export interface SqlDriver extends Queryable {
 
 export async function openPglite(dataDir: string | undefined): Promise<SqlDriver> {
   const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  // PGlite runs each query synchronously on this thread and starts the next queued one from
+  // the previous one's promise, so a queue of queries would hold the event loop until it is
+  // empty (/healthz stalled for seconds under a flood). Queue them here instead, with a turn
+  // of the event loop (I/O included) before each.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = tail.then(() => yieldToEventLoop()).then(run);
+    tail = next.catch(() => undefined);
+    return next;
+  };
   return {
     kind: 'pglite',
-    async query<R extends Row>(sql: string, params: readonly unknown[] = []) {
-      return (await db.query<R>(sql, [...params])).rows;
-    },
+    query: <R extends Row>(sql: string, params: readonly unknown[] = []) => serial(async () => (await db.query<R>(sql, [...params])).rows),
     transaction: (fn) =>
-      db.transaction((tx) =>
-        fn({ query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, [...params])).rows }),
+      serial(() =>
+        db.transaction((tx) =>
+          fn({ query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, [...params])).rows }),
+        ),
       ),
-    close: () => db.close(),
+    close: () => serial(() => db.close()),
   };
 }
 
-export async function openPostgres(url: string, maxConnections: number): Promise<SqlDriver> {
-  const pool = new Pool({ connectionString: url, max: maxConnections, connectionTimeoutMillis: 5_000 });
+export interface PostgresOptions {
+  /** How long a query waits for a free connection (then: StoreUnavailableError busy). @default 2000 */
+  readonly poolWaitMs?: number;
+  /** `statement_timeout` of every connection, so a hung query cannot hold a request. @default 5000 */
+  readonly statementTimeoutMs?: number;
+  /** Told about errors of idle connections (the server restarted, the network dropped). */
+  readonly onPoolError?: (err: Error) => void;
+}
+
+export async function openPostgres(url: string, maxConnections: number, options: PostgresOptions = {}): Promise<SqlDriver> {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 5_000;
+  const pool = new Pool({
+    connectionString: url,
+    max: maxConnections,
+    connectionTimeoutMillis: options.poolWaitMs ?? 2_000,
+    statement_timeout: statementTimeoutMs,
+    // Client-side bound too: a server that stops answering altogether never sends the cancel.
+    query_timeout: statementTimeoutMs + 1_000,
+  });
   // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => undefined);
-  const query = async <R extends Row>(sql: string, params: readonly unknown[] = []) =>
-    (await pool.query<R>(sql, [...params])).rows;
-  await query('SELECT 1');
+  pool.on('error', (err) => options.onPoolError?.(err));
+  const query = async <R extends Row>(sql: string, params: readonly unknown[] = []) => {
+    try {
+      return (await pool.query<R>(sql, [...params])).rows;
+    } catch (err) {
+      throw classifyPgError(err);
+    }
+  };
+  try {
+    await query('SELECT 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
   return {
     kind: 'postgres',
     query,
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((err: unknown) => {
+        throw classifyPgError(err);
+      });
       try {
         await client.query('BEGIN');
         const result = await fn({
@@ -55,7 +96,7 @@ export async function openPostgres(url: string, maxConnections: number): Promise
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
+        throw classifyPgError(err);
       } finally {
         client.release();
       }

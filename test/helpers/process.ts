@@ -14,8 +14,11 @@ export interface ServerProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts the server on an ephemeral port and resolves once it logs that it listens. */
-export function startServer(env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Starts the server on an ephemeral port and resolves once it logs that it listens and, unless
+ * `waitForStore` is false, that its store is ready.
+ */
+export function startServer(env: Record<string, string>, { waitForStore = true } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,7 +30,7 @@ export function startServer(env: Record<string, string>): Promise<ServerProcess>
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       const match = /"port":(\d+)[^\n]*"msg":"listening/.exec(out);
-      if (match !== null) {
+      if (match !== null && (!waitForStore || out.includes('"msg":"store ready"'))) {
         clearTimeout(timer);
         resolve({ child, url: `http://127.0.0.1:${match[1]}`, output: () => out, exited });
       }

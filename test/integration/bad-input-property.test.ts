@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { json, postJson, startApp } from '../helpers/app';
 import type { RunningApp } from '../helpers/app';
@@ -89,4 +90,73 @@ it('accepts every valid item and stores it exactly', async () => {
     }),
     { numRuns: 150 },
   );
+});
+
+/** Sends one request with node:http, which (unlike fetch) sends the path exactly as given. */
+function sendExactly(method: string, path: string, headers: Record<string, string>, body?: string) {
+  return new Promise<{ status: number; type: string | undefined; text: string }>((resolve, reject) => {
+    const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    const req = httpRequest(`${app.url}${path}`, { method, headers: { ...headers, ...length }, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const URL_SAFE = [...'abcXYZ019-._~!$&\'()*+,;=:@/'];
+const pathPiece = fc.oneof(
+  fc.constantFrom(...URL_SAFE),
+  fc.constantFrom('%', '%z', '%zz', '%ff', '%fe', '%00', '%2F', '%25', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%F0%9F%98%80', '..', '//'),
+  fc.integer({ min: 0, max: 255 }).map((b) => `%${b.toString(16).padStart(2, '0')}`),
+);
+const pathText = fc.array(pathPiece, { minLength: 0, maxLength: 12 }).map((xs) => xs.join(''));
+
+const hostileTarget = fc.record({
+  method: fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND', 'TRACE'),
+  path: fc.oneof(
+    pathText.map((p) => `/api/items/${p}`),
+    pathText.map((p) => `/api/${p}`),
+    pathText.map((p) => `/${p}`),
+    fc.constant('/api/items'),
+  ),
+  query: fc.option(
+    fc.array(fc.tuple(fc.constantFrom('limit', 'cursor', 'x', 'limit[]', '__proto__', ''), pathText), { maxLength: 4 })
+      .map((pairs) => pairs.map(([k, v]) => `${k}=${v.replaceAll('/', '%2F')}`).join('&')),
+    { nil: undefined },
+  ),
+  headers: fc.record(
+    {
+      'content-type': fc.constantFrom('application/json', 'text/plain', 'application/json; charset=utf-16', 'application/*+json', 'x/y; a=b', ''),
+      accept: fc.constantFrom('*/*', 'application/openmetrics-text; version=1.0.0', 'text/html;q=0', 'garbage;;', ''),
+      'x-request-id': fc.string({ maxLength: 200 }).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+      'content-encoding': fc.constantFrom('identity', 'gzip', 'x-unknown'),
+    },
+    { requiredKeys: [] },
+  ),
+  body: fc.option(body, { nil: undefined }),
+});
+
+it('never answers or counts a 5xx, whatever the method, path, query string or headers', async () => {
+  const fiveXx = async () => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    return [...text.matchAll(/^http_requests_5xx_total\{[^}]*\} (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0);
+  };
+  const before = await fiveXx();
+  await fc.assert(
+    fc.asyncProperty(hostileTarget, async ({ method, path, query, headers, body: sent }) => {
+      const withBody = method !== 'GET' && method !== 'HEAD' && method !== 'TRACE' ? sent : undefined;
+      const res = await sendExactly(method, query === undefined ? path : `${path}?${query}`, headers, withBody);
+      expect(res.status).toBeLessThan(500);
+      if (res.status >= 400 && method !== 'HEAD') {
+        expect(res.type).toBe('application/problem+json; charset=utf-8');
+        expect(JSON.parse(res.text)).toMatchObject({ status: res.status, code: expect.any(String) });
+      }
+    }),
+    { numRuns: 600 },
+  );
+  expect(await fiveXx()).toBe(before);
 });

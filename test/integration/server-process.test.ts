@@ -2,6 +2,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { rm } from 'node:fs/promises';
 import { json, postJson, startApp, tempDir } from '../helpers/app';
 import { runServer, startServer } from '../helpers/process';
+import { waitFor } from '../../tools/lib/processes';
 
 interface Answer {
   status: number;
@@ -91,6 +92,33 @@ describe('the server process', () => {
       server.child.kill('SIGTERM');
       await server.exited;
     }
+  });
+
+  it('exports rest_api_ready 1 on the API port, in both formats', async () => {
+    const server = await startServer({ DATA_DIR: dataDir });
+    try {
+      for (const accept of ['text/plain', 'application/openmetrics-text; version=1.0.0']) {
+        const text = await (await fetch(`${server.url}/metrics`, { headers: { accept } })).text();
+        expect(text).toMatch(/^# TYPE rest_api_ready gauge$/m);
+        expect(text).toMatch(/^rest_api_ready 1$/m);
+      }
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  });
+
+  it('exports rest_api_ready 0 on METRICS_PORT while draining', async () => {
+    const server = await startServer({ DATA_DIR: dataDir, METRICS_PORT: '0', FAULT_INJECTION: 'true' });
+    const metricsPort = /"port":(\d+)[^\n]*"msg":"metrics on/.exec(server.output())?.[1];
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    expect(await (await fetch(metricsUrl)).text()).toMatch(/^rest_api_ready 1$/m);
+    const slow = get(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '1500' });
+    await new Promise((r) => setTimeout(r, 300));
+    server.child.kill('SIGTERM');
+    await waitFor('the gauge to drop', async () => (/^rest_api_ready 0$/m.test(await (await fetch(metricsUrl)).text()) ? true : undefined), 1_000, 50);
+    expect(await slow).toEqual({ status: 200, connection: 'close' });
+    expect(await server.exited).toBe(0);
   });
 
   it.each([

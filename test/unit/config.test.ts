@@ -9,9 +9,16 @@ describe('loadConfig', () => {
       dataDir: './data',
       databaseUrl: undefined,
       dbPoolMax: 10,
+      dbPoolWaitMs: 2_000,
+      dbStatementTimeoutMs: 5_000,
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
       faultInjection: false,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      maxRequestsPerSocket: 100,
+      maxInFlight: 256,
     });
   });
 
@@ -26,6 +33,13 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       SHUTDOWN_TIMEOUT_MS: '25000',
       FAULT_INJECTION: 'true',
+      DB_POOL_WAIT_MS: '500',
+      DB_STATEMENT_TIMEOUT_MS: '1500',
+      HEADERS_TIMEOUT_MS: '4000',
+      REQUEST_TIMEOUT_MS: '8000',
+      KEEP_ALIVE_TIMEOUT_MS: '3000',
+      MAX_REQUESTS_PER_SOCKET: '0',
+      MAX_IN_FLIGHT: '64',
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -37,6 +51,13 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       shutdownTimeoutMs: 25_000,
       faultInjection: true,
+      dbPoolWaitMs: 500,
+      dbStatementTimeoutMs: 1_500,
+      headersTimeoutMs: 4_000,
+      requestTimeoutMs: 8_000,
+      keepAliveTimeoutMs: 3_000,
+      maxRequestsPerSocket: 0,
+      maxInFlight: 64,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -56,6 +77,12 @@ describe('loadConfig', () => {
     ['SHUTDOWN_TIMEOUT_MS', 'soon', /SHUTDOWN_TIMEOUT_MS="soon"/],
     ['FAULT_INJECTION', 'maybe', /FAULT_INJECTION="maybe": must be true or false/],
     ['DB_POOL_MAX', '0', /DB_POOL_MAX="0"/],
+    ['DB_POOL_WAIT_MS', '0', /DB_POOL_WAIT_MS="0": must be at least 1/],
+    ['DB_STATEMENT_TIMEOUT_MS', 'long', /DB_STATEMENT_TIMEOUT_MS="long"/],
+    ['HEADERS_TIMEOUT_MS', '-1', /HEADERS_TIMEOUT_MS="-1"/],
+    ['KEEP_ALIVE_TIMEOUT_MS', '1.5', /KEEP_ALIVE_TIMEOUT_MS="1.5": must be an integer/],
+    ['MAX_REQUESTS_PER_SOCKET', '-3', /MAX_REQUESTS_PER_SOCKET="-3"/],
+    ['MAX_IN_FLIGHT', '0', /MAX_IN_FLIGHT="0"/],
   ])('rejects %s=%s naming the variable', (key, value, message) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(message);
@@ -63,6 +90,12 @@ describe('loadConfig', () => {
 
   it('rejects a metrics port equal to the API port', () => {
     expect(() => loadConfig({ PORT: '8080', METRICS_PORT: '8080' })).toThrow(/METRICS_PORT="8080": must differ from PORT/);
+  });
+
+  it('rejects a request timeout shorter than the headers timeout', () => {
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' })).toThrow(
+      /REQUEST_TIMEOUT_MS="10000": must not be less than HEADERS_TIMEOUT_MS/,
+    );
   });
 
   it('reports every invalid variable at once', () => {

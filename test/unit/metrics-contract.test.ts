@@ -61,6 +61,22 @@ describe('the metric contract', () => {
     expect(exp.types.has('up')).toBe(false);
   });
 
+  it.each(['text', 'openmetrics'] as const)(
+    'exports rest_api_ready as an unlabelled gauge read at each scrape (%s)',
+    async (format) => {
+      expect(METRIC.ready).toBe('rest_api_ready');
+      let ready = false;
+      const metrics = new HttpMetrics({ version: '1', defaultMetrics: false, ready: () => ready });
+      const scrape = async () => (await metrics.render(format)).body;
+      const first = await scrape();
+      expect(first).toContain('# HELP rest_api_ready 1 when this instance is ready to serve (its store answers and it is not shutting down), else 0.');
+      expect(first).toContain('# TYPE rest_api_ready gauge');
+      expect(select(parseExposition(first), METRIC.ready)).toEqual([{ name: METRIC.ready, labels: {}, value: 0 }]);
+      ready = true;
+      expect(select(parseExposition(await scrape()), METRIC.ready)).toEqual([{ name: METRIC.ready, labels: {}, value: 1 }]);
+    },
+  );
+
   it('keeps each instance in its own registry', async () => {
     const a = new HttpMetrics({ version: '1', defaultMetrics: false });
     const b = new HttpMetrics({ version: '1', defaultMetrics: false });
@@ -129,7 +145,7 @@ describe('OpenMetrics as the specification writes it', () => {
   requireInCi('the strict OpenMetrics parser', HAVE_PARSER, 'apt-get install python3-prometheus-client');
 
   (HAVE_PARSER ? it : it.skip)('parses in the strict OpenMetrics parser of python3-prometheus-client, with every metric present', async () => {
-    const metrics = new HttpMetrics({ version: '1' });
+    const metrics = new HttpMetrics({ version: '1', ready: () => true });
     metrics.declareRoute('GET', '/api/items/:id');
     metrics.observe('GET', '/a"b\\c\nd', 200, 0.3);
     metrics.observe('POST', '/api/items', 503, 2);
@@ -146,7 +162,7 @@ describe('OpenMetrics as the specification writes it', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const names: string[] = JSON.parse(r.stdout);
-    for (const family of ['http_requests', 'http_request_duration_seconds', 'http_requests_4xx', 'http_requests_5xx', 'rest_api_build_info', 'process_cpu_user_seconds']) {
+    for (const family of ['http_requests', 'http_request_duration_seconds', 'http_requests_4xx', 'http_requests_5xx', 'rest_api_build_info', 'rest_api_ready', 'process_cpu_user_seconds']) {
       expect(names).toContain(family);
     }
     // The parser is strict: a broken exposition fails (the check can fail).

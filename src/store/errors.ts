@@ -1,0 +1,37 @@
+/**
+ * The store cannot serve right now: not opened yet, unreachable, every pool connection busy, or
+ * a statement over its time limit. The API answers these with 503 and Retry-After (our failure
+ * or real overload), never with an opaque 500.
+ */
+export type UnavailableReason = 'not_open' | 'unreachable' | 'busy' | 'timeout';
+
+export class StoreUnavailableError extends Error {
+  constructor(
+    readonly reason: UnavailableReason,
+    options?: { cause?: unknown },
+  ) {
+    super(`store unavailable: ${reason}`, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** Network errors (node) and server states (SQLSTATE) that mean the database cannot be reached. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE',
+  '57P01', '57P02', '57P03', // admin_shutdown, crash_shutdown, cannot_connect_now
+  '08000', '08003', '08006', '08001', '08004', // connection exceptions
+]);
+
+/** Maps a `pg` error to StoreUnavailableError when it is one, else returns it unchanged. */
+export function classifyPgError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  // pg-pool's message when connectionTimeoutMillis passes while waiting for a connection.
+  if (err.message === 'timeout exceeded when trying to connect') return new StoreUnavailableError('busy', { cause: err });
+  if (code === '57014') return new StoreUnavailableError('timeout', { cause: err }); // query_canceled (statement_timeout)
+  if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return new StoreUnavailableError('unreachable', { cause: err });
+  if (/Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message)) {
+    return new StoreUnavailableError('unreachable', { cause: err });
+  }
+  return err;
+}
