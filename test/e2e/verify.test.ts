@@ -251,7 +251,8 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
   it('reports a target that is down, with the scrape error', async () => {
     await api.stop('SIGKILL');
     const prom = new PrometheusApi(prometheus.url);
-    await waitFor('target down', async () => ((await prom.targets()).some((t) => t.health === 'down') ? true : undefined));
+    // The scrape under way at the kill may see a reset; the next ones find the port closed.
+    await waitFor('target down, refused', async () => ((await prom.targets()).some((t) => t.health === 'down' && /connection refused/.test(t.lastError)) ? true : undefined));
     const r = await verify('--manifests', await writeManifests(manifests()), '--prometheus-url', prometheus.url);
     expect(r.code).toBe(1);
     const up = r.json.items.find((i) => i.id === 'target-up')!;
