@@ -346,7 +346,7 @@ function ciValues(): Record<string, string> {
     serviceMonitor: { interval: '30s', scrapeTimeout: '10s', sampleLimit: 10000, additionalLabels: { release: 'kps' } },
     prometheusRule: { additionalLabels: { release: 'kps' } },
     prometheus: { retention: '30d', retentionSize: '40GiB', storage: { size: '50Gi', storageClass: 'fast' } },
-    networkPolicy: { metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+    networkPolicy: { metricsFrom: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }] },
     alerts: { runbookBaseUrl: 'https://runbooks.example/rest-api' },
     grafana: { dashboard: { enabled: false } },
   });
