@@ -12,12 +12,12 @@ if [ -z "${DOCKER_HOST:-}" ] && ! docker info >/dev/null 2>&1 && command -v podm
   podman system service --time=0 "unix://$sock" &
   service=$!
   trap 'kill "$service" 2>/dev/null || true' EXIT
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 600); do
     [ -S "$sock" ] && break
     kill -0 "$service" 2>/dev/null || { echo "skaffold-dev: podman system service exited" >&2; exit 1; }
     sleep 0.1
   done
-  [ -S "$sock" ] || { echo "skaffold-dev: podman's Docker API socket $sock did not appear" >&2; exit 1; }
+  [ -S "$sock" ] || { echo "skaffold-dev: podman's Docker API socket $sock did not appear within 60s" >&2; exit 1; }
   export DOCKER_HOST="unix://$sock"
   echo "skaffold-dev: no Docker daemon; podman serves the Docker API at $DOCKER_HOST" >&2
 fi

@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
+import { prometheusesSelecting } from '../../k8s/checks';
 import type { K8sObject } from '../../k8s/checks';
 import { configSchema } from '../../k8s/config';
 import { CHART_DIR, chartFiles } from '../../k8s/helm';
@@ -81,8 +82,8 @@ describe('the Helm chart rendered by the real helm', () => {
   const runEach = HAVE_HELM ? it.each : it.skip.each;
   const describeRendered = HAVE_HELM ? describe.each : describe.skip.each;
 
-  run('passes helm lint --strict', () => {
-    const r = helm(['lint', '--strict', CHART]);
+  runEach(['the chart\'s values', ...ciFiles])('passes helm lint --strict with %s', (file: string) => {
+    const r = helm(['lint', '--strict', CHART, ...(file.startsWith('ci/') ? ['-f', join(CHART, file)] : [])]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
     expect(r.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
@@ -97,6 +98,8 @@ describe('the Helm chart rendered by the real helm', () => {
       process.stdout.write(`${file}: ${objects.length} objects\n`);
       expect(objects.length).toBeGreaterThan(8);
       expect(objects.filter((o) => o.metadata?.namespace !== 'shop').map(ref)).toEqual([]);
+      // A namespace admin can install it.
+      expect(objects.filter((o) => /^(Namespace|ClusterRole|ClusterRoleBinding|CustomResourceDefinition|PersistentVolume|StorageClass)$/.test(o.kind!)).map(ref)).toEqual([]);
     });
 
     it('passes the checks the synth enforces (wiring, Pod Security restricted)', () => {
@@ -149,6 +152,18 @@ describe('the Helm chart rendered by the real helm', () => {
     expect(alpha.length).toBe(beta.length);
     expect(alpha.filter((n) => beta.includes(n))).toEqual([]);
     expect(alpha).toContain('Deployment/alpha-rest-api');
+  });
+
+  run('keeps two releases in one namespace apart: each Prometheus selects its own release, and the wiring checks pass on both', () => {
+    const both = [...helmTemplate('alpha', 'shared', ['--skip-tests']), ...helmTemplate('beta', 'shared', ['--skip-tests'])];
+    expect(checkManifests(both)).toEqual([]);
+    for (const release of ['alpha', 'beta']) {
+      const sm = both.find((o) => o.kind === 'ServiceMonitor' && o.metadata?.name === `${release}-rest-api`)!;
+      expect(prometheusesSelecting(both, sm, `${release}-rest-api`).map((p) => p.metadata?.name)).toEqual([`${release}-rest-api`]);
+      const service = both.find((o) => o.kind === 'Service' && o.metadata?.name === `${release}-rest-api`)!;
+      const selected = both.filter((o) => o.kind === 'Deployment' && Object.entries(service.spec.selector).every(([k, v]) => o.spec.template.metadata.labels[k] === v));
+      expect(selected.map(ref)).toEqual([`Deployment/${release}-rest-api`]);
+    }
   });
 
   run('renders with the default values the objects `npm run synth` produces, up to Helm labels and the generated password', () => {

@@ -9,6 +9,7 @@ import { CHART_DIR } from '../../k8s/helm';
 import { DEFAULT_OUTDIR } from '../../k8s/main';
 import { PROJECT_ROOT } from '../../tools/lib/processes';
 import { tempDir } from '../helpers/app';
+import { HAVE_HELM, HELM_HOWTO, helmTemplate } from '../helpers/helm';
 import { HAVE_SHARED_SCHEMAS, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
 
 const HAVE_PODMAN = spawnSync('podman', ['--version']).status === 0;
@@ -65,6 +66,20 @@ describe('skaffold.yaml', () => {
     expect(existsSync(join(PROJECT_ROOT, CHART_DIR, 'Chart.yaml'))).toBe(true);
   });
 
+  it("deploys skaffold's image through the chart: its repository and tag (a 64-hex id) render a valid Deployment", () => {
+    requireInCi('the Helm chart tests', HAVE_HELM, HELM_HOWTO);
+    if (!HAVE_HELM) return;
+    const release = skaffold.profiles.find((p: { name: string }) => p.name === 'helm').patches[0].value.helm.releases[0];
+    // What skaffold substitutes into setValueTemplates for a local build without push.
+    const built: Record<string, string> = { IMAGE_REPO_rest_api: 'rest-api', IMAGE_TAG_rest_api: 'c'.repeat(64) };
+    const sets = Object.entries(release.setValueTemplates as Record<string, string>).flatMap(([k, t]) => ['--set-string', `${k}=${t.replace(/\{\{\.(\w+)\}\}/g, (_m, v: string) => built[v]!)}`]);
+    const objects = helmTemplate(release.name, release.namespace, sets);
+    const deployment = objects.find((o) => o.kind === 'Deployment')!;
+    expect(deployment.metadata!.name).toBe('rest-api');
+    expect(deployment.spec.template.spec.containers[0].image).toBe(`rest-api:${'c'.repeat(64)}`);
+    expect(deployment.metadata!.labels!['app.kubernetes.io/version']).toBe('c'.repeat(63));
+  });
+
   it('is started by npm run dev:cluster through the wrapper that falls back to podman', () => {
     const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8'));
     expect(pkg.scripts['dev:cluster']).toBe('npm run synth && scripts/skaffold-dev.sh dev');
@@ -91,9 +106,9 @@ describe('skaffold.yaml', () => {
       );
       chmodSync(standIn, 0o755);
       const env: Record<string, string> = { PATH: process.env.PATH!, HOME: process.env.HOME!, SKAFFOLD: standIn };
-      const r = spawnSync(join(PROJECT_ROOT, 'scripts', 'skaffold-dev.sh'), ['t1'], { env, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(join(PROJECT_ROOT, 'scripts', 'skaffold-dev.sh'), ['t1'], { env, encoding: 'utf8', timeout: 90_000 });
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.stringContaining('podman serves the Docker API') });
       expect(r.stdout).toMatch(/^200 (sha256:)?[0-9a-f]{64}\n$/);
-    });
+    }, 120_000);
   });
 });
