@@ -16,9 +16,12 @@ export interface HelperOptions {
 
 const q = (s: string) => JSON.stringify(s);
 
+/** Where Helm takes what a fixed value would decide (name and namespace are checked against the release). */
+const HINTS: Record<string, string> = {};
+
 export function helpersTpl(chart: string, o: HelperOptions): string {
   const fixedChecks = o.fixed
-    .map((f) => `{{- if ne (toJson .Values.${f.path}) ${q(f.json)} }}\n{{- fail (printf "${f.path} is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" ${q(f.json)}) }}\n{{- end }}`)
+    .map((f) => `{{- if ne (toJson .Values.${f.path}) ${q(f.json)} }}\n{{- fail (printf "${f.path} is fixed in this chart at %s${HINTS[f.path] ?? ''}; render other settings with the synth (SYNTH_CONFIG)" ${q(f.json)}) }}\n{{- end }}`)
     .join('\n');
   return `{{/* Chart name, or nameOverride. */}}
 {{- define "${chart}.name" -}}
@@ -149,6 +152,12 @@ export function helpersTpl(chart: string, o: HelperOptions): string {
 {{- end }}
 {{- if not (has (include "${chart}.rulesKey" .) (list ${o.variants.map(q).join(' ')})) }}
 {{- fail "alerts.* (but runbookBaseUrl) and slo.* must be the defaults or those of a file in k8s/values/: the chart carries the rules synthesized for those; render other thresholds with the synth (SYNTH_CONFIG), or add the values file there and regenerate the chart (npm run chart)" }}
+{{- end }}
+{{- if and .Values.namespace (ne (toString .Values.namespace) .Release.Namespace) }}
+{{- fail (printf "namespace (%s) differs from the release's namespace (%s): install with -n %s" (toString .Values.namespace) .Release.Namespace (toString .Values.namespace)) }}
+{{- end }}
+{{- if and .Values.name (ne (toString .Values.name) (include "${chart}.fullname" .)) }}
+{{- fail (printf "name (%s): object names come from the release (now %s): set fullnameOverride: %s instead" (toString .Values.name) (include "${chart}.fullname" .) (toString .Values.name)) }}
 {{- end }}
 ${fixedChecks}
 {{- end }}

@@ -220,6 +220,8 @@ describe('the Helm chart rendered by the real helm', () => {
     [['--set', 'serviceMonitor.interval=2m'], 'alerts.window (5m) must cover at least 4 scrapes'],
     [['--set', 'serviceAccount.create=false'], 'serviceAccount.name must name an existing service account'],
     [['--set', 'logLevel=debug'], 'logLevel is fixed in this chart'],
+    [['--set', 'namespace=shop'], "namespace (shop) differs from the release's namespace (rest-api): install with -n shop"],
+    [['--set', 'name=shop-api'], 'name (shop-api): object names come from the release (now rest-api): set fullnameOverride: shop-api instead'],
     [['--set-json', 'alerts.highErrorRate.perSecond=0.5'], 'alerts.* (but runbookBaseUrl) and slo.* must be the defaults or those of a file in k8s/values/'],
   ])('rejects %j, naming the value', (args, message) => {
     expect(helmTemplateError(args)).toContain(message);

@@ -129,43 +129,49 @@
 {{- if not (has (include "rest-api.rulesKey" .) (list "{\"alerts\":{\"highErrorRate\":{\"for\":\"5m\",\"perSecond\":0.1,\"severity\":\"critical\"},\"highErrorRatio\":{\"for\":\"5m\",\"ratio\":0.05,\"severity\":\"critical\"},\"highResponseTime\":{\"for\":\"5m\",\"minRequestsPerSecond\":0.1,\"quantile\":0.95,\"seconds\":1,\"severity\":\"warning\"},\"notReady\":{\"for\":\"3m\",\"severity\":\"critical\"},\"restarting\":{\"for\":\"0s\",\"restarts\":3,\"severity\":\"warning\",\"window\":\"15m\"},\"targetDown\":{\"for\":\"2m\",\"severity\":\"warning\"},\"targetMissing\":{\"for\":\"5m\",\"severity\":\"critical\"},\"window\":\"5m\"},\"slo\":{\"availability\":{\"objective\":99.9},\"latency\":{\"objective\":99,\"thresholdSeconds\":1},\"period\":\"14d\"}}" "{\"alerts\":{\"highErrorRate\":{\"for\":\"5m\",\"perSecond\":0.1,\"severity\":\"critical\"},\"highErrorRatio\":{\"for\":\"5m\",\"ratio\":0.05,\"severity\":\"critical\"},\"highResponseTime\":{\"for\":\"5m\",\"minRequestsPerSecond\":0.1,\"quantile\":0.95,\"seconds\":1,\"severity\":\"warning\"},\"notReady\":{\"for\":\"3m\",\"severity\":\"critical\"},\"restarting\":{\"for\":\"0s\",\"restarts\":3,\"severity\":\"warning\",\"window\":\"15m\"},\"targetDown\":{\"for\":\"2m\",\"severity\":\"warning\"},\"targetMissing\":{\"for\":\"5m\",\"severity\":\"critical\"},\"window\":\"5m\"},\"slo\":{\"availability\":{\"objective\":99.9},\"latency\":{\"objective\":99,\"thresholdSeconds\":1},\"period\":\"10d\"}}")) }}
 {{- fail "alerts.* (but runbookBaseUrl) and slo.* must be the defaults or those of a file in k8s/values/: the chart carries the rules synthesized for those; render other thresholds with the synth (SYNTH_CONFIG), or add the values file there and regenerate the chart (npm run chart)" }}
 {{- end }}
+{{- if and .Values.namespace (ne (toString .Values.namespace) .Release.Namespace) }}
+{{- fail (printf "namespace (%s) differs from the release's namespace (%s): install with -n %s" (toString .Values.namespace) .Release.Namespace (toString .Values.namespace)) }}
+{{- end }}
+{{- if and .Values.name (ne (toString .Values.name) (include "rest-api.fullname" .)) }}
+{{- fail (printf "name (%s): object names come from the release (now %s): set fullnameOverride: %s instead" (toString .Values.name) (include "rest-api.fullname" .) (toString .Values.name)) }}
+{{- end }}
 {{- if ne (toJson .Values.port) "8080" }}
-{{- fail (printf "port is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "8080") }}
+{{- fail (printf "port is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "8080") }}
 {{- end }}
 {{- if ne (toJson .Values.metricsPort) "9464" }}
-{{- fail (printf "metricsPort is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "9464") }}
+{{- fail (printf "metricsPort is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "9464") }}
 {{- end }}
 {{- if ne (toJson .Values.shutdownTimeoutSeconds) "10" }}
-{{- fail (printf "shutdownTimeoutSeconds is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "10") }}
+{{- fail (printf "shutdownTimeoutSeconds is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "10") }}
 {{- end }}
 {{- if ne (toJson .Values.preStopSeconds) "5" }}
-{{- fail (printf "preStopSeconds is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "5") }}
+{{- fail (printf "preStopSeconds is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "5") }}
 {{- end }}
 {{- if ne (toJson .Values.logLevel) "\"info\"" }}
-{{- fail (printf "logLevel is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "\"info\"") }}
+{{- fail (printf "logLevel is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "\"info\"") }}
 {{- end }}
 {{- if ne (toJson .Values.faultInjection) "false" }}
-{{- fail (printf "faultInjection is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "false") }}
+{{- fail (printf "faultInjection is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "false") }}
 {{- end }}
 {{- if ne (toJson .Values.database.postgres) "{\"image\":\"postgres:15.14-bookworm\",\"storage\":{\"size\":\"1Gi\"}}" }}
-{{- fail (printf "database.postgres is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "{\"image\":\"postgres:15.14-bookworm\",\"storage\":{\"size\":\"1Gi\"}}") }}
+{{- fail (printf "database.postgres is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "{\"image\":\"postgres:15.14-bookworm\",\"storage\":{\"size\":\"1Gi\"}}") }}
 {{- end }}
 {{- if ne (toJson .Values.prometheus.replicas) "1" }}
-{{- fail (printf "prometheus.replicas is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "1") }}
+{{- fail (printf "prometheus.replicas is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "1") }}
 {{- end }}
 {{- if ne (toJson .Values.prometheus.evaluationInterval) "\"15s\"" }}
-{{- fail (printf "prometheus.evaluationInterval is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "\"15s\"") }}
+{{- fail (printf "prometheus.evaluationInterval is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "\"15s\"") }}
 {{- end }}
 {{- if ne (toJson .Values.prometheus.resources) "{\"limits\":{\"memory\":\"1Gi\"},\"requests\":{\"cpu\":\"100m\",\"memory\":\"400Mi\"}}" }}
-{{- fail (printf "prometheus.resources is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "{\"limits\":{\"memory\":\"1Gi\"},\"requests\":{\"cpu\":\"100m\",\"memory\":\"400Mi\"}}") }}
+{{- fail (printf "prometheus.resources is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "{\"limits\":{\"memory\":\"1Gi\"},\"requests\":{\"cpu\":\"100m\",\"memory\":\"400Mi\"}}") }}
 {{- end }}
 {{- if ne (toJson .Values.alertmanager.storage) "{\"size\":\"1Gi\"}" }}
-{{- fail (printf "alertmanager.storage is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "{\"size\":\"1Gi\"}") }}
+{{- fail (printf "alertmanager.storage is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "{\"size\":\"1Gi\"}") }}
 {{- end }}
 {{- if ne (toJson .Values.local) "{\"alertmanager\":\"localhost:9093\",\"target\":\"localhost:8080\"}" }}
-{{- fail (printf "local is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "{\"alertmanager\":\"localhost:9093\",\"target\":\"localhost:8080\"}") }}
+{{- fail (printf "local is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "{\"alertmanager\":\"localhost:9093\",\"target\":\"localhost:8080\"}") }}
 {{- end }}
 {{- if ne (toJson .Values.grafana.dashboard.datasourceUid) "\"prometheus\"" }}
-{{- fail (printf "grafana.dashboard.datasourceUid is fixed in this chart at %s (object names come from the release, nameOverride and fullnameOverride; the namespace from -n); render other settings with the synth (SYNTH_CONFIG)" "\"prometheus\"") }}
+{{- fail (printf "grafana.dashboard.datasourceUid is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "\"prometheus\"") }}
 {{- end }}
 {{- end }}
