@@ -88,7 +88,8 @@ function rulesKey(input: Input): string {
 }
 
 function dimensions(): Dimension[] {
-  const keys = [...new Set(ruleVariants().map(rulesKey))];
+  const variants = ruleVariants();
+  const keys = [...new Set(variants.map(rulesKey))];
   return [
     boolean('prometheus.enabled'),
     boolean('alertmanager.enabled'),
@@ -103,7 +104,7 @@ function dimensions(): Dimension[] {
       options: keys.map((key) => ({
         when: `eq (include "${CHART_NAME}.rulesKey" .) ${JSON.stringify(key)}`,
         apply: (i: Input) => {
-          const v = ruleVariants().find((x) => rulesKey(x) === key)!;
+          const v = variants.find((x) => rulesKey(x) === key)!;
           if (v.alerts !== undefined) i.alerts = { ...structuredClone(v.alerts), runbookBaseUrl: S.runbookBaseUrl };
           if (v.slo !== undefined) i.slo = structuredClone(v.slo);
         },
