@@ -82,7 +82,7 @@ describe('skaffold.yaml', () => {
 
   it('is started by npm run dev:cluster through the wrapper that falls back to podman', () => {
     const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8'));
-    expect(pkg.scripts['dev:cluster']).toBe('npm run synth && scripts/skaffold-dev.sh dev');
+    expect(pkg.scripts['dev:cluster']).toMatch(/^npm run synth && (.+ && )?scripts\/skaffold-dev\.sh dev$/);
   });
 
   describe('without a Docker daemon', () => {
