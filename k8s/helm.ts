@@ -118,7 +118,8 @@ const TEMPLATED = [
   'image', 'replicas', 'resources', 'nameOverride', 'fullnameOverride', 'serviceAccount', 'podAnnotations', 'podLabels',
   'nodeSelector', 'tolerations', 'affinity', 'database.existingSecret', 'database.existingSecretKey', 'serviceMonitor',
   'prometheusRule', 'prometheus.enabled', 'prometheus.retention', 'prometheus.retentionSize', 'prometheus.storage',
-  'alertmanager.enabled', 'networkPolicy', 'alerts', 'slo', 'grafana.dashboard.enabled',
+  'alertmanager.enabled', 'networkPolicy', 'alerts', 'slo', 'grafana.dashboard.enabled', 'logLevel', 'faultInjection',
+  'prometheus.replicas', 'prometheus.evaluationInterval', 'prometheus.resources',
 ];
 
 /** Paths of the default values that are neither templated nor inside a templated key. */
@@ -145,6 +146,9 @@ function placeholders(objects: K8sObject[]): void {
       spec.template.metadata.labels['helm-pod-labels'] = 'with';
       pod.imagePullSecrets = marker('PULL_SECRETS', 'image.pullSecrets');
       for (const key of ['nodeSelector', 'tolerations', 'affinity']) pod[key] = marker('OPTIONAL_BLOCK', key);
+      const env = (name: string) => api.env.find((e: { name: string }) => e.name === name);
+      env('LOG_LEVEL').value = marker('VALUE', 'logLevel');
+      env('FAULT_INJECTION').value = marker('STRING', 'faultInjection');
     }
     if (o.kind === 'ServiceMonitor') {
       for (const ep of spec.endpoints) {
@@ -157,6 +161,9 @@ function placeholders(objects: K8sObject[]): void {
       spec.scrapeInterval = marker('VALUE', 'serviceMonitor.interval');
       spec.scrapeTimeout = marker('VALUE', 'serviceMonitor.scrapeTimeout');
       spec.retention = marker('VALUE', 'prometheus.retention');
+      spec.replicas = marker('RAW', 'prometheus.replicas');
+      spec.evaluationInterval = marker('VALUE', 'prometheus.evaluationInterval');
+      spec.resources = marker('BLOCK', 'prometheus.resources');
       spec.retentionSize = marker('RETENTION_SIZE', 'prometheus.retentionSize');
       const claim = spec.storage.volumeClaimTemplate.spec;
       claim.resources.requests.storage = marker('VALUE', 'prometheus.storage.size');
@@ -187,6 +194,7 @@ function helmize(yaml: string, secret: boolean): string {
     .replace(/^(\s*)helm-pod-labels: with$/gm, (_m, indent: string) => `${indent}{{- with .Values.podLabels }}\n${indent}{{- toYaml . | nindent ${indent.length} }}\n${indent}{{- end }}`)
     .replace(/(["']?)__HELM_RAW__([\w.]+)__\1/g, (_m, _q, path: string) => `{{ .Values.${path} }}`)
     .replace(/(["']?)__HELM_VALUE__([\w.]+)__\1/g, (_m, _q, path: string) => `{{ .Values.${path} | quote }}`)
+    .replace(/(["']?)__HELM_STRING__([\w.]+)__\1/g, (_m, _q, path: string) => `{{ .Values.${path} | toString | quote }}`)
     .replace(/(["']?)__HELM_RETENTION_SIZE__([\w.]+)__\1/g, `{{ include "${CHART_NAME}.retentionSize" . | quote }}`)
     .replace(new RegExp(`^(\\s*)app\\.kubernetes\\.io/name: ${S.fullname}`, 'gm'), (_m, indent: string) => `${indent}app.kubernetes.io/name: ${include('name')}`)
     .replace(/^(\s*)app\.kubernetes\.io\/managed-by: cdk8s$/gm, (_m, indent: string) => `${indent}app.kubernetes.io/managed-by: {{ .Release.Service }}\n${indent}helm.sh/chart: ${include('chart')}`)
@@ -346,7 +354,16 @@ function ciValues(): Record<string, string> {
     database: { existingSecret: 'rest-api-db' },
     serviceMonitor: { interval: '30s', scrapeTimeout: '10s', sampleLimit: 10000, additionalLabels: { release: 'kps' } },
     prometheusRule: { additionalLabels: { release: 'kps' } },
-    prometheus: { retention: '30d', retentionSize: '40GiB', storage: { size: '50Gi', storageClass: 'fast' } },
+    prometheus: {
+      replicas: 2,
+      evaluationInterval: '30s',
+      retention: '30d',
+      retentionSize: '40GiB',
+      storage: { size: '50Gi', storageClass: 'fast' },
+      resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '4Gi' } },
+    },
+    logLevel: 'debug',
+    faultInjection: true,
     networkPolicy: { metricsFrom: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }] },
     alerts: { runbookBaseUrl: 'https://runbooks.example/rest-api' },
     grafana: { dashboard: { enabled: false } },

@@ -219,7 +219,7 @@ describe('the Helm chart rendered by the real helm', () => {
     [['--set', 'prometheus.retention=7d'], 'slo.period (14d) must not be longer than the Prometheus retention'],
     [['--set', 'serviceMonitor.interval=2m'], 'alerts.window (5m) must cover at least 4 scrapes'],
     [['--set', 'serviceAccount.create=false'], 'serviceAccount.name must name an existing service account'],
-    [['--set', 'logLevel=debug'], 'logLevel is fixed in this chart'],
+    [['--set', 'port=9000'], 'port is fixed in this chart at 8080'],
     [['--set', 'namespace=shop'], "namespace (shop) differs from the release's namespace (rest-api): install with -n shop"],
     [['--set', 'name=shop-api'], 'name (shop-api): object names come from the release (now rest-api): set fullnameOverride: shop-api instead'],
     [['--set-json', 'alerts.highErrorRate.perSecond=0.5'], 'alerts.* (but runbookBaseUrl) and slo.* must be the defaults or those of a file in k8s/values/'],
@@ -272,7 +272,15 @@ describe('the Helm chart rendered by the real helm', () => {
     expect(deployment.spec.replicas).toBe(4);
     expect(objects.find((o) => o.kind === 'ServiceMonitor').metadata.labels.release).toBe('kps');
     expect(objects.find((o) => o.kind === 'PrometheusRule').metadata.labels.release).toBe('kps');
-    expect(objects.find((o) => o.kind === 'Prometheus').spec).toMatchObject({ retention: '30d', retentionSize: '40GiB', scrapeInterval: '30s' });
+    expect(objects.find((o) => o.kind === 'Prometheus').spec).toMatchObject({
+      replicas: 2,
+      evaluationInterval: '30s',
+      retention: '30d',
+      retentionSize: '40GiB',
+      scrapeInterval: '30s',
+      resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '4Gi' } },
+    });
+    expect(pod.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'FAULT_INJECTION', value: 'true' }]));
     const rules = JSON.stringify(objects.find((o) => o.kind === 'PrometheusRule').spec);
     expect(rules).toContain('https://runbooks.example/rest-api#');
     expect(rules).toContain('job=\\"prod-api\\"');

@@ -147,23 +147,8 @@
 {{- if ne (toJson .Values.preStopSeconds) "5" }}
 {{- fail (printf "preStopSeconds is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "5") }}
 {{- end }}
-{{- if ne (toJson .Values.logLevel) "\"info\"" }}
-{{- fail (printf "logLevel is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "\"info\"") }}
-{{- end }}
-{{- if ne (toJson .Values.faultInjection) "false" }}
-{{- fail (printf "faultInjection is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "false") }}
-{{- end }}
 {{- if ne (toJson .Values.database.postgres) "{\"image\":\"postgres:15.14-bookworm\",\"storage\":{\"size\":\"1Gi\"}}" }}
 {{- fail (printf "database.postgres is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "{\"image\":\"postgres:15.14-bookworm\",\"storage\":{\"size\":\"1Gi\"}}") }}
-{{- end }}
-{{- if ne (toJson .Values.prometheus.replicas) "1" }}
-{{- fail (printf "prometheus.replicas is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "1") }}
-{{- end }}
-{{- if ne (toJson .Values.prometheus.evaluationInterval) "\"15s\"" }}
-{{- fail (printf "prometheus.evaluationInterval is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "\"15s\"") }}
-{{- end }}
-{{- if ne (toJson .Values.prometheus.resources) "{\"limits\":{\"memory\":\"1Gi\"},\"requests\":{\"cpu\":\"100m\",\"memory\":\"400Mi\"}}" }}
-{{- fail (printf "prometheus.resources is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "{\"limits\":{\"memory\":\"1Gi\"},\"requests\":{\"cpu\":\"100m\",\"memory\":\"400Mi\"}}") }}
 {{- end }}
 {{- if ne (toJson .Values.alertmanager.storage) "{\"size\":\"1Gi\"}" }}
 {{- fail (printf "alertmanager.storage is fixed in this chart at %s; render other settings with the synth (SYNTH_CONFIG)" "{\"size\":\"1Gi\"}") }}
