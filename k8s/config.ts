@@ -14,7 +14,11 @@ const dns1123 = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label (lower case, digits, -)')
   .max(52, 'must be at most 52 characters (room for suffixes)');
-const duration = z.string().refine((s) => durationSeconds(s) !== undefined, 'must be a Prometheus duration like 30s, 5m, 15d');
+// The pattern (not only a refinement) so that the chart's values.schema.json, generated from this schema, checks it too.
+const duration = z
+  .string()
+  .regex(/^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/, 'must be a Prometheus duration like 30s, 5m, 15d')
+  .refine((s) => durationSeconds(s) !== undefined, 'must be a Prometheus duration like 30s, 5m, 15d');
 const quantity = z.string().refine((s) => quantityBytes(s) !== undefined, 'must be a Kubernetes quantity like 10Gi');
 const cpu = z.string().regex(/^\d+(\.\d+)?m?$/, 'must be a CPU quantity like 100m or 1');
 const resources = z.strictObject({
@@ -64,8 +68,25 @@ export const configSchema = z
         repository: z.string().min(1).default('rest-api'),
         tag: z.string().min(1).default('0.1.0'),
         pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+        /** Names of Secrets holding registry credentials (imagePullSecrets). */
+        pullSecrets: z.array(dns1123).default([]),
       })
       .prefault({}),
+    /** Helm: replaces the chart name in object names (the synth names objects by `name`). */
+    nameOverride: dns1123.optional(),
+    /** Helm: the full object name prefix instead of <release>-<chart> (the synth names objects by `name`). */
+    fullnameOverride: dns1123.optional(),
+    /** The API's service account: created by default; create: false uses `name`, which must exist. */
+    serviceAccount: z
+      .strictObject({ create: z.boolean().default(true), name: dns1123.optional() })
+      .prefault({}),
+    /** Extra annotations and labels on the API's pods. */
+    podAnnotations: z.record(z.string().min(1), z.string()).default({}),
+    podLabels: labels.default({}),
+    /** Scheduling of the API's pods, as in a PodSpec. */
+    nodeSelector: z.record(z.string().min(1), z.string()).default({}),
+    tolerations: z.array(z.record(z.string(), z.unknown())).default([]),
+    affinity: z.record(z.string(), z.unknown()).default({}),
     replicas: z.number().int().min(2, 'must be at least 2 so a rollout or a node drain keeps the API up').default(2),
     port: z.number().int().min(1024).max(65535).default(8080),
     metricsPort: z.number().int().min(1024).max(65535).default(9464),
@@ -208,6 +229,9 @@ export const configSchema = z
         "(true) needs prometheus.enabled: only the bundled Prometheus sends to the bundled Alertmanager; with the cluster's Prometheus, route the app's alerts with an AlertmanagerConfig in the cluster's Alertmanager",
       );
     }
+    if (!c.serviceAccount.create && c.serviceAccount.name === undefined) {
+      problem(['serviceAccount', 'name'], 'must name an existing service account when serviceAccount.create is false');
+    }
     if (c.prometheus.enabled && !c.serviceMonitor.enabled) {
       problem(['prometheus', 'enabled'], '(true) needs serviceMonitor.enabled: the bundled Prometheus scrapes the app through its ServiceMonitor');
     }
@@ -217,6 +241,8 @@ type Parsed = z.output<typeof configSchema>;
 
 /** The resolved configuration: every default applied, derived values filled in. */
 export interface DeployConfig extends Parsed {
+  /** app.kubernetes.io/instance: the app name for the synth (the release name in the chart). */
+  readonly instance: string;
   readonly database: Parsed['database'] & {
     /** Whether the development PostgreSQL is rendered (no existingSecret). */
     readonly deploy: boolean;
@@ -260,6 +286,7 @@ export function resolveConfig(input: unknown = {}): DeployConfig {
   const existing = c.database.existingSecret;
   return {
     ...c,
+    instance: c.name,
     database: {
       ...c.database,
       deploy: existing === undefined,

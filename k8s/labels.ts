@@ -6,7 +6,7 @@ export type Labels = Record<string, string>;
 export function selectorLabels(c: DeployConfig, component: string): Labels {
   return {
     'app.kubernetes.io/name': component === 'api' ? c.name : `${c.name}-${component}`,
-    'app.kubernetes.io/instance': c.name,
+    'app.kubernetes.io/instance': c.instance,
     'app.kubernetes.io/component': component,
   };
 }

@@ -5,8 +5,9 @@
  * provisioning to dist/local/grafana/. The wiring and pod-security checks run first; any
  * finding stops the synth before it writes.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { App, YamlOutputType } from 'cdk8s';
 import { NamespaceChart, RestApiChart } from './chart';
 import { DeployConfigError, loadDeployConfig } from './config';
@@ -33,9 +34,54 @@ export function checkManifests(objects: readonly K8sObject[], options: CheckOpti
 
 export const NAMESPACE_OUTDIR = 'namespace';
 
+function filesUnder(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/**
+ * Makes `outdir` hold exactly the files of `staged`, writing only those whose content changed:
+ * skaffold watches the rendered manifests by modification time, so rewriting unchanged files
+ * would make every render trigger the next one.
+ */
+function syncInto(staged: string, outdir: string): void {
+  const wanted = new Set(filesUnder(staged).map((f) => relative(staged, f)));
+  for (const file of wanted) {
+    const text = readFileSync(join(staged, file));
+    const target = join(outdir, file);
+    let current: Buffer | undefined;
+    try {
+      current = statSync(target).isFile() ? readFileSync(target) : undefined;
+    } catch {
+      current = undefined;
+    }
+    if (current !== undefined && current.equals(text)) continue;
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, text);
+  }
+  for (const file of filesUnder(outdir).map((f) => relative(outdir, f))) {
+    if (!wanted.has(file)) rmSync(join(outdir, file));
+  }
+}
+
 /** Synthesizes everything for `config` into `outdir`; returns the manifest objects. */
 export function synth(config: DeployConfig, outdir: string = DEFAULT_OUTDIR): Record<string, unknown>[] {
-  rmSync(outdir, { recursive: true, force: true });
+  const staged = mkdtempSync(join(tmpdir(), 'synth-'));
+  try {
+    const objects = synthInto(config, staged);
+    syncInto(staged, outdir);
+    return objects;
+  } finally {
+    rmSync(staged, { recursive: true, force: true });
+  }
+}
+
+function synthInto(config: DeployConfig, outdir: string): Record<string, unknown>[] {
   const app = new App({ outdir, outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
   const chart = new RestApiChart(app, config.name, config);
   const nsApp = new App({ outdir: join(outdir, NAMESPACE_OUTDIR), outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });

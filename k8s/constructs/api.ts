@@ -34,16 +34,15 @@ export class Api extends Construct {
     const selector = selectorLabels(c, 'api');
     this.podLabels = labels;
 
-    const serviceAccount = new kplus.ServiceAccount(this, 'service-account', {
-      metadata: { name: c.name, labels },
-      automountToken: false,
-    });
+    const serviceAccount = c.serviceAccount.create
+      ? new kplus.ServiceAccount(this, 'service-account', { metadata: { name: c.serviceAccount.name ?? c.name, labels }, automountToken: false })
+      : kplus.ServiceAccount.fromServiceAccountName(this, 'service-account', c.serviceAccount.name!);
 
     this.deployment = new kplus.Deployment(this, 'deployment', {
       metadata: { name: c.name, labels },
       replicas: c.replicas,
       select: false,
-      podMetadata: { labels },
+      podMetadata: { labels: { ...c.podLabels, ...labels } },
       serviceAccount,
       automountServiceAccountToken: false,
       strategy: kplus.DeploymentStrategy.rollingUpdate({
@@ -90,6 +89,17 @@ export class Api extends Construct {
       },
       lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', String(c.preStopSeconds)]) },
     });
+    // Scheduling, pull secrets and pod annotations from the config, only when set.
+    const podSpec: [string, unknown][] = [
+      ['imagePullSecrets', c.image.pullSecrets.map((name) => ({ name }))],
+      ['nodeSelector', c.nodeSelector],
+      ['tolerations', c.tolerations],
+      ['affinity', c.affinity],
+    ];
+    for (const [key, value] of podSpec) {
+      if (Object.keys(value as object).length > 0) ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add(`/spec/template/spec/${key}`, value));
+    }
+    if (Object.keys(c.podAnnotations).length > 0) ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/metadata/annotations', c.podAnnotations));
     for (const [name, path] of Object.entries(WRITABLE_PATHS)) {
       container.mount(path, kplus.Volume.fromEmptyDir(this, `${name}-volume`, name, { sizeLimit: Size.mebibytes(64) }));
     }
@@ -137,6 +147,11 @@ export class Api extends Construct {
             // Metrics: only the Prometheus pods.
             {
               from: [...props.metricsFrom] as kplus.k8s.NetworkPolicyPeer[],
+              ports: [{ port: kplus.k8s.IntOrString.fromString(PORT_NAME.metrics), protocol: 'TCP' }],
+            },
+            // The chart's `helm test` pod checks the metrics too.
+            {
+              from: [{ podSelector: { matchLabels: selectorLabels(c, 'test') } }],
               ports: [{ port: kplus.k8s.IntOrString.fromString(PORT_NAME.metrics), protocol: 'TCP' }],
             },
           ],

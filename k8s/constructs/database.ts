@@ -12,7 +12,8 @@ import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
 export const POSTGRES_UID = 999;
 const PGPORT = 5432;
 /** Development credentials only: this database exists on local clusters. */
-const DEV = { user: 'rest_api', password: 'rest-api-dev', database: 'rest_api' } as const;
+/** The development database's credentials (the chart replaces the password with a generated one). */
+export const DEV = { user: 'rest_api', password: 'rest-api-dev', database: 'rest_api' } as const;
 
 export class DevDatabase extends Construct {
   constructor(scope: Construct, id: string, props: { readonly config: DeployConfig }) {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ruleGroups, ALERT } from '../../k8s/alerts';
@@ -7,7 +7,7 @@ import { PORT_NAME } from '../../k8s/constructs/api';
 import { synth } from '../../k8s/main';
 import { METRIC } from '../../src/metrics/names';
 import { tempDir } from '../helpers/app';
-import { clone, find, manifests } from '../helpers/manifests';
+import { appManifests, clone, find, manifests } from '../helpers/manifests';
 
 const objects = manifests();
 const deployment = find(objects, 'Deployment');
@@ -270,6 +270,45 @@ describe('npm run synth output', () => {
     for (const file of ['rest-api.yaml', 'namespace/rest-api.yaml', 'local/prometheus.yml', 'local/alert_rules.yml', 'local/recording_rules.yml', 'local/slo_rules.yml']) {
       expect(readFileSync(join(b, file), 'utf8')).toBe(readFileSync(join(a, file), 'utf8'));
     }
+  });
+
+  it('leaves every file untouched, content and modification time, when rendered twice into the same folder (skaffold watches them)', async () => {
+    const out = await tempDir('synth-again');
+    synth(resolveConfig({}), out);
+    const files = ['rest-api.yaml', 'namespace/rest-api.yaml', 'local/prometheus.yml', 'grafana/rest-api.json'];
+    // Back-date the files so that any rewrite shows as a newer modification time.
+    const past = new Date(Date.now() - 3_600_000);
+    for (const f of files) utimesSync(join(out, f), past, past);
+    const before = files.map((f) => [f, readFileSync(join(out, f), 'utf8'), statSync(join(out, f)).mtimeMs]);
+    writeFileSync(join(out, 'stale.yaml'), 'kind: Leftover\n');
+    synth(resolveConfig({}), out);
+    expect(files.map((f) => [f, readFileSync(join(out, f), 'utf8'), statSync(join(out, f)).mtimeMs])).toEqual(before);
+    // Files the synth no longer produces go, so kubectl never applies a leftover.
+    expect(existsSync(join(out, 'stale.yaml'))).toBe(false);
+    // A changed config rewrites what changed.
+    synth(resolveConfig({ replicas: 3 }), out);
+    expect(statSync(join(out, 'rest-api.yaml')).mtimeMs).toBeGreaterThan(before[0]![2] as number);
+    expect(statSync(join(out, 'namespace/rest-api.yaml')).mtimeMs).toBe(before[1]![2]);
+  });
+
+  it('applies pull secrets, pod annotations and labels, scheduling and an existing service account to the Deployment', () => {
+    const deployment = find(
+      appManifests({
+        image: { pullSecrets: ['regcred'] },
+        podAnnotations: { 'example.com/team': 'payments' },
+        podLabels: { team: 'payments' },
+        nodeSelector: { 'kubernetes.io/os': 'linux' },
+        tolerations: [{ key: 'dedicated', operator: 'Exists' }],
+        affinity: { podAntiAffinity: {} },
+        serviceAccount: { create: false, name: 'runner' },
+      }),
+      'Deployment',
+    );
+    const pod = deployment.spec.template;
+    expect(pod.metadata.annotations).toEqual({ 'example.com/team': 'payments' });
+    expect(pod.metadata.labels.team).toBe('payments');
+    expect(pod.spec).toMatchObject({ imagePullSecrets: [{ name: 'regcred' }], nodeSelector: { 'kubernetes.io/os': 'linux' }, tolerations: [{ key: 'dedicated', operator: 'Exists' }], affinity: { podAntiAffinity: {} }, serviceAccountName: 'runner' });
+    expect(() => resolveConfig({ serviceAccount: { create: false } })).toThrow(/serviceAccount\.name: must name an existing service account/);
   });
 
   it('writes the manifests and plain Prometheus files whose rules are exactly the PrometheusRule groups', async () => {

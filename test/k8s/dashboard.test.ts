@@ -155,7 +155,7 @@ describe('where the dashboard goes', () => {
   });
 
   it('is in the chart with its legends escaped for Helm and the namespace default from the release', () => {
-    const template = chartFiles()['templates/configmap-rest-api-dashboard.yaml']!;
+    const template = chartFiles()['templates/configmap-dashboard.yaml']!;
     expect(template).toContain('"legendFormat": "{{ "{{" }}endpoint{{ "}}" }}"');
     expect(template).toContain('"value": "{{ .Release.Namespace }}"');
   });

@@ -1,12 +1,25 @@
+/**
+ * The generated Helm chart, rendered by the real helm (v4, .tools/bin/helm): lint, the values
+ * files of charts/rest-api/ci/ checked like the synth's output, releases side by side, values
+ * rejected with their name, and the default render against the synth.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import Ajv from 'ajv';
-import { parse, parseAllDocuments } from 'yaml';
+import type { ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+import { prometheusesSelecting } from '../../k8s/checks';
+import type { K8sObject } from '../../k8s/checks';
+import { configSchema } from '../../k8s/config';
 import { CHART_DIR, chartFiles } from '../../k8s/helm';
+import { checkManifests } from '../../k8s/main';
 import { PROJECT_ROOT } from '../../tools/lib/processes';
-import { ALLOWED_EXPRESSIONS, renderTemplate } from '../helpers/helm-render';
-import { manifests } from '../helpers/manifests';
+import { loadCrdValidators } from '../helpers/crd-schema';
+import { CHART, HAVE_HELM, helm, HELM_HOWTO, helmTemplate, helmTemplateError } from '../helpers/helm';
+import { HAVE_SHARED_SCHEMAS, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
+import { KNOWN_MODEL_BUGS, validateModels } from '../helpers/models';
 
+/* eslint-disable @typescript-eslint/no-explicit-any */
 const dir = join(PROJECT_ROOT, CHART_DIR);
 const generated = chartFiles();
 
@@ -23,10 +36,15 @@ function committed(): Record<string, string> {
 }
 
 const values = parse(generated['values.yaml']!);
-const templates = Object.entries(generated).filter(([f]) => f.startsWith('templates/'));
+const ciFiles = Object.keys(generated).filter((f) => f.startsWith('ci/')).sort();
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const ref = (o: K8sObject) => `${o.kind}/${o.metadata?.name}`;
 
-function render(vals: unknown, namespace = 'rest-api') {
-  return templates.flatMap(([, t]) => parseAllDocuments(renderTemplate(t, vals, namespace)).map((d) => d.toJS())).filter((o) => o !== null);
+/** Every label map of an object: its own, selectors, pod templates. */
+function labelMaps(o: any): Record<string, string>[] {
+  const maps = [o.metadata?.labels, o.spec?.selector?.matchLabels, o.spec?.template?.metadata?.labels];
+  if (o.kind === 'Service') maps.push(o.spec?.selector);
+  return maps.filter((m) => m !== undefined && m !== null);
 }
 
 describe('the Helm chart', () => {
@@ -38,57 +56,234 @@ describe('the Helm chart', () => {
     expect(parse(generated['Chart.yaml']!)).toEqual({ apiVersion: 'v2', name: 'rest-api', description: expect.any(String), type: 'application', version: '0.1.0', appVersion: '0.1.0' });
   });
 
-  it('has values that its schema accepts, and a schema that rejects bad values', () => {
-    const validate = new Ajv({ allErrors: true }).compile(JSON.parse(generated['values.schema.json']!));
+  it('has values that are the deploy config with its defaults, and a schema generated from it', () => {
+    const { name: _n, namespace: _ns, ...defaults } = configSchema.parse({}) as Record<string, unknown>;
+    expect(values).toEqual(defaults);
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(generated['values.schema.json']!));
     expect(validate(values)).toBe(true);
-    expect(Object.keys(values).sort()).toEqual(['grafana', 'image', 'prometheus', 'replicas', 'resources', 'serviceMonitor']);
-    for (const bad of [{ ...values, replicas: 1 }, { ...values, image: { ...values.image, pullPolicy: 'Sometimes' } }, { ...values, prometheus: { ...values.prometheus, retention: 'forever' } }, { ...values, extra: 1 }]) {
-      expect(validate(bad)).toBe(false);
+    for (const bad of [{ replicas: 1 }, { image: { pullPolicy: 'Sometimes' } }, { prometheus: { retention: 'forever' } }, { extra: 1 }, { serviceMonitor: { bogus: true } }]) {
+      expect({ bad, valid: validate({ ...values, ...bad }) }).toEqual({ bad, valid: false });
+    }
+    // What Helm users pass is part of the schema.
+    for (const good of [{ nodeSelector: { 'kubernetes.io/os': 'linux' } }, { podAnnotations: { a: 'b' } }, { serviceMonitor: { additionalLabels: { release: 'kps' } } }]) {
+      expect({ good, valid: validate({ ...values, ...good }) }).toEqual({ good, valid: true });
     }
   });
 
-  it('uses only Helm expressions it means, and escapes every Prometheus template', () => {
-    for (const [file, text] of templates) {
-      for (const expr of text.match(/\{\{-? (?:"\{\{"|"\}\}"|[^{}])*? -?\}\}/g) ?? []) {
-        expect({ file, expr, allowed: ALLOWED_EXPRESSIONS.some((r) => r.test(expr)) }).toEqual({ file, expr, allowed: true });
+  it('escapes every Prometheus and Grafana template', () => {
+    expect(generated['templates/prometheusrule.yaml']).toContain('{{ "{{" }} $labels.endpoint {{ "}}" }}');
+    expect(generated['templates/configmap-dashboard.yaml']).toContain('{{ "{{" }}endpoint{{ "}}" }}');
+  });
+});
+
+describe('the Helm chart rendered by the real helm', () => {
+  requireInCi('the Helm chart tests', HAVE_HELM, HELM_HOWTO);
+  const run = HAVE_HELM ? it : it.skip;
+  const runEach = HAVE_HELM ? it.each : it.skip.each;
+  const describeRendered = HAVE_HELM ? describe.each : describe.skip.each;
+
+  runEach(['the chart\'s values', ...ciFiles])('passes helm lint --strict with %s', (file: string) => {
+    const r = helm(['lint', '--strict', CHART, ...(file.startsWith('ci/') ? ['-f', join(CHART, file)] : [])]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
+    expect(r.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+  });
+
+  describeRendered(ciFiles.map((f) => [f]))('with %s', (file) => {
+    const objects = HAVE_HELM ? helmTemplate('rest-api', 'shop', ['-f', join(CHART, file)]) : [];
+    const input = { ...configSchema.parse({}), ...parse(generated[file]!) };
+    const inCluster = input.prometheus?.enabled === false;
+
+    it('renders objects, all namespaced in the release namespace', () => {
+      process.stdout.write(`${file}: ${objects.length} objects\n`);
+      expect(objects.length).toBeGreaterThan(8);
+      expect(objects.filter((o) => o.metadata?.namespace !== 'shop').map(ref)).toEqual([]);
+      // A namespace admin can install it.
+      expect(objects.filter((o) => /^(Namespace|ClusterRole|ClusterRoleBinding|CustomResourceDefinition|PersistentVolume|StorageClass)$/.test(o.kind!)).map(ref)).toEqual([]);
+    });
+
+    it('passes the checks the synth enforces (wiring, Pod Security restricted)', () => {
+      expect(checkManifests(objects, { prometheusInCluster: inCluster })).toEqual([]);
+    });
+
+    it('passes kubernetes-models validation with no unknown field', () => {
+      for (const r of validateModels(objects)) {
+        expect({ ref: r.ref, errors: r.modelErrors.filter((e) => !KNOWN_MODEL_BUGS.some((bug) => bug.test(e))), unknown: r.unknownFields }).toEqual({ ref: r.ref, errors: [], unknown: [] });
       }
-      // No `{{` left that is neither an expression above nor an escaped brace.
-      const stripped = text.replace(/\{\{-? (?:"\{\{"|"\}\}"|[^{}])*? -?\}\}/g, '');
-      expect({ file, stray: stripped.includes('{{') || stripped.includes('}}') }).toEqual({ file, stray: false });
+    });
+
+    it('has valid label values and Helm labels on every object', () => {
+      for (const o of objects) {
+        for (const m of labelMaps(o)) {
+          for (const [k, v] of Object.entries(m)) expect({ ref: ref(o), k, v, ok: LABEL_VALUE.test(v) && v.length <= 63 }).toEqual({ ref: ref(o), k, v, ok: true });
+        }
+        expect({ ref: ref(o), labels: o.metadata?.labels }).toEqual({
+          ref: ref(o),
+          labels: expect.objectContaining({ 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/instance': 'rest-api', 'helm.sh/chart': 'rest-api-0.1.0' }),
+        });
+      }
+    });
+  });
+
+  describe('the Prometheus Operator resources against the upstream CRDs', () => {
+    requireInCi('the CRD conformance tests', HAVE_SHARED_SCHEMAS, `../shared/schemas is absent at ${SHARED_SCHEMAS}`);
+    const validators = new Map<string, ValidateFunction>();
+    if (HAVE_SHARED_SCHEMAS) {
+      const crdDir = readdirSync(SHARED_SCHEMAS).find((d) => d.startsWith('prometheus-operator-'))!;
+      for (const f of readdirSync(join(SHARED_SCHEMAS, crdDir)).filter((x) => x.endsWith('.yaml'))) {
+        for (const [key, validate] of loadCrdValidators(join(SHARED_SCHEMAS, crdDir, f))) validators.set(key, validate);
+      }
     }
-    expect(generated['templates/prometheusrule-rest-api.yaml']).toContain('{{ "{{" }} $labels.endpoint {{ "}}" }}');
+    const custom = HAVE_HELM
+      ? ciFiles.flatMap((f) => helmTemplate('rest-api', 'shop', ['-f', join(CHART, f)]).filter((o) => o.apiVersion === 'monitoring.coreos.com/v1').map((o) => [`${f}: ${ref(o)}`, o] as const))
+      : [];
+    (HAVE_SHARED_SCHEMAS && HAVE_HELM ? it.each(custom) : it.skip.each(custom))('%s conforms', (_name, object) => {
+      const validate = validators.get(`${object.apiVersion} ${object.kind}`)!;
+      const valid = validate(object);
+      expect(validate.errors ?? []).toEqual([]);
+      expect(valid).toBe(true);
+    });
   });
 
-  it('renders with the default values to exactly the objects `npm run synth` produces (less the Namespace, which Helm creates)', () => {
-    expect(render(values)).toEqual(manifests().filter((o) => o.kind !== 'Namespace'));
+  run('renders two releases side by side in one namespace with no object name in common', () => {
+    const names = (release: string) => helmTemplate(release, 'shared').map(ref);
+    const alpha = names('alpha');
+    const beta = names('beta');
+    expect(alpha.length).toBe(beta.length);
+    expect(alpha.filter((n) => beta.includes(n))).toEqual([]);
+    expect(alpha).toContain('Deployment/alpha-rest-api');
   });
 
-  it('leaves the dashboard ConfigMap out when grafana.dashboard.enabled is false', () => {
-    const kinds = (vals: unknown) => render(vals).map((o) => `${o.kind}/${o.metadata.name}`);
-    expect(kinds(values)).toContain('ConfigMap/rest-api-dashboard');
-    const off = kinds({ ...values, grafana: { dashboard: { enabled: false } } });
-    expect(off).not.toContain('ConfigMap/rest-api-dashboard');
-    expect(off.length).toBe(kinds(values).length - 1);
+  run('keeps two releases in one namespace apart: each Prometheus selects its own release, and the wiring checks pass on both', () => {
+    const both = [...helmTemplate('alpha', 'shared', ['--skip-tests']), ...helmTemplate('beta', 'shared', ['--skip-tests'])];
+    expect(checkManifests(both)).toEqual([]);
+    for (const release of ['alpha', 'beta']) {
+      const sm = both.find((o) => o.kind === 'ServiceMonitor' && o.metadata?.name === `${release}-rest-api`)!;
+      expect(prometheusesSelecting(both, sm, `${release}-rest-api`).map((p) => p.metadata?.name)).toEqual([`${release}-rest-api`]);
+      const service = both.find((o) => o.kind === 'Service' && o.metadata?.name === `${release}-rest-api`)!;
+      const selected = both.filter((o) => o.kind === 'Deployment' && Object.entries(service.spec.selector).every(([k, v]) => o.spec.template.metadata.labels[k] === v));
+      expect(selected.map(ref)).toEqual([`Deployment/${release}-rest-api`]);
+    }
   });
 
-  it('renders install-time values where users expect them', () => {
-    const custom = {
-      ...values,
-      image: { repository: 'registry.example/rest-api', tag: '2.1.0', pullPolicy: 'Always' },
-      replicas: 4,
-      resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-      serviceMonitor: { interval: '30s', scrapeTimeout: '10s' },
-      prometheus: { retention: '30d', retentionSize: '40GiB', storage: { size: '50Gi', storageClass: 'fast' } },
+  run('renders with the default values the objects `npm run synth` produces, up to Helm labels and the generated password', () => {
+    const normalize = (o: any) => {
+      const copy = structuredClone(o);
+      for (const m of [copy.metadata?.labels, copy.spec?.template?.metadata?.labels]) {
+        if (m === undefined) continue;
+        delete m['helm.sh/chart'];
+        if (m['app.kubernetes.io/managed-by'] === 'Helm') m['app.kubernetes.io/managed-by'] = 'cdk8s';
+      }
+      if (copy.kind === 'Secret') copy.stringData = Object.keys(copy.stringData).sort();
+      return copy;
     };
-    const objects = render(custom, 'shop');
+    const byRef = (a: any, b: any) => ref(a).localeCompare(ref(b));
+    const rendered = helmTemplate('rest-api', 'rest-api', ['--skip-tests']).map(normalize).sort(byRef);
+    const synth = manifests().filter((o) => o.kind !== 'Namespace').map(normalize).sort(byRef);
+    expect(rendered).toEqual(synth);
+  });
+
+  run('generates the development database password, never the literal, the same in the URL and for PostgreSQL', () => {
+    const secret: any = helmTemplate('rest-api', 'rest-api').find((o) => o.kind === 'Secret');
+    const password = secret.stringData.POSTGRES_PASSWORD;
+    expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(secret.stringData.DATABASE_URL).toContain(`:${password}@`);
+    expect(generated['templates/secret-database.yaml']).not.toContain('rest-api-dev');
+    expect(generated['templates/_helpers.tpl']).toContain('lookup "v1" "Secret"');
+  });
+
+  run('reads an existing database Secret and renders no database of its own with database.existingSecret', () => {
+    const objects: any[] = helmTemplate('rest-api', 'rest-api', ['--set', 'database.existingSecret=my-db']);
+    expect(objects.filter((o) => o.kind === 'Secret' || o.kind === 'StatefulSet').map(ref)).toEqual([]);
+    const env = objects.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].env;
+    expect(env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({ name: 'my-db', key: 'DATABASE_URL' });
+  });
+
+  it.each([
+    ['a 64-hex image id', 'f'.repeat(64), `rest-api:${'f'.repeat(64)}`],
+    ['a tag with a digest', 'dev@sha256:' + 'a'.repeat(64), `rest-api:dev@sha256:${'a'.repeat(64)}`],
+    ['a bare digest', 'sha256:' + 'b'.repeat(64), `rest-api@sha256:${'b'.repeat(64)}`],
+  ])('renders valid labels and the image for %s as image.tag', (_what, tag, image) => {
+    if (!HAVE_HELM) return;
+    const objects: any[] = helmTemplate('rest-api', 'rest-api', ['--set-string', `image.tag=${tag}`]);
+    for (const o of objects) for (const m of labelMaps(o)) for (const v of Object.values(m)) expect({ v, ok: LABEL_VALUE.test(v) && v.length <= 63 }).toEqual({ v, ok: true });
+    expect(objects.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].image).toBe(image);
+  });
+
+  runEach([
+    [['--set', 'replicas=two'], "at '/replicas'"],
+    [['--set', 'serviceMonitor.interval=ten'], "at '/serviceMonitor/interval'"],
+    [['--set', 'serviceMonitor.interval=10s', '--set', 'serviceMonitor.scrapeTimeout=30s'], 'serviceMonitor.scrapeTimeout (30s) must not exceed serviceMonitor.interval (10s)'],
+    [['--set', 'prometheus.retentionSize=10GiB'], 'prometheus.retentionSize (10GiB) must stay below 95% of prometheus.storage.size (10Gi)'],
+    [['--set', 'prometheus.enabled=false'], 'alertmanager.enabled (true) needs prometheus.enabled'],
+    [['--set', 'prometheus.retention=7d'], 'slo.period (14d) must not be longer than the Prometheus retention'],
+    [['--set', 'serviceMonitor.interval=2m'], 'alerts.window (5m) must cover at least 4 scrapes'],
+    [['--set', 'serviceAccount.create=false'], 'serviceAccount.name must name an existing service account'],
+    [['--set', 'port=9000'], 'port is fixed in this chart at 8080'],
+    [['--set', 'namespace=shop'], "namespace (shop) differs from the release's namespace (rest-api): install with -n shop"],
+    [['--set', 'name=shop-api'], 'name (shop-api): object names come from the release (now rest-api): set fullnameOverride: shop-api instead'],
+    [['--set-json', 'alerts.highErrorRate.perSecond=0.5'], 'alerts.* (but runbookBaseUrl) and slo.* must be the defaults or those of a file in k8s/values/'],
+  ])('rejects %j, naming the value', (args, message) => {
+    expect(helmTemplateError(args)).toContain(message);
+  });
+
+  run('prints NOTES with how to reach the API and Prometheus and the verify command on install --dry-run=client', () => {
+    const r = helm(['install', 'alpha', CHART, '--namespace', 'shop', '--dry-run=client']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('kubectl -n shop port-forward svc/alpha-rest-api 8080:80');
+    expect(r.stdout).toContain('port-forward pod/prometheus-alpha-rest-api-0 9090:9090');
+    expect(r.stdout).toContain('npm run verify -- --namespace shop --name alpha-rest-api');
+  });
+
+  run('has a helm test pod that checks /readyz and http_requests_total, which the NetworkPolicy admits to the metrics port', () => {
+    const objects: any[] = helmTemplate('alpha', 'shop');
+    const pod = objects.find((o) => o.kind === 'Pod');
+    expect(pod.metadata.annotations['helm.sh/hook']).toBe('test');
+    expect(pod.spec.containers[0].command.join(' ')).toMatch(/readyz[\s\S]*http_requests_total/);
+    expect(pod.spec.containers[0].env.find((e: any) => e.name === 'METRICS_URL').value).toBe('http://alpha-rest-api.shop.svc:9464/metrics');
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'alpha-rest-api');
+    const admitted = policy.spec.ingress.flatMap((r: any) => r.from ?? []).map((p: any) => p.podSelector?.matchLabels);
+    expect(admitted).toContainEqual(Object.fromEntries(Object.entries(pod.metadata.labels).filter(([k]) => ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'].includes(k))));
+  });
+
+  run('switches objects on and off with the schema switches', () => {
+    const kinds = (args: string[]) => helmTemplate('rest-api', 'rest-api', ['--skip-tests', ...args]).map(ref);
+    const all = kinds([]);
+    expect(all).toEqual(expect.arrayContaining(['Prometheus/rest-api', 'Alertmanager/rest-api', 'ServiceMonitor/rest-api', 'PrometheusRule/rest-api', 'NetworkPolicy/rest-api', 'ConfigMap/rest-api-dashboard']));
+    expect(kinds(['--set', 'grafana.dashboard.enabled=false'])).toEqual(all.filter((r) => r !== 'ConfigMap/rest-api-dashboard'));
+    expect(kinds(['--set', 'prometheusRule.enabled=false'])).toEqual(all.filter((r) => r !== 'PrometheusRule/rest-api'));
+    expect(kinds(['--set', 'alertmanager.enabled=false']).filter((r) => r.startsWith('Alertmanager'))).toEqual([]);
+    const kps = kinds(['--set', 'prometheus.enabled=false', '--set', 'alertmanager.enabled=false', '--set', 'serviceMonitor.enabled=false', '--set', 'networkPolicy.enabled=false']);
+    expect(kps.filter((r) => /^(Prometheus|Alertmanager|ServiceMonitor|NetworkPolicy)\//.test(r))).toEqual([]);
+  });
+
+  run('applies the Helm-style values to the Deployment and the monitoring objects', () => {
+    const objects: any[] = helmTemplate('prod', 'shop', ['-f', join(CHART, 'ci', 'everything-values.yaml')]);
     const deployment = objects.find((o) => o.kind === 'Deployment');
-    expect(deployment.metadata.namespace).toBe('shop');
+    // nameOverride: api
+    expect(deployment.metadata.name).toBe('prod-api');
+    expect(deployment.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/instance': 'prod' });
+    const pod = deployment.spec.template;
+    expect(pod.metadata.annotations).toEqual({ 'example.com/team': 'payments' });
+    expect(pod.metadata.labels.team).toBe('payments');
+    expect(pod.spec).toMatchObject({ nodeSelector: { 'kubernetes.io/os': 'linux' }, imagePullSecrets: [{ name: 'one' }, { name: 'two' }], serviceAccountName: 'rest-api-runner' });
+    expect(pod.spec.tolerations).toHaveLength(1);
+    expect(pod.spec.affinity.nodeAffinity).toBeDefined();
     expect(deployment.spec.replicas).toBe(4);
-    expect(deployment.spec.template.spec.containers[0]).toMatchObject({ image: 'registry.example/rest-api:2.1.0', imagePullPolicy: 'Always', resources: custom.resources });
-    const prometheus = objects.find((o) => o.kind === 'Prometheus');
-    expect(prometheus.spec).toMatchObject({ retention: '30d', retentionSize: '40GiB', scrapeInterval: '30s', scrapeTimeout: '10s' });
-    expect(prometheus.spec.storage.volumeClaimTemplate.spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '50Gi' } } });
-    expect(prometheus.spec.serviceMonitorNamespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('shop');
-    expect(objects.find((o) => o.kind === 'ServiceMonitor').spec.endpoints[0].interval).toBe('30s');
+    expect(objects.find((o) => o.kind === 'ServiceMonitor').metadata.labels.release).toBe('kps');
+    expect(objects.find((o) => o.kind === 'PrometheusRule').metadata.labels.release).toBe('kps');
+    expect(objects.find((o) => o.kind === 'Prometheus').spec).toMatchObject({
+      replicas: 2,
+      evaluationInterval: '30s',
+      retention: '30d',
+      retentionSize: '40GiB',
+      scrapeInterval: '30s',
+      resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '4Gi' } },
+    });
+    expect(pod.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'FAULT_INJECTION', value: 'true' }]));
+    const rules = JSON.stringify(objects.find((o) => o.kind === 'PrometheusRule').spec);
+    expect(rules).toContain('https://runbooks.example/rest-api#');
+    expect(rules).toContain('job=\\"prod-api\\"');
+    expect(rules).toContain('namespace=\\"shop\\"');
   });
 });

@@ -14,6 +14,7 @@ import { loadDeployConfig } from '../../k8s/config';
 import { checkManifests, synth } from '../../k8s/main';
 import { operatorPrometheusPodLabels } from '../../k8s/operator';
 import { tempDir } from '../helpers/app';
+import { HAVE_HELM, HELM_HOWTO, helmTemplate } from '../helpers/helm';
 import { clone, find, HAVE_KPS_FIXTURE, KPS_FIXTURE, KPS_VALUES_FILE, manifests, requireInCi } from '../helpers/manifests';
 
 requireInCi('the kube-prometheus-stack fixture tests', HAVE_KPS_FIXTURE, `${KPS_FIXTURE} is missing (../shared beside the project)`);
@@ -93,6 +94,21 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
     const findings = checkManifests(broken).filter((f) => f.check === 'networkpolicy-metrics');
     expect(findings).toHaveLength(1);
     expect(findings[0]!.message).toContain('namespace monitoring');
+  });
+
+  it.each(['rest-api', 'shop'])('is selected and admitted the same through the chart, installed as release %s with the same values file', (release) => {
+    requireInCi('the Helm chart tests', HAVE_HELM, HELM_HOWTO);
+    if (!HAVE_HELM) return;
+    const chart = helmTemplate(release, 'rest-api', ['-f', KPS_VALUES_FILE]);
+    const job = release === 'rest-api' ? 'rest-api' : `${release}-rest-api`;
+    const withKps = [...chart, monitoringNs, ...kps];
+    expect(prometheusesSelecting(withKps, find(chart, 'ServiceMonitor'), 'rest-api').map((p) => p.metadata?.name)).toEqual(['kps-kube-prometheus-stack-prometheus']);
+    expect(prometheusesSelecting(withKps, find(chart, 'PrometheusRule'), 'rest-api').map((p) => p.metadata?.name)).toEqual(['kps-kube-prometheus-stack-prometheus']);
+    expect(peerAdmits(metricsRule(chart).from, 'rest-api', scraper)).toBe(true);
+    expect(checkManifests(withKps).filter((f) => f.objects.some((o) => o.includes('/rest-api/')))).toEqual([]);
+    expect(JSON.stringify(find(chart, 'PrometheusRule').spec)).toContain(`job=\\"${job}\\"`);
+    // The rules of this values file's SLO period (10d), exactly as the synth writes them.
+    if (release === 'rest-api') expect(find(chart, 'PrometheusRule').spec).toEqual(find(ours, 'PrometheusRule').spec);
   });
 
   it('passes promtool check rules', async () => {

@@ -3,13 +3,13 @@
  * the Kubernetes API types of @kubernetes/client-node (unknown fields are those its typed
  * round trip drops), and the upstream Prometheus Operator CRDs in ../shared/schemas.
  */
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { K8sObject } from '../../k8s/checks';
 import { loadCrdValidators } from '../helpers/crd-schema';
+import { KNOWN_MODEL_BUGS, validateModels } from '../helpers/models';
 import { HAVE_SHARED_SCHEMAS, KPS_VALUES_FILE, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
 
 const variants: [string, K8sObject[]][] = [
@@ -18,24 +18,6 @@ const variants: [string, K8sObject[]][] = [
   ['next to kube-prometheus-stack', manifests(parseYaml(readFileSync(KPS_VALUES_FILE, 'utf8')))],
 ];
 const MONITORING = 'monitoring.coreos.com/v1';
-
-/**
- * Errors of @kubernetes-models/prometheus-operator 6.0.0 that are its own bugs: it generates the
- * embedded PVC template as a top-level model and requires `apiVersion: monitoring.coreos.com/v1`
- * and `kind: EmbeddedPersistentVolumeClaim`, which the upstream CRD neither requires nor
- * means. The upstream CRD check below validates that field instead.
- */
-const KNOWN_MODEL_BUGS = [/^data\/spec\/storage\/volumeClaimTemplate must have required property apiVersion, data\/spec\/storage\/volumeClaimTemplate must have required property kind$/];
-
-/** Runs test/helpers/validate-models.mjs (plain Node ESM) over `objects`. */
-function validateModels(objects: readonly K8sObject[]): { ref: string; modelErrors: string[]; unknownFields: string[] }[] {
-  const out = execFileSync(process.execPath, [join(__dirname, '..', 'helpers', 'validate-models.mjs')], {
-    input: JSON.stringify(objects),
-    cwd: join(__dirname, '..', '..'),
-    encoding: 'utf8',
-  });
-  return JSON.parse(out);
-}
 
 describe.each(variants)('the %s manifests', (_variant, objects) => {
   const results = validateModels(objects);

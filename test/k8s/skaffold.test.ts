@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
@@ -7,7 +8,12 @@ import { PORT_NAME } from '../../k8s/constructs/api';
 import { CHART_DIR } from '../../k8s/helm';
 import { DEFAULT_OUTDIR } from '../../k8s/main';
 import { PROJECT_ROOT } from '../../tools/lib/processes';
+import { tempDir } from '../helpers/app';
+import { HAVE_HELM, HELM_HOWTO, helmTemplate } from '../helpers/helm';
 import { HAVE_SHARED_SCHEMAS, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
+
+const HAVE_PODMAN = spawnSync('podman', ['--version']).status === 0;
+const HAVE_DOCKER_DAEMON = spawnSync('docker', ['info']).status === 0;
 
 const skaffold = parse(readFileSync(join(PROJECT_ROOT, 'skaffold.yaml'), 'utf8'));
 const config = resolveConfig({});
@@ -58,5 +64,51 @@ describe('skaffold.yaml', () => {
     expect(release.chartPath).toBe(CHART_DIR);
     expect(release.setValueTemplates).toEqual({ 'image.repository': '{{.IMAGE_REPO_rest_api}}', 'image.tag': '{{.IMAGE_TAG_rest_api}}' });
     expect(existsSync(join(PROJECT_ROOT, CHART_DIR, 'Chart.yaml'))).toBe(true);
+  });
+
+  it("deploys skaffold's image through the chart: its repository and tag (a 64-hex id) render a valid Deployment", () => {
+    requireInCi('the Helm chart tests', HAVE_HELM, HELM_HOWTO);
+    if (!HAVE_HELM) return;
+    const release = skaffold.profiles.find((p: { name: string }) => p.name === 'helm').patches[0].value.helm.releases[0];
+    // What skaffold substitutes into setValueTemplates for a local build without push.
+    const built: Record<string, string> = { IMAGE_REPO_rest_api: 'rest-api', IMAGE_TAG_rest_api: 'c'.repeat(64) };
+    const sets = Object.entries(release.setValueTemplates as Record<string, string>).flatMap(([k, t]) => ['--set-string', `${k}=${t.replace(/\{\{\.(\w+)\}\}/g, (_m, v: string) => built[v]!)}`]);
+    const objects = helmTemplate(release.name, release.namespace, sets);
+    const deployment = objects.find((o) => o.kind === 'Deployment')!;
+    expect(deployment.metadata!.name).toBe('rest-api');
+    expect(deployment.spec.template.spec.containers[0].image).toBe(`rest-api:${'c'.repeat(64)}`);
+    expect(deployment.metadata!.labels!['app.kubernetes.io/version']).toBe('c'.repeat(63));
+  });
+
+  it('is started by npm run dev:cluster through the wrapper that falls back to podman', () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8'));
+    expect(pkg.scripts['dev:cluster']).toMatch(/^npm run synth && (.+ && )?scripts\/skaffold-dev\.sh dev$/);
+  });
+
+  describe('without a Docker daemon', () => {
+    requireInCi('the podman fallback test', HAVE_PODMAN, 'install podman: apt-get install podman runc');
+    // skaffold itself cannot run here: a stand-in makes the one call skaffold makes after a local
+    // build with push: false, the image inspect (ImageID) over DOCKER_HOST, for an image in the
+    // podman store the custom builder builds into.
+    (HAVE_PODMAN && !HAVE_DOCKER_DAEMON ? it : it.skip)('serves podman\'s Docker Engine API to skaffold, where the builder\'s images are', async () => {
+      const dir = await tempDir('skaffold-dev');
+      const standIn = join(dir, 'skaffold');
+      writeFileSync(
+        standIn,
+        [
+          '#!/usr/bin/env bash',
+          'set -euo pipefail',
+          'source scripts/podman-env.sh',
+          'tar cf - --files-from /dev/null | podman import -q - localhost/skaffold-probe:"$1" >/dev/null',
+          'node -e \'require("http").get({ socketPath: process.env.DOCKER_HOST.replace("unix://", ""), path: "/v1.41/images/localhost/skaffold-probe:" + process.argv[1] + "/json" }, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => { console.log(r.statusCode, JSON.parse(b).Id); }); })\' "$1"',
+          'podman rmi -f localhost/skaffold-probe:"$1" >/dev/null',
+        ].join('\n'),
+      );
+      chmodSync(standIn, 0o755);
+      const env: Record<string, string> = { PATH: process.env.PATH!, HOME: process.env.HOME!, SKAFFOLD: standIn };
+      const r = spawnSync(join(PROJECT_ROOT, 'scripts', 'skaffold-dev.sh'), ['t1'], { env, encoding: 'utf8', timeout: 90_000 });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.stringContaining('podman serves the Docker API') });
+      expect(r.stdout).toMatch(/^200 (sha256:)?[0-9a-f]{64}\n$/);
+    }, 120_000);
   });
 });
