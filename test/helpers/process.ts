@@ -26,7 +26,11 @@ export function startServer(env: Record<string, string>, { waitForStore = true }
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    // Opening the store (a first initdb) is part of starting; on a busy machine it takes a while.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started server behind
+      reject(new Error(`server did not start:\n${out}`));
+    }, 60_000);
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       const match = /"port":(\d+)[^\n]*"msg":"listening/.exec(out);
