@@ -2,6 +2,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
+import type { Agent } from 'node:http';
 
 export const SERVER_ENTRY = join(__dirname, '..', '..', 'build', 'src', 'server.js');
 
@@ -55,4 +57,21 @@ export function runServer(env: Record<string, string>): Promise<{ code: number |
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+/** The status and Connection header a GET through `agent` (a keep-alive pool, say) answers with. */
+export interface Answer {
+  status: number;
+  connection: string | undefined;
+}
+
+export function get(url: string, agent: Agent, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -3,28 +3,13 @@
  * no connection is reset under a request, and the flood is answered 503 beyond the in-flight
  * limit while /healthz stays quick.
  */
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { waitFor } from '../../tools/lib/processes';
 import { tempDir } from '../helpers/app';
-import { startServer } from '../helpers/process';
-
-interface Answer {
-  status: number;
-  connection: string | undefined;
-}
-
-function get(url: string, agent: Agent, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { get, startServer } from '../helpers/process';
+import type { Answer } from '../helpers/process';
 
 let dataDir: string;
 beforeEach(async () => {

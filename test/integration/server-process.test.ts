@@ -1,24 +1,8 @@
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { rm } from 'node:fs/promises';
 import { json, postJson, startApp, tempDir } from '../helpers/app';
-import { runServer, startServer } from '../helpers/process';
+import { get, runServer, startServer } from '../helpers/process';
 import { waitFor } from '../../tools/lib/processes';
-
-interface Answer {
-  status: number;
-  connection: string | undefined;
-}
-
-function get(url: string, agent: Agent, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 let dataDir: string;
 beforeEach(async () => {
