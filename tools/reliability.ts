@@ -9,12 +9,10 @@
  *   --database-url <u>  PostgreSQL to create a scratch database in @default $TEST_DATABASE_URL
  *   --json              one JSON object as the last line
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
 import { hostileInput, randomUrls } from './reliability/input';
 import type { HostileResult, RandomUrlResult } from './reliability/input';
 import { killDuringWrites, sigtermUnderKeepAlive } from './reliability/lifecycle';
@@ -23,6 +21,7 @@ import { pipelineFlood, seed, slowClients } from './reliability/overload';
 import type { FloodResult, SlowResult } from './reliability/overload';
 import type { TargetOptions } from './reliability/target';
 import { startTarget } from './reliability/target';
+import { scratchDatabase } from './lib/pg-server';
 import { API_ENTRY } from './lib/processes';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -85,28 +84,9 @@ function check(report: Omit<StoreReport, 'failures'>): string[] {
   return f;
 }
 
-async function scratchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `reliability_${randomBytes(5).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 async function runStore(store: 'pglite' | 'postgres', entry: string, sizes: Sizes, databaseUrl: string | undefined): Promise<StoreReport> {
   const dir = mkdtempSync(join(tmpdir(), `reliability-${store}-`));
-  const db = store === 'postgres' ? await scratchDatabase(databaseUrl!) : undefined;
+  const db = store === 'postgres' ? await scratchDatabase(databaseUrl!, 'reliability') : undefined;
   const env = { ...sizes.env, ...(db === undefined ? { DATA_DIR: join(dir, 'data') } : { DATABASE_URL: db.url }) };
   const options: TargetOptions = { entry, env };
   try {

@@ -2,29 +2,13 @@
  * The real PostgreSQL server the store suite runs against, from TEST_DATABASE_URL (CI starts
  * one with scripts/test-postgres.sh). Each suite gets its own database, dropped afterwards.
  */
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { scratchDatabase } from '../../tools/lib/pg-server';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   if (TEST_DATABASE_URL === undefined) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `items_test_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new Client({ connectionString: TEST_DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  return scratchDatabase(TEST_DATABASE_URL, 'items_test');
 }
 
 /** Says loudly that the PostgreSQL half of a suite did not run; in CI that is a failure. */
