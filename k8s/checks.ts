@@ -260,21 +260,13 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
     id: 'pdb-selects-pods',
     title: 'PodDisruptionBudgets select pods',
     kinds: ['PodDisruptionBudget'],
-    run: (ctx) =>
-      ctx
-        .ofKind('PodDisruptionBudget')
-        .filter((pdb) => !ctx.pods.some((p) => ctx.ns(p.owner) === ctx.ns(pdb) && selects(pdb.spec?.selector, p.labels)))
-        .map((pdb) => finding('pdb-selects-pods', [pdb], `PodDisruptionBudget ${pdb.metadata?.name} selects ${show(pdb.spec?.selector?.matchLabels)}, which no pod template has`, "use the workload's selector labels")),
+    run: (ctx) => selectingNoPods(ctx, 'PodDisruptionBudget', 'pdb-selects-pods', (pdb) => pdb.spec?.selector),
   },
   {
     id: 'networkpolicy-selects-pods',
     title: 'NetworkPolicies select pods',
     kinds: ['NetworkPolicy'],
-    run: (ctx) =>
-      ctx
-        .ofKind('NetworkPolicy')
-        .filter((np) => !ctx.pods.some((p) => ctx.ns(p.owner) === ctx.ns(np) && selects(np.spec?.podSelector, p.labels)))
-        .map((np) => finding('networkpolicy-selects-pods', [np], `NetworkPolicy ${np.metadata?.name} selects ${show(np.spec?.podSelector?.matchLabels)}, which no pod template has`, "use the workload's selector labels")),
+    run: (ctx) => selectingNoPods(ctx, 'NetworkPolicy', 'networkpolicy-selects-pods', (np) => np.spec?.podSelector),
   },
   {
     id: 'networkpolicy-metrics',
@@ -302,6 +294,14 @@ export function checkWiring(objects: readonly K8sObject[], options: CheckOptions
 
 function volumeBytes(p: K8sObject): number | undefined {
   return quantityBytes(p.spec?.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage ?? '');
+}
+
+/** Findings for each object of `kind` whose pod selector (read by `selectorOf`) matches no pod template in its namespace. */
+function selectingNoPods(ctx: CheckContext, kind: string, check: string, selectorOf: (o: K8sObject) => LabelSelector | undefined): Finding[] {
+  return ctx
+    .ofKind(kind)
+    .filter((o) => !ctx.pods.some((p) => ctx.ns(p.owner) === ctx.ns(o) && selects(selectorOf(o), p.labels)))
+    .map((o) => finding(check, [o], `${kind} ${o.metadata?.name} selects ${show(selectorOf(o)?.matchLabels)}, which no pod template has`, "use the workload's selector labels"));
 }
 
 /** Findings for each object of `kind` that no Prometheus in view selects. */

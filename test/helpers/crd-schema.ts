@@ -3,7 +3,8 @@
  * as the API server's field validation (and `kubectl apply`) is: every object schema without
  * `x-kubernetes-preserve-unknown-fields` gets `additionalProperties: false`.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
@@ -49,6 +50,16 @@ export function loadCrdValidators(file: string): Map<string, ValidateFunction> {
     const schema = structural(version.schema.openAPIV3Schema);
     // The API server validates metadata itself; the CRD schema says only `type: object`.
     validators.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, ajv.compile(schema));
+  }
+  return validators;
+}
+
+/** Validators of every Prometheus Operator CRD in `schemasDir` (its prometheus-operator-* folder). */
+export function loadOperatorCrdValidators(schemasDir: string): Map<string, ValidateFunction> {
+  const dir = join(schemasDir, readdirSync(schemasDir).find((d) => d.startsWith('prometheus-operator-'))!);
+  const validators = new Map<string, ValidateFunction>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    for (const [key, validate] of loadCrdValidators(join(dir, file))) validators.set(key, validate);
   }
   return validators;
 }

@@ -14,7 +14,7 @@ import { configSchema } from '../../k8s/config';
 import { CHART_DIR, chartFiles } from '../../k8s/helm';
 import { checkManifests } from '../../k8s/main';
 import { PROJECT_ROOT } from '../../tools/lib/processes';
-import { loadCrdValidators } from '../helpers/crd-schema';
+import { loadOperatorCrdValidators } from '../helpers/crd-schema';
 import { CHART, HAVE_HELM, helm, HELM_HOWTO, helmTemplate, helmTemplateError } from '../helpers/helm';
 import { HAVE_SHARED_SCHEMAS, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
 import { KNOWN_MODEL_BUGS, validateModels } from '../helpers/models';
@@ -127,13 +127,7 @@ describe('the Helm chart rendered by the real helm', () => {
 
   describe('the Prometheus Operator resources against the upstream CRDs', () => {
     requireInCi('the CRD conformance tests', HAVE_SHARED_SCHEMAS, `../shared/schemas is absent at ${SHARED_SCHEMAS}`);
-    const validators = new Map<string, ValidateFunction>();
-    if (HAVE_SHARED_SCHEMAS) {
-      const crdDir = readdirSync(SHARED_SCHEMAS).find((d) => d.startsWith('prometheus-operator-'))!;
-      for (const f of readdirSync(join(SHARED_SCHEMAS, crdDir)).filter((x) => x.endsWith('.yaml'))) {
-        for (const [key, validate] of loadCrdValidators(join(SHARED_SCHEMAS, crdDir, f))) validators.set(key, validate);
-      }
-    }
+    const validators = HAVE_SHARED_SCHEMAS ? loadOperatorCrdValidators(SHARED_SCHEMAS) : new Map<string, ValidateFunction>();
     const custom = HAVE_HELM
       ? ciFiles.flatMap((f) => helmTemplate('rest-api', 'shop', ['-f', join(CHART, f)]).filter((o) => o.apiVersion === 'monitoring.coreos.com/v1').map((o) => [`${f}: ${ref(o)}`, o] as const))
       : [];

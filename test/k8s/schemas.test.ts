@@ -3,12 +3,11 @@
  * the Kubernetes API types of @kubernetes/client-node (unknown fields are those its typed
  * round trip drops), and the upstream Prometheus Operator CRDs in ../shared/schemas.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { K8sObject } from '../../k8s/checks';
-import { loadCrdValidators } from '../helpers/crd-schema';
+import { loadOperatorCrdValidators } from '../helpers/crd-schema';
 import { KNOWN_MODEL_BUGS, validateModels } from '../helpers/models';
 import { HAVE_SHARED_SCHEMAS, KPS_VALUES_FILE, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
 
@@ -48,13 +47,7 @@ it('the validators catch an unknown field and a wrong type', () => {
 
 describe('the Prometheus Operator resources against the upstream CRDs', () => {
   requireInCi('the CRD conformance tests', HAVE_SHARED_SCHEMAS, `../shared/schemas is absent at ${SHARED_SCHEMAS}`);
-  const validators = new Map<string, ValidateFunction>();
-  if (HAVE_SHARED_SCHEMAS) {
-    const dir = readdirSync(SHARED_SCHEMAS).find((d) => d.startsWith('prometheus-operator-'))!;
-    for (const file of readdirSync(join(SHARED_SCHEMAS, dir)).filter((f) => f.endsWith('.yaml'))) {
-      for (const [key, validate] of loadCrdValidators(join(SHARED_SCHEMAS, dir, file))) validators.set(key, validate);
-    }
-  }
+  const validators = HAVE_SHARED_SCHEMAS ? loadOperatorCrdValidators(SHARED_SCHEMAS) : new Map<string, ValidateFunction>();
   const custom = variants.flatMap(([variant, objects]) =>
     objects.filter((o) => o.apiVersion === MONITORING).map((o) => [`${variant}: ${o.kind} ${o.metadata?.name}`, o] as const),
   );

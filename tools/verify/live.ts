@@ -3,7 +3,7 @@
  * itself through the API server's service proxy (or --prometheus-url).
  */
 import { ALERT } from '../../k8s/alerts';
-import { prometheusesSelecting } from '../../k8s/checks';
+import { prometheusesSelecting, WIRING_CHECKS } from '../../k8s/checks';
 import { ref } from '../../k8s/objects';
 import type { Finding, K8sObject } from '../../k8s/checks';
 import { SLO_ALERT } from '../../k8s/slo';
@@ -94,7 +94,8 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
       return [];
     }
   };
-  const PROMETHEUS_CHECKS = ['prometheus-retention', 'prometheus-storage', 'prometheus-retention-size', 'prometheus-security-context', 'prometheus-rbac'];
+  // The checks of a Prometheus's own settings, as the registry lists them.
+  const PROMETHEUS_CHECKS = WIRING_CHECKS.filter((c) => c.kinds.includes('Prometheus')).map((c) => c.id);
   const prometheuses = await read('Prometheus', `${MONITORING}/prometheuses`, [...SELECTION_CHECKS, ...PROMETHEUS_CHECKS]);
   const promNamespaces = [...new Set(prometheuses.map((p) => p.metadata?.namespace ?? ns))];
   const objects: K8sObject[] = [
