@@ -9,6 +9,3 @@ import type { DeployConfig } from './config';
 export function appSelector(c: Pick<DeployConfig, 'name' | 'namespace'>): string {
   return `namespace="${c.namespace}",job="${c.name}"`;
 }
-
-/** The labels that scope a rule's result to one install, for `by (...)` clauses. */
-export const APP_SCOPE_LABELS = ['namespace', 'job'] as const;
