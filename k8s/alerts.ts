@@ -3,7 +3,7 @@
  * plain alert_rules.yml. Each alert has the same shape: alert, expr, for, labels.severity and
  * annotations summary, description, runbook_url.
  */
-import { LABEL, METRIC, SCRAPE_UP } from '../src/metrics/names';
+import { LABEL, METRIC, METRIC_LABELS, SCRAPE_UP } from '../src/contract';
 import type { DeployConfig } from './config';
 import { appSelector } from './selectors';
 
@@ -52,7 +52,7 @@ export function ruleGroups(c: DeployConfig): RuleGroup[] {
   });
   // Rates are summed across pods (so thresholds do not depend on the replica count) and kept
   // per route and method, so the alert names what is failing.
-  const perRoute = `namespace, job, ${LABEL.method}, ${LABEL.endpoint}`;
+  const perRoute = ['namespace', 'job', ...METRIC_LABELS[METRIC.requests5xx]].join(', ');
   const pct = Math.round(a.highErrorRatio.ratio * 100);
   return [
     {

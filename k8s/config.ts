@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_PORT, RUNBOOKS_PATH } from '../src/contract';
 import { grafanaSchema } from './dashboard/config';
 import { sloPeriodProblem, sloSchema } from './slo';
 import { byteSizeBytes, durationSeconds, formatByteSize, quantityBytes } from './units';
@@ -56,7 +57,7 @@ const absoluteUrl = z
  * API is reached on localhost:8080 (npm start, monitoring:local, skaffold's port-forward).
  * Operators point alerts.runbookBaseUrl at their own copy.
  */
-export const DEFAULT_RUNBOOK_BASE_URL = 'http://localhost:8080/runbooks';
+export const DEFAULT_RUNBOOK_BASE_URL = `http://localhost:${DEFAULT_PORT}${RUNBOOKS_PATH}`;
 
 export const configSchema = z
   .strictObject({
@@ -88,7 +89,7 @@ export const configSchema = z
     tolerations: z.array(z.record(z.string(), z.unknown())).default([]),
     affinity: z.record(z.string(), z.unknown()).default({}),
     replicas: z.number().int().min(2, 'must be at least 2 so a rollout or a node drain keeps the API up').default(2),
-    port: z.number().int().min(1024).max(65535).default(8080),
+    port: z.number().int().min(1024).max(65535).default(DEFAULT_PORT),
     metricsPort: z.number().int().min(1024).max(65535).default(9464),
     resources: resources.default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }),
     /** Seconds the API may take to finish in-flight requests after SIGTERM. */
@@ -187,7 +188,7 @@ export const configSchema = z
     local: z
       .strictObject({
         /** The host:port the plain prometheus.yml scrapes (the API run locally). */
-        target: z.string().min(1).default('localhost:8080'),
+        target: z.string().min(1).default(`localhost:${DEFAULT_PORT}`),
         /** Alertmanager the plain prometheus.yml sends alerts to. */
         alertmanager: z.string().min(1).default('localhost:9093'),
       })

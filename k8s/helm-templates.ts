@@ -3,8 +3,7 @@
  * labels, image, the checks JSON Schema cannot express), NOTES.txt and the `helm test` pod.
  */
 import { API_UID } from './constructs/api';
-import { METRIC } from '../src/metrics/names';
-import { READY_PATH } from '../src/routes/ops';
+import { METRIC, READY_PATH } from '../src/contract';
 
 export interface HelperOptions {
   /** Values fixed at their default in the chart, with the JSON of that default (as Helm's toJson prints it). */

@@ -6,10 +6,9 @@
  * PrometheusRule's groups.
  */
 import { stringify } from 'yaml';
-import { METRICS_PATH } from '../src/routes/ops';
+import { METRICS_PATH, PORT_NAME } from '../src/contract';
 import { ruleGroups } from './alerts';
 import { ENDPOINT_LABEL_RELABELINGS } from './constructs/monitoring';
-import { PORT_NAME } from './constructs/api';
 import type { DeployConfig } from './config';
 import { extraRuleFiles } from './rule-files';
 

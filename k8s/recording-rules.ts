@@ -4,7 +4,7 @@
  * newest first. The dashboard reads them; they are summed across pods, so a panel or a rule never
  * depends on the replica count.
  */
-import { LABEL, METRIC } from '../src/metrics/names';
+import { LABEL, METRIC } from '../src/contract';
 import type { MixedRuleGroup, RecordingRule } from './rules';
 
 /** Rate window of the per-route recording rules. */

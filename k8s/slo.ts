@@ -5,7 +5,7 @@
  * Sloth and Pyrra generate them.
  */
 import { z } from 'zod';
-import { DURATION_BUCKETS, METRIC } from '../src/metrics/names';
+import { DURATION_BUCKETS, METRIC } from '../src/contract';
 import type { AlertRule } from './alerts';
 import type { MixedRuleGroup, RecordingRule } from './rules';
 import { num } from './rules';

@@ -11,12 +11,12 @@ import { RouteGroup } from './http/routing';
 import { useHttpMetrics } from './metrics/middleware';
 import type { HttpMetrics } from './metrics/registry';
 import { itemRoutes } from './routes/items';
-import { opsRoutes, HEALTH_PATH, METRICS_PATH, READY_PATH } from './routes/ops';
+import { opsRoutes } from './routes/ops';
+import { HEALTH_PATH, ITEMS_PATH, METRICS_PATH, READY_PATH, RUNBOOKS_PATH } from './contract';
 import type { Readiness } from './routes/ops';
-import { runbookRoutes, RUNBOOKS_PATH } from './routes/runbooks';
+import { runbookRoutes } from './routes/runbooks';
 import type { ItemStore } from './store';
 
-export const API_PREFIX = '/api';
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 const QUIET_PATHS = new Set([HEALTH_PATH, READY_PATH, METRICS_PATH, RUNBOOKS_PATH]);
@@ -108,7 +108,7 @@ export function createApp(deps: AppDeps): Express {
     ],
     onRoute: (method, endpoint) => deps.metrics.declareRoute(method, endpoint),
   });
-  itemRoutes(api.group(`${API_PREFIX}/items`), deps.store);
+  itemRoutes(api.group(ITEMS_PATH), deps.store);
   app.use(api.pathDecodeErrors());
 
   app.use((req, res) => {

@@ -3,6 +3,7 @@
  * stops the process with a message that names the variable and the value it had.
  */
 import { z } from 'zod';
+import { DEFAULT_PORT } from './contract';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -25,7 +26,7 @@ const positiveMs = (max: number) =>
 
 const envSchema = z
   .object({
-    PORT: port.default(8080),
+    PORT: port.default(DEFAULT_PORT),
     HOST: z.string().min(1, 'must not be empty').optional(),
     METRICS_PORT: port.optional(),
     DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),

@@ -15,7 +15,8 @@ import { InFlight } from './http/in-flight';
 import { Lifecycle } from './lifecycle';
 import { HttpMetrics } from './metrics/registry';
 import { ReadinessMonitor } from './readiness';
-import { metricsHandler, METRICS_PATH } from './routes/ops';
+import { metricsHandler } from './routes/ops';
+import { METRICS_PATH } from './contract';
 import { openStore } from './store';
 import { DeferredStore } from './store/deferred';
 

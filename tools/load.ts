@@ -4,6 +4,7 @@
  * second and a summary at the end. Traffic is bounded by --duration.
  */
 import { parseArgs } from 'node:util';
+import { ITEMS_PATH } from '../src/contract';
 
 const HELP = `usage: npm run load -- [options]
   --url URL            API base URL (default http://localhost:8080)
@@ -102,11 +103,11 @@ export async function runLoad(o: LoadOptions, onTick?: (elapsedS: number, s: Loa
     const id = ids.length > 0 ? ids[Math.floor(Math.random() * ids.length)] : undefined;
     const r = Math.random();
     let method = 'GET';
-    let path = '/api/items?limit=20';
+    let path = `${ITEMS_PATH}?limit=20`;
     let body: string | undefined;
     if (r < 0.15 || id === undefined) {
       method = 'POST';
-      path = '/api/items';
+      path = ITEMS_PATH;
       body = JSON.stringify({ name: `load item ${++n}`, tags: ['load'] });
     } else if (r < 0.45) {
       path = `/api/items/${id}`;

@@ -5,13 +5,11 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { HEALTH_PATH, READY_PATH } from '../../src/routes/ops';
+import { HEALTH_PATH, PORT_NAME, READY_PATH } from '../../src/contract';
 import type { DeployConfig } from '../config';
 import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
 import type { Labels } from '../labels';
 
-/** Names of the Service's ports; the ServiceMonitor refers to METRICS by name. */
-export const PORT_NAME = { http: 'http', metrics: 'metrics' } as const;
 /** UID/GID the API runs as; the image also runs under any other non-root UID. */
 export const API_UID = 10001;
 const WRITABLE_PATHS = { tmp: '/tmp', data: '/var/lib/rest-api' } as const;

@@ -6,14 +6,12 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { METRICS_PATH } from '../../src/routes/ops';
 import type { DeployConfig } from '../config';
-import { LABEL } from '../../src/metrics/names';
+import { LABEL, METRICS_PATH, PORT_NAME } from '../../src/contract';
 import { MONITORING_API_VERSION, operatorPrometheusPodLabels } from '../operator';
 import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
 import { allRuleGroups } from '../rule-files';
 import type { Labels } from '../labels';
-import { PORT_NAME } from './api';
 
 export { MONITORING_API_VERSION };
 /** UID/GID of the Prometheus pods (the upstream image's `nobody` works with any non-root UID). */

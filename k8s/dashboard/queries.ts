@@ -4,7 +4,7 @@
  * query against a real Prometheus. Queries are scoped by the dashboard's variables and read the
  * recording rules where one exists; raw rates use `$__rate_interval`, totals `$__range`.
  */
-import { LABEL, METRIC } from '../../src/metrics/names';
+import { LABEL, METRIC } from '../../src/contract';
 import { RECORD } from '../recording-rules';
 import { BUDGET_REMAINING, BURN_WINDOWS, sliErrorRatio, sloSpecs } from '../slo';
 import type { SloConfig } from '../slo';
@@ -210,7 +210,7 @@ export function dashboardRows(slo: SloConfig): RowSpec[] {
           kind: 'stat',
           unit: 'short',
           width: 6,
-          targets: [{ expr: `sum(changes(process_start_time_seconds{${SCOPE}}[$__range]))`, legend: 'restarts' }],
+          targets: [{ expr: `sum(changes(${METRIC.processStartTime}{${SCOPE}}[$__range]))`, legend: 'restarts' }],
         },
       ],
     },

@@ -8,7 +8,7 @@
  * allocated per request, only the start time is stored.
  */
 import type { Express, RequestHandler, Response } from 'express';
-import { CLIENT_CLOSED_STATUS, KNOWN_METHODS, OTHER_METHOD, UNMATCHED_ENDPOINT } from './names';
+import { CLIENT_CLOSED_STATUS, KNOWN_METHODS, OTHER_METHOD, UNMATCHED_ENDPOINT } from '../contract';
 import type { HttpMetrics } from './registry';
 
 declare global {

@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { OpenMetricsContentType, PrometheusContentType } from 'prom-client';
 import { canonicalFloat, CounterFamily, HistogramFamily } from './families';
 import type { CounterSeries, Family, HistogramSeries } from './families';
-import { DURATION_BUCKETS, LABEL, METRIC } from './names';
+import { DURATION_BUCKETS, LABEL, METRIC, METRIC_LABELS } from '../contract';
 import type { ExpositionFormat } from './negotiate';
 
 /**
@@ -47,10 +47,10 @@ export interface HttpMetricsOptions {
 export class HttpMetrics {
   private readonly registry = new Registry<PrometheusContentType>();
   private readonly openMetrics = new Registry<OpenMetricsContentType>();
-  private readonly requestsTotal = new CounterFamily(METRIC.requestsTotal, 'HTTP requests handled, by method, route template and status code.', [LABEL.method, LABEL.endpoint, LABEL.status]);
-  private readonly duration = new HistogramFamily(METRIC.requestDuration, 'Time from receiving a request to finishing its response, in seconds.', [LABEL.method, LABEL.endpoint], DURATION_BUCKETS);
-  private readonly requests4xx = new CounterFamily(METRIC.requests4xx, 'HTTP requests answered with a 4xx status, by method and route template.', [LABEL.method, LABEL.endpoint]);
-  private readonly requests5xx = new CounterFamily(METRIC.requests5xx, 'HTTP requests answered with a 5xx status, by method and route template.', [LABEL.method, LABEL.endpoint]);
+  private readonly requestsTotal = new CounterFamily(METRIC.requestsTotal, 'HTTP requests handled, by method, route template and status code.', METRIC_LABELS[METRIC.requestsTotal]);
+  private readonly duration = new HistogramFamily(METRIC.requestDuration, 'Time from receiving a request to finishing its response, in seconds.', METRIC_LABELS[METRIC.requestDuration], DURATION_BUCKETS);
+  private readonly requests4xx = new CounterFamily(METRIC.requests4xx, 'HTTP requests answered with a 4xx status, by method and route template.', METRIC_LABELS[METRIC.requests4xx]);
+  private readonly requests5xx = new CounterFamily(METRIC.requests5xx, 'HTTP requests answered with a 5xx status, by method and route template.', METRIC_LABELS[METRIC.requests5xx]);
   private readonly families: readonly Family<unknown>[] = [this.requestsTotal, this.duration, this.requests4xx, this.requests5xx] as Family<unknown>[];
   /** endpoint -> method -> status -> handles: nested maps, so recording builds no key string. */
   private readonly handles = new Map<string, Map<string, Map<number, SeriesHandles>>>();
@@ -64,7 +64,7 @@ export class HttpMetrics {
       new Gauge({
         name: METRIC.buildInfo,
         help: 'Always 1; labelled with the running version of the service.',
-        labelNames: [LABEL.version],
+        labelNames: METRIC_LABELS[METRIC.buildInfo],
         registers: [registry],
       }).set({ [LABEL.version]: options.version }, 1);
       const ready = options.ready;

@@ -10,10 +10,7 @@ import { negotiateFormat } from '../metrics/negotiate';
 import { sendProblem } from '../http/problems';
 import { RouteGroup } from '../http/routing';
 import type { ReadyState } from '../readiness';
-
-export const HEALTH_PATH = '/healthz';
-export const READY_PATH = '/readyz';
-export const METRICS_PATH = '/metrics';
+import { HEALTH_PATH, METRICS_PATH, READY_PATH } from '../contract';
 
 /**
  * Whether this instance is ready: not shutting down (load balancers then drain it) and its store

@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sendProblem } from '../http/problems';
 import type { RouteGroup } from '../http/routing';
+import { RUNBOOKS_PATH } from '../contract';
 
-export const RUNBOOKS_PATH = '/runbooks';
 const RUNBOOKS_FILE = join('docs', 'runbooks.md');
 
 /** docs/runbooks.md of the nearest folder up from here that has one (source tree, build output or image). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ALERT } from '../../k8s/alerts';
 import { resolveConfig } from '../../k8s/config';
 import { LOCAL_CONFIG_FILE, localFiles } from '../../k8s/local';
-import { METRIC } from '../../src/metrics/names';
+import { METRIC } from '../../src/contract';
 import type { Managed } from '../../tools/lib/processes';
 import { PgServer, postgresBinDir } from '../../tools/lib/pg-server';
 import { freePort, prometheusBinary, startApi, startPrometheus, waitFor } from '../../tools/lib/processes';

@@ -10,7 +10,7 @@ import { resolveConfig } from '../../k8s/config';
 import { LOCAL_ALERTMANAGER_FILE, LOCAL_CONFIG_FILE, localFiles } from '../../k8s/local';
 import { SLO_ALERT } from '../../k8s/slo';
 import { durationSeconds } from '../../k8s/units';
-import { METRIC } from '../../src/metrics/names';
+import { METRIC } from '../../src/contract';
 import type { Managed } from '../../tools/lib/processes';
 import { alertmanagerBinary, freePort, prometheusBinary, startAlertmanager, startApi, startPrometheus, waitFor } from '../../tools/lib/processes';
 import { alertmanagerAlerts, PrometheusApi } from '../../tools/lib/prometheus-api';

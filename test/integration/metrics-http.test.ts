@@ -3,7 +3,7 @@ import express from 'express';
 import { RouteGroup } from '../../src/http/routing';
 import { useHttpMetrics } from '../../src/metrics/middleware';
 import { HttpMetrics } from '../../src/metrics/registry';
-import { METRIC, UNMATCHED_ENDPOINT } from '../../src/metrics/names';
+import { METRIC, UNMATCHED_ENDPOINT } from '../../src/contract';
 import { json, listenOnEphemeralPort, postJson, startApp } from '../helpers/app';
 import type { RunningApp } from '../helpers/app';
 import { scrape, select, valueOf } from '../helpers/exposition';

@@ -5,7 +5,7 @@
  * on the separate metrics listener, which keeps answering throughout.
  */
 import { rm } from 'node:fs/promises';
-import { METRIC } from '../../src/metrics/names';
+import { METRIC } from '../../src/contract';
 import { freePort, waitFor } from '../../tools/lib/processes';
 import { PgServer, postgresBinDir } from '../../tools/lib/pg-server';
 import { json, tempDir } from '../helpers/app';

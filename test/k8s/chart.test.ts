@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ruleGroups, ALERT } from '../../k8s/alerts';
 import { DeployConfigError, loadDeployConfig, resolveConfig } from '../../k8s/config';
-import { PORT_NAME } from '../../k8s/constructs/api';
+import { PORT_NAME } from '../../src/contract';
 import { synth } from '../../k8s/main';
-import { METRIC } from '../../src/metrics/names';
+import { METRIC } from '../../src/contract';
 import { tempDir } from '../helpers/app';
 import { appManifests, clone, find, manifests } from '../helpers/manifests';
 

@@ -13,7 +13,7 @@ import { DATASOURCE, MAX_UID_LENGTH } from '../../k8s/dashboard/dashboard';
 import { LOCAL_GRAFANA_DIR } from '../../k8s/grafana-local';
 import { synth } from '../../k8s/main';
 import { allRuleGroups } from '../../k8s/rule-files';
-import { METRIC } from '../../src/metrics/names';
+import { METRIC } from '../../src/contract';
 import { tempDir } from '../helpers/app';
 import { find, manifests } from '../helpers/manifests';
 

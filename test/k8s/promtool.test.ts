@@ -11,7 +11,7 @@ import { ALERT, runbookUrl } from '../../k8s/alerts';
 import { DEFAULT_RUNBOOK_BASE_URL, resolveConfig } from '../../k8s/config';
 import { LOCAL_CONFIG_FILE, LOCAL_RULES_FILE } from '../../k8s/local';
 import { synth } from '../../k8s/main';
-import { DURATION_BUCKETS, METRIC } from '../../src/metrics/names';
+import { DURATION_BUCKETS, METRIC } from '../../src/contract';
 import { tempDir } from '../helpers/app';
 import { requireInCi } from '../helpers/manifests';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { resolveConfig } from '../../k8s/config';
-import { PORT_NAME } from '../../k8s/constructs/api';
+import { PORT_NAME } from '../../src/contract';
 import { CHART_DIR } from '../../k8s/helm';
 import { DEFAULT_OUTDIR } from '../../k8s/main';
 import { PROJECT_ROOT } from '../../tools/lib/processes';

@@ -14,7 +14,7 @@ import { RECORD } from '../../k8s/recording-rules';
 import { LOCAL_RECORDING_RULES_FILE, LOCAL_SLO_RULES_FILE } from '../../k8s/rule-files';
 import { BURN_WINDOWS, burnFactor, SLO_ALERT, sliErrorRatio, sliWindows, sloRuleGroups } from '../../k8s/slo';
 import { synth } from '../../k8s/main';
-import { METRIC } from '../../src/metrics/names';
+import { METRIC } from '../../src/contract';
 import { tempDir } from '../helpers/app';
 import { requireInCi } from '../helpers/manifests';
 

@@ -1,6 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { CounterFamily } from '../../src/metrics/families';
-import { DURATION_BUCKETS, LABEL, METRIC } from '../../src/metrics/names';
+import { ruleGroups } from '../../k8s/alerts';
+import { resolveConfig } from '../../k8s/config';
+import { recordingRuleGroup } from '../../k8s/recording-rules';
+import { appSelector } from '../../k8s/selectors';
+import { DURATION_BUCKETS, METRIC, METRIC_LABELS, SCRAPE_UP, TARGET_LABELS } from '../../src/contract';
 import { HttpMetrics, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../../src/metrics/registry';
 import { parseExposition, select } from '../helpers/exposition';
 import { requireInCi } from '../helpers/manifests';
@@ -29,8 +33,34 @@ describe('the metric contract', () => {
     expect(Object.keys(sample!.labels).sort()).toEqual([...labels].sort());
   });
 
-  it('uses label names from the shared constants', () => {
-    expect([LABEL.method, LABEL.endpoint, LABEL.status]).toEqual(['method', 'endpoint', 'status']);
+  it('exports every metric of the contract with exactly the labels METRIC_LABELS gives it', async () => {
+    const metrics = new HttpMetrics({ version: '1', ready: () => true });
+    metrics.observe('GET', '/x', 404, 0.2);
+    metrics.observe('GET', '/x', 500, 0.2);
+    const exp = await exposition(metrics);
+    for (const [name, labels] of Object.entries(METRIC_LABELS)) {
+      const samples = exp.types.get(name) === 'histogram' ? select(exp, `${name}_count`) : select(exp, name);
+      expect({ name, found: samples.length > 0 }).toEqual({ name, found: true });
+      for (const sample of samples) expect({ name, labels: Object.keys(sample.labels).sort() }).toEqual({ name, labels: [...labels].sort() });
+    }
+  });
+
+  it('has alert and recording rules group and match only by labels their metrics or their targets carry', () => {
+    const config = resolveConfig({});
+    const rules = [...ruleGroups(config), recordingRuleGroup(appSelector(config), 'r')].flatMap((g) => g.rules);
+    const labelsOf = (metric: string): readonly string[] => (METRIC_LABELS as Record<string, readonly string[]>)[metric] ?? [];
+    const metricNames = Object.keys(METRIC_LABELS).concat(SCRAPE_UP);
+    let checked = 0;
+    for (const rule of rules) {
+      const used = metricNames.filter((m) => new RegExp(`\\b${m}(_bucket|_count|_sum)?\\b`).test(rule.expr));
+      if (used.length === 0) continue;
+      const carried = new Set<string>([...TARGET_LABELS, ...used.flatMap(labelsOf), ...(/_bucket\b/.test(rule.expr) ? ['le'] : [])]);
+      const grouped = [...rule.expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()).filter(Boolean));
+      const matched = [...rule.expr.matchAll(/[{,]\s*([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((m) => m[1]!);
+      expect({ rule: 'alert' in rule ? rule.alert : rule.record, unknown: [...grouped, ...matched].filter((l) => !carried.has(l)) }).toEqual({ rule: 'alert' in rule ? rule.alert : rule.record, unknown: [] });
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(8);
   });
 
   it('has a histogram boundary at exactly 1 second, the HighResponseTime threshold', async () => {

@@ -22,6 +22,7 @@ import { HttpMetrics } from '../../src/metrics/registry';
 import { metricsHandler } from '../../src/routes/ops';
 import { openStore } from '../../src/store';
 import { populate } from './scrape';
+import { METRICS_PATH } from '../../src/contract';
 
 export const BENCH_ITEM_ID = '00000000-0000-4000-8000-000000000001';
 const ITEM = { id: BENCH_ITEM_ID, name: 'bench', description: null, tags: ['a', 'b'], createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
@@ -53,7 +54,7 @@ async function build(variant: string, dataDir: string): Promise<express.Express>
           delay.reset();
         });
       }
-      app.get('/metrics', metricsHandler(metrics));
+      app.get(METRICS_PATH, metricsHandler(metrics));
       useHttpMetrics(app, metrics);
       new RouteGroup(app, '', { onRoute: (m, e) => metrics.declareRoute(m, e) }).group('/api/items').route('/:id', { get: handler });
       return app;

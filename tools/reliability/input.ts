@@ -4,10 +4,11 @@
  */
 import type { RequestSpec, Target } from './target';
 import { pool, random, scrapeSeries, send, sendRaw, total } from './target';
+import { ITEMS_PATH, METRIC } from '../../src/contract';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND', 'TRACE'];
 const BAD_ENCODINGS = ['%zz', '%E0%A4%A', '%', '%ff%fe', '%C0%AF', '%ED%A0%80', '%00', '%%', '%u0041', '%2', 'a%zzb'];
-const SERIES_FAMILIES = ['http_requests_total', 'http_request_duration_seconds_count', 'http_requests_4xx_total', 'http_requests_5xx_total'];
+const SERIES_FAMILIES = [METRIC.requestsTotal, `${METRIC.requestDuration}_count`, METRIC.requests4xx, METRIC.requests5xx];
 
 export interface HostileResult {
   readonly tried: number;
@@ -29,12 +30,12 @@ function hostileRequest(rnd: () => number, pick: Pick, itemId: string): RequestS
     () => ({ path: `/api/items?cursor=${pick(['OTIyMzM3MjAzNjg1NDc3NTgwOA', '%zz', 'AAAA', '-1', '', 'MA', 'OTk5OTk5OTk5OTk5OTk5OTk5OQ'])}` }),
     () => ({ path: `/api/items?limit=${pick(['0', '-1', '1e3', 'NaN', '101', '1.5', '%ff', '99999999999999999999'])}&limit=2` }),
     () => ({ path: `/api/items?${pick(['a[b]=1', 'cursor[]=x', '__proto__=1', 'constructor=x', 'limit=1&&&', '%='])}` }),
-    () => ({ method: pick(['POST', 'PUT', 'PATCH']), path: rnd() < 0.5 ? '/api/items' : `/api/items/${itemId}`, headers: json, body: body('{"name":"a', [0xff, 0xc3, 0x28], '"}') }),
-    () => ({ method: 'POST', path: '/api/items', headers: json, body: body('{"name":"ok","tags":["', [0xed, 0xa0, 0x80], '"]}') }),
-    () => ({ method: pick(['POST', 'PUT', 'PATCH']), path: '/api/items', headers: json, body: pick(['{', '[', 'null', '{"name":', '"x"', '{"name":"\\ud800"}', '{"name":"a\\u0000"}', '1e999', '{"name":1}', '[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]']) }),
-    () => ({ method: 'POST', path: '/api/items', headers: { 'content-type': pick(['text/plain', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', '*/*', 'application/json; charset']) }, body: '{"name":"x"}' }),
-    () => ({ method: 'POST', path: '/api/items', headers: { ...json, 'content-encoding': pick(['gzip', 'br', 'deflate', 'x-unknown']) }, body: 'garbage' }),
-    () => ({ method: 'POST', path: '/api/items', headers: json, body: `{"name":"${'x'.repeat(101 * 1024)}"}` }),
+    () => ({ method: pick(['POST', 'PUT', 'PATCH']), path: rnd() < 0.5 ? ITEMS_PATH : `${ITEMS_PATH}/${itemId}`, headers: json, body: body('{"name":"a', [0xff, 0xc3, 0x28], '"}') }),
+    () => ({ method: 'POST', path: ITEMS_PATH, headers: json, body: body('{"name":"ok","tags":["', [0xed, 0xa0, 0x80], '"]}') }),
+    () => ({ method: pick(['POST', 'PUT', 'PATCH']), path: ITEMS_PATH, headers: json, body: pick(['{', '[', 'null', '{"name":', '"x"', '{"name":"\\ud800"}', '{"name":"a\\u0000"}', '1e999', '{"name":1}', '[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]']) }),
+    () => ({ method: 'POST', path: ITEMS_PATH, headers: { 'content-type': pick(['text/plain', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', '*/*', 'application/json; charset']) }, body: '{"name":"x"}' }),
+    () => ({ method: 'POST', path: ITEMS_PATH, headers: { ...json, 'content-encoding': pick(['gzip', 'br', 'deflate', 'x-unknown']) }, body: 'garbage' }),
+    () => ({ method: 'POST', path: ITEMS_PATH, headers: json, body: `{"name":"${'x'.repeat(101 * 1024)}"}` }),
     () => ({ raw: Buffer.from(`POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n{"name":`) }),
     () => ({ method: 'GET', path: `/api/items/${itemId}`, headers: { 'x-request-id': pick(['', ' ', 'a'.repeat(500), '../../etc', '\u00e9']), accept: pick(['*/*', 'application/xml', 'text/html;q=0', '', 'garbage;;;']) } }),
     () => ({ raw: Buffer.from(pick(['GET /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello', 'GET / HTTP/9.9\r\n\r\n', 'GARBAGE\r\n\r\n', 'GET /api/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"nam\r\n0\r\n\r\n', `GET /api/items/${'%ff'.repeat(2000)} HTTP/1.1\r\nHost: x\r\n\r\n`])) }),
@@ -46,7 +47,7 @@ function hostileRequest(rnd: () => number, pick: Pick, itemId: string): RequestS
 export async function hostileInput(target: Target, count: number, seed = 13): Promise<HostileResult> {
   const rnd = random(seed);
   const pick: Pick = (xs) => xs[Math.floor(rnd() * xs.length)]!;
-  const created = await send(target.url, { method: 'POST', path: '/api/items', headers: { 'content-type': 'application/json' }, body: '{"name":"target"}' });
+  const created = await send(target.url, { method: 'POST', path: ITEMS_PATH, headers: { 'content-type': 'application/json' }, body: '{"name":"target"}' });
   const itemId = (JSON.parse(created.body) as { id: string }).id;
   const before = await scrapeSeries(target.url);
   let answered5xx = 0;
@@ -79,7 +80,7 @@ export async function hostileInput(target: Target, count: number, seed = 13): Pr
   return {
     tried: count,
     answered5xx,
-    counted5xx: total(after, 'http_requests_5xx_total') - total(before, 'http_requests_5xx_total'),
+    counted5xx: total(after, METRIC.requests5xx) - total(before, METRIC.requests5xx),
     unanswered,
     examples,
   };

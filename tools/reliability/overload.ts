@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { Target } from './target';
 import { send } from './target';
+import { HEALTH_PATH, ITEMS_PATH } from '../../src/contract';
 
 export interface FloodResult {
   readonly sockets: number;
@@ -25,7 +26,7 @@ const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 /** Fills the store with `count` items of about 1 kB, so that a page of 100 is about 100 kB. */
 export async function seed(target: Target, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
-    await send(target.url, { method: 'POST', path: '/api/items', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `seed ${i}`, description: 'd'.repeat(900), tags: ['seed'] }) });
+    await send(target.url, { method: 'POST', path: ITEMS_PATH, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `seed ${i}`, description: 'd'.repeat(900), tags: ['seed'] }) });
   }
 }
 
@@ -53,7 +54,7 @@ export async function pipelineFlood(target: Target, sockets: number, perSocket: 
   while (performance.now() - started < holdMs) {
     const t0 = performance.now();
     try {
-      await send(target.url, { path: '/healthz', timeoutMs: Math.max(100, holdMs - (t0 - started)) });
+      await send(target.url, { path: HEALTH_PATH, timeoutMs: Math.max(100, holdMs - (t0 - started)) });
     } catch {
       // counted as slow as the wait
     }
@@ -144,7 +145,7 @@ export async function slowClients(target: Target, clients: number, limitMs: numb
   const others = (async () => {
     while (running) {
       const t0 = performance.now();
-      await send(target.url, { path: '/api/items?limit=5', timeoutMs: limitMs }).catch(() => undefined);
+      await send(target.url, { path: `${ITEMS_PATH}?limit=5`, timeoutMs: limitMs }).catch(() => undefined);
       othersMaxMs = Math.max(othersMaxMs, performance.now() - t0);
       await new Promise((r) => setTimeout(r, 250));
     }

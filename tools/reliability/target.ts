@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { Agent } from 'node:http';
 import { connect } from 'node:net';
+import { METRICS_PATH } from '../../src/contract';
 
 export interface Target {
   readonly child: ChildProcess;
@@ -133,7 +134,7 @@ export function sendRaw(port: number, bytes: Buffer | string, timeoutMs = 3_000)
 
 /** The samples of `/metrics`, as name{labels} -> value. */
 export async function scrapeSeries(base: string): Promise<Map<string, number>> {
-  const text = (await send(base, { path: '/metrics' })).body;
+  const text = (await send(base, { path: METRICS_PATH })).body;
   const series = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
