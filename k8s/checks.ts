@@ -49,13 +49,24 @@ export interface WiringCheck {
 }
 
 const show = (labels: Record<string, string> | undefined): string => JSON.stringify(labels ?? {});
-const finding = (check: string, involved: readonly K8sObject[], message: string, fix: string): Finding => ({ check, objects: involved.map(ref), message, fix });
+const finding = (check: string, involved: readonly K8sObject[], message: string, fix: string): Finding => ({
+  check,
+  objects: involved.map(ref),
+  message,
+  fix,
+});
 
 /**
  * Whether a Prometheus's namespace selector admits `namespace`: nil means the Prometheus's own
  * namespace only; `{}` means all.
  */
-function namespaceAdmitted(objects: readonly K8sObject[], prometheus: K8sObject, selector: LabelSelector | undefined, namespace: string, defaultNs: string): boolean {
+function namespaceAdmitted(
+  objects: readonly K8sObject[],
+  prometheus: K8sObject,
+  selector: LabelSelector | undefined,
+  namespace: string,
+  defaultNs: string,
+): boolean {
   if (selector === undefined || selector === null) return namespace === namespaceOf(prometheus, defaultNs);
   return selects(selector, namespaceLabels(objects, namespace));
 }
@@ -69,7 +80,10 @@ const SELECTORS = {
 export function prometheusesSelecting(objects: readonly K8sObject[], o: K8sObject, defaultNs = 'default'): K8sObject[] {
   const [selector, nsSelector] = SELECTORS[o.kind as keyof typeof SELECTORS];
   return objects.filter(
-    (p) => p.kind === 'Prometheus' && selects(p.spec?.[selector], o.metadata?.labels) && namespaceAdmitted(objects, p, p.spec?.[nsSelector], namespaceOf(o, defaultNs), defaultNs),
+    (p) =>
+      p.kind === 'Prometheus' &&
+      selects(p.spec?.[selector], o.metadata?.labels) &&
+      namespaceAdmitted(objects, p, p.spec?.[nsSelector], namespaceOf(o, defaultNs), defaultNs),
   );
 }
 
@@ -83,8 +97,11 @@ const selectingServices = (ctx: CheckContext) => ctx.ofKind('Service').filter((s
 
 /** The Services a ServiceMonitor picks, in the namespaces it looks in. */
 function servicesOf(ctx: CheckContext, sm: K8sObject): { allowedNs: string[] | undefined; selected: K8sObject[] } {
-  const allowedNs: string[] | undefined = sm.spec?.namespaceSelector?.any === true ? undefined : sm.spec?.namespaceSelector?.matchNames ?? [ctx.ns(sm)];
-  const selected = ctx.ofKind('Service').filter((s) => (allowedNs === undefined || allowedNs.includes(ctx.ns(s))) && selects(sm.spec?.selector, s.metadata?.labels));
+  const allowedNs: string[] | undefined =
+    sm.spec?.namespaceSelector?.any === true ? undefined : (sm.spec?.namespaceSelector?.matchNames ?? [ctx.ns(sm)]);
+  const selected = ctx
+    .ofKind('Service')
+    .filter((s) => (allowedNs === undefined || allowedNs.includes(ctx.ns(s))) && selects(sm.spec?.selector, s.metadata?.labels));
   return { allowedNs, selected };
 }
 
@@ -99,7 +116,14 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
     run: (ctx) =>
       selectingServices(ctx)
         .filter((svc) => podsOf(ctx, svc).length === 0)
-        .map((svc) => finding('service-selects-pods', [svc], `Service ${svc.metadata?.name} selects ${show(svc.spec.selector)} but no pod template in its namespace has those labels`, 'make spec.selector a subset of the pod template labels of the workload')),
+        .map((svc) =>
+          finding(
+            'service-selects-pods',
+            [svc],
+            `Service ${svc.metadata?.name} selects ${show(svc.spec.selector)} but no pod template in its namespace has those labels`,
+            'make spec.selector a subset of the pod template labels of the workload',
+          ),
+        ),
   },
   {
     id: 'service-target-port',
@@ -112,9 +136,20 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
         return (svc.spec?.ports ?? [])
           .filter((port: any) => {
             const target = port.targetPort ?? port.port;
-            return !matched.some((p) => (p.spec.containers ?? []).some((ct: any) => (ct.ports ?? []).some((cp: any) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target))));
+            return !matched.some((p) =>
+              (p.spec.containers ?? []).some((ct: any) =>
+                (ct.ports ?? []).some((cp: any) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target)),
+              ),
+            );
           })
-          .map((port: any) => finding('service-target-port', [svc, matched[0]!.owner], `Service ${svc.metadata?.name} port ${port.name ?? port.port} targets ${port.targetPort ?? port.port}, which no selected container exposes`, 'point targetPort at a containerPort (by number or name) of the selected pods'));
+          .map((port: any) =>
+            finding(
+              'service-target-port',
+              [svc, matched[0]!.owner],
+              `Service ${svc.metadata?.name} port ${port.name ?? port.port} targets ${port.targetPort ?? port.port}, which no selected container exposes`,
+              'point targetPort at a containerPort (by number or name) of the selected pods',
+            ),
+          );
       }),
   },
   {
@@ -124,7 +159,14 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
     run: (ctx) =>
       ctx.pods
         .filter((p) => p.owner.spec?.selector !== undefined && !selects(p.owner.spec.selector, p.labels))
-        .map((p) => finding('workload-selector', [p.owner], `${p.owner.kind} ${p.owner.metadata?.name} selector ${show(p.owner.spec.selector.matchLabels)} does not match its pod labels ${show(p.labels)}`, 'make spec.selector a subset of spec.template.metadata.labels')),
+        .map((p) =>
+          finding(
+            'workload-selector',
+            [p.owner],
+            `${p.owner.kind} ${p.owner.metadata?.name} selector ${show(p.owner.spec.selector.matchLabels)} does not match its pod labels ${show(p.labels)}`,
+            'make spec.selector a subset of spec.template.metadata.labels',
+          ),
+        ),
   },
   {
     id: 'workload-selector-version',
@@ -133,7 +175,14 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
     run: (ctx) =>
       ctx.pods
         .filter((p) => p.owner.spec?.selector?.matchLabels?.['app.kubernetes.io/version'] !== undefined)
-        .map((p) => finding('workload-selector-version', [p.owner], `${p.owner.kind} ${p.owner.metadata?.name} selects on app.kubernetes.io/version: selectors are immutable, so every upgrade would need a delete`, 'drop the version label from spec.selector')),
+        .map((p) =>
+          finding(
+            'workload-selector-version',
+            [p.owner],
+            `${p.owner.kind} ${p.owner.metadata?.name} selects on app.kubernetes.io/version: selectors are immutable, so every upgrade would need a delete`,
+            'drop the version label from spec.selector',
+          ),
+        ),
   },
   {
     id: 'servicemonitor-selects-service',
@@ -145,7 +194,12 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
         if (selected.length > 0) return [];
         const services = ctx.ofKind('Service');
         return [
-          finding('servicemonitor-selects-service', [sm], `ServiceMonitor ${sm.metadata?.name} selects Services with ${show(sm.spec?.selector?.matchLabels)} in ${allowedNs?.join(', ') ?? 'any namespace'}, and none matches`, `set spec.selector.matchLabels to labels the app's Service carries (${services.map((s) => `${s.metadata?.name}: ${show(s.metadata?.labels)}`).join('; ') || 'no Service found'})`),
+          finding(
+            'servicemonitor-selects-service',
+            [sm],
+            `ServiceMonitor ${sm.metadata?.name} selects Services with ${show(sm.spec?.selector?.matchLabels)} in ${allowedNs?.join(', ') ?? 'any namespace'}, and none matches`,
+            `set spec.selector.matchLabels to labels the app's Service carries (${services.map((s) => `${s.metadata?.name}: ${show(s.metadata?.labels)}`).join('; ') || 'no Service found'})`,
+          ),
         ];
       }),
   },
@@ -157,11 +211,27 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
       ctx.ofKind('ServiceMonitor').flatMap((sm) =>
         endpointsOf(sm).flatMap(([i, ep]) => {
           if (typeof ep.port !== 'string' || ep.port === '') {
-            return [finding('servicemonitor-port', [sm], `ServiceMonitor ${sm.metadata?.name} endpoints[${i}] has no named port (port: ${JSON.stringify(ep.port)}${ep.targetPort !== undefined ? `, targetPort: ${JSON.stringify(ep.targetPort)}` : ''})`, 'set endpoints[].port to the name of a Service port, e.g. "metrics"')];
+            return [
+              finding(
+                'servicemonitor-port',
+                [sm],
+                `ServiceMonitor ${sm.metadata?.name} endpoints[${i}] has no named port (port: ${JSON.stringify(ep.port)}${ep.targetPort !== undefined ? `, targetPort: ${JSON.stringify(ep.targetPort)}` : ''})`,
+                'set endpoints[].port to the name of a Service port, e.g. "metrics"',
+              ),
+            ];
           }
           return servicesOf(ctx, sm).selected.flatMap((s) => {
             const names = (s.spec?.ports ?? []).map((p: any) => p.name).filter(Boolean);
-            return names.includes(ep.port) ? [] : [finding('servicemonitor-port', [sm, s], `ServiceMonitor ${sm.metadata?.name} endpoints[${i}].port is "${ep.port}" but Service ${s.metadata?.name} has ports named ${JSON.stringify(names)}`, `name the Service port "${ep.port}" or change endpoints[${i}].port to one of ${JSON.stringify(names)}`)];
+            return names.includes(ep.port)
+              ? []
+              : [
+                  finding(
+                    'servicemonitor-port',
+                    [sm, s],
+                    `ServiceMonitor ${sm.metadata?.name} endpoints[${i}].port is "${ep.port}" but Service ${s.metadata?.name} has ports named ${JSON.stringify(names)}`,
+                    `name the Service port "${ep.port}" or change endpoints[${i}].port to one of ${JSON.stringify(names)}`,
+                  ),
+                ];
           });
         }),
       ),
@@ -178,7 +248,14 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
             const timeout = durationSeconds(ep.scrapeTimeout ?? '10s');
             return interval !== undefined && timeout !== undefined && timeout > interval;
           })
-          .map(([i, ep]) => finding('scrape-timeout', [sm], `ServiceMonitor ${sm.metadata?.name} endpoints[${i}] scrapeTimeout ${ep.scrapeTimeout ?? '10s (default)'} exceeds interval ${ep.interval ?? '30s (default)'}: Prometheus rejects the scrape config`, 'set scrapeTimeout at most equal to interval')),
+          .map(([i, ep]) =>
+            finding(
+              'scrape-timeout',
+              [sm],
+              `ServiceMonitor ${sm.metadata?.name} endpoints[${i}] scrapeTimeout ${ep.scrapeTimeout ?? '10s (default)'} exceeds interval ${ep.interval ?? '30s (default)'}: Prometheus rejects the scrape config`,
+              'set scrapeTimeout at most equal to interval',
+            ),
+          ),
       ),
   },
   {
@@ -189,13 +266,21 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
       ctx
         .ofKind('ServiceMonitor')
         .filter((sm) => sm.spec?.sampleLimit === undefined)
-        .map((sm) => finding('servicemonitor-sample-limit', [sm], `ServiceMonitor ${sm.metadata?.name} sets no sampleLimit: a label explosion in the app would flood Prometheus`, 'set spec.sampleLimit (e.g. 5000)')),
+        .map((sm) =>
+          finding(
+            'servicemonitor-sample-limit',
+            [sm],
+            `ServiceMonitor ${sm.metadata?.name} sets no sampleLimit: a label explosion in the app would flood Prometheus`,
+            'set spec.sampleLimit (e.g. 5000)',
+          ),
+        ),
   },
   {
     id: 'prometheus-selects-servicemonitor',
     title: 'a Prometheus selects the ServiceMonitor (labels and namespace)',
     kinds: ['ServiceMonitor'],
-    run: (ctx) => unselected(ctx, 'ServiceMonitor', 'prometheus-selects-servicemonitor', 'serviceMonitorSelector', 'serviceMonitorNamespaceSelector'),
+    run: (ctx) =>
+      unselected(ctx, 'ServiceMonitor', 'prometheus-selects-servicemonitor', 'serviceMonitorSelector', 'serviceMonitorNamespaceSelector'),
   },
   {
     id: 'prometheus-selects-rule',
@@ -210,7 +295,14 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
     run: (ctx) =>
       ctx.prometheuses
         .filter((p) => p.spec?.retention === undefined || durationSeconds(p.spec.retention) === undefined)
-        .map((p) => finding('prometheus-retention', [p], `Prometheus ${p.metadata?.name} sets no valid retention, so the operator's default of 24h applies`, 'set spec.retention, e.g. 15d')),
+        .map((p) =>
+          finding(
+            'prometheus-retention',
+            [p],
+            `Prometheus ${p.metadata?.name} sets no valid retention, so the operator's default of 24h applies`,
+            'set spec.retention, e.g. 15d',
+          ),
+        ),
   },
   {
     id: 'prometheus-storage',
@@ -219,7 +311,14 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
     run: (ctx) =>
       ctx.prometheuses
         .filter((p) => volumeBytes(p) === undefined)
-        .map((p) => finding('prometheus-storage', [p], `Prometheus ${p.metadata?.name} has no persistent volume (storage.volumeClaimTemplate): its data is lost with the pod`, 'set spec.storage.volumeClaimTemplate with a storage request')),
+        .map((p) =>
+          finding(
+            'prometheus-storage',
+            [p],
+            `Prometheus ${p.metadata?.name} has no persistent volume (storage.volumeClaimTemplate): its data is lost with the pod`,
+            'set spec.storage.volumeClaimTemplate with a storage request',
+          ),
+        ),
   },
   {
     id: 'prometheus-retention-size',
@@ -232,10 +331,24 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
         const spec = p.spec;
         const size = spec.retentionSize === undefined ? undefined : byteSizeBytes(spec.retentionSize);
         if (size === undefined) {
-          return [finding('prometheus-retention-size', [p], `Prometheus ${p.metadata?.name} sets no retentionSize: when ${spec.retention ?? '24h'} of data outgrows the volume, Prometheus fails on a full disk`, 'set spec.retentionSize to about 80% of the volume')];
+          return [
+            finding(
+              'prometheus-retention-size',
+              [p],
+              `Prometheus ${p.metadata?.name} sets no retentionSize: when ${spec.retention ?? '24h'} of data outgrows the volume, Prometheus fails on a full disk`,
+              'set spec.retentionSize to about 80% of the volume',
+            ),
+          ];
         }
         if (size < volume * 0.95) return [];
-        return [finding('prometheus-retention-size', [p], `Prometheus ${p.metadata?.name} retentionSize ${spec.retentionSize} is not safely below its volume (${spec.storage.volumeClaimTemplate.spec.resources.requests.storage}): the WAL and compaction need headroom`, 'set retentionSize to at most about 80% of the volume size')];
+        return [
+          finding(
+            'prometheus-retention-size',
+            [p],
+            `Prometheus ${p.metadata?.name} retentionSize ${spec.retentionSize} is not safely below its volume (${spec.storage.volumeClaimTemplate.spec.resources.requests.storage}): the WAL and compaction need headroom`,
+            'set retentionSize to at most about 80% of the volume size',
+          ),
+        ];
       }),
   },
   {
@@ -246,8 +359,17 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
       ctx.prometheuses.flatMap((p) => {
         const sc = p.spec?.securityContext ?? {};
         if (sc.fsGroup !== undefined && sc.runAsNonRoot === true) return [];
-        const lacks = [sc.fsGroup === undefined && 'fsGroup', sc.runAsNonRoot !== true && 'runAsNonRoot: true'].filter(Boolean).join(' and ');
-        return [finding('prometheus-security-context', [p], `Prometheus ${p.metadata?.name} securityContext lacks ${lacks}: the volume may not be writable by the non-root Prometheus user`, 'set spec.securityContext {runAsNonRoot: true, runAsUser: 1000, fsGroup: 2000}')];
+        const lacks = [sc.fsGroup === undefined && 'fsGroup', sc.runAsNonRoot !== true && 'runAsNonRoot: true']
+          .filter(Boolean)
+          .join(' and ');
+        return [
+          finding(
+            'prometheus-security-context',
+            [p],
+            `Prometheus ${p.metadata?.name} securityContext lacks ${lacks}: the volume may not be writable by the non-root Prometheus user`,
+            'set spec.securityContext {runAsNonRoot: true, runAsUser: 1000, fsGroup: 2000}',
+          ),
+        ];
       }),
   },
   {
@@ -297,11 +419,23 @@ function volumeBytes(p: K8sObject): number | undefined {
 }
 
 /** Findings for each object of `kind` whose pod selector (read by `selectorOf`) matches no pod template in its namespace. */
-function selectingNoPods(ctx: CheckContext, kind: string, check: string, selectorOf: (o: K8sObject) => LabelSelector | undefined): Finding[] {
+function selectingNoPods(
+  ctx: CheckContext,
+  kind: string,
+  check: string,
+  selectorOf: (o: K8sObject) => LabelSelector | undefined,
+): Finding[] {
   return ctx
     .ofKind(kind)
     .filter((o) => !ctx.pods.some((p) => ctx.ns(p.owner) === ctx.ns(o) && selects(selectorOf(o), p.labels)))
-    .map((o) => finding(check, [o], `${kind} ${o.metadata?.name} selects ${show(selectorOf(o)?.matchLabels)}, which no pod template has`, "use the workload's selector labels"));
+    .map((o) =>
+      finding(
+        check,
+        [o],
+        `${kind} ${o.metadata?.name} selects ${show(selectorOf(o)?.matchLabels)}, which no pod template has`,
+        "use the workload's selector labels",
+      ),
+    );
 }
 
 /** Findings for each object of `kind` that no Prometheus in view selects. */
@@ -310,7 +444,14 @@ function unselected(ctx: CheckContext, kind: keyof typeof SELECTORS, check: stri
   return ctx
     .ofKind(kind)
     .filter((o) => prometheusesSelecting(ctx.objects, o, ctx.defaultNs).length === 0)
-    .map((o) => finding(check, [o, ...ctx.prometheuses], selectionMessage(kind, o, [...ctx.prometheuses], selectorKey, nsKey), selectionFix(o, [...ctx.prometheuses], selectorKey)));
+    .map((o) =>
+      finding(
+        check,
+        [o, ...ctx.prometheuses],
+        selectionMessage(kind, o, [...ctx.prometheuses], selectorKey, nsKey),
+        selectionFix(o, [...ctx.prometheuses], selectorKey),
+      ),
+    );
 }
 
 function selectionMessage(kind: string, o: K8sObject, prometheuses: K8sObject[], selectorKey: string, nsKey: string): string {
@@ -340,10 +481,15 @@ function checkPrometheusRbac(objects: readonly K8sObject[], p: K8sObject, defaul
   const pNs = ns(p, defaultNs);
   const boundTo = (b: K8sObject) =>
     ((b as any).subjects ?? []).some((s: any) => s.kind === 'ServiceAccount' && s.name === sa && (s.namespace ?? ns(b, defaultNs)) === pNs);
-  const roles = [...objects.filter((o) => o.kind === 'RoleBinding' && ns(o, defaultNs) === pNs), ...objects.filter((o) => o.kind === 'ClusterRoleBinding')]
+  const roles = [
+    ...objects.filter((o) => o.kind === 'RoleBinding' && ns(o, defaultNs) === pNs),
+    ...objects.filter((o) => o.kind === 'ClusterRoleBinding'),
+  ]
     .filter(boundTo)
     .map((b) => (b as any).roleRef)
-    .map((r: any) => objects.find((o) => o.kind === r?.kind && o.metadata?.name === r?.name && (r.kind === 'ClusterRole' || ns(o, defaultNs) === pNs)))
+    .map((r: any) =>
+      objects.find((o) => o.kind === r?.kind && o.metadata?.name === r?.name && (r.kind === 'ClusterRole' || ns(o, defaultNs) === pNs)),
+    )
     .filter((r): r is K8sObject => r !== undefined);
   const grants = (resource: string, group: string) =>
     roles.some((r) =>
@@ -371,7 +517,11 @@ function prometheusPeerPods(objects: readonly K8sObject[], defaultNs: string): P
     .filter((o) => o.kind === 'Prometheus')
     .map((p) => {
       const pNs = namespaceOf(p, defaultNs);
-      return { ns: pNs, labels: { ...(p.spec?.podMetadata?.labels ?? {}), ...operatorPrometheusPodLabels(p.metadata?.name ?? '') }, nsLabels: namespaceLabels(objects, pNs) };
+      return {
+        ns: pNs,
+        labels: { ...(p.spec?.podMetadata?.labels ?? {}), ...operatorPrometheusPodLabels(p.metadata?.name ?? '') },
+        nsLabels: namespaceLabels(objects, pNs),
+      };
     });
 }
 
@@ -393,13 +543,25 @@ function checkMetricsReachable(ctx: CheckContext): Finding[] {
         const target = port.targetPort ?? port.port;
         const pods = ctx.pods.filter((p) => mapSelects(svc.spec?.selector, p.labels));
         for (const pod of pods) {
-          const containerPort = (pod.spec.containers ?? []).flatMap((c: any) => c.ports ?? []).find((cp: any) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target));
-          const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && ns(o, defaultNs) === ns(pod.owner, defaultNs) && selects(o.spec?.podSelector, pod.labels) && (o.spec?.policyTypes ?? ['Ingress']).includes('Ingress'));
+          const containerPort = (pod.spec.containers ?? [])
+            .flatMap((c: any) => c.ports ?? [])
+            .find((cp: any) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target));
+          const policies = objects.filter(
+            (o) =>
+              o.kind === 'NetworkPolicy' &&
+              ns(o, defaultNs) === ns(pod.owner, defaultNs) &&
+              selects(o.spec?.podSelector, pod.labels) &&
+              (o.spec?.policyTypes ?? ['Ingress']).includes('Ingress'),
+          );
           if (policies.length === 0 || containerPort === undefined) continue;
           for (const scraper of scrapers) {
             const open = policies.some((np) =>
               (np.spec?.ingress ?? []).some((rule: any) => {
-                const portOk = (rule.ports ?? []).length === 0 || rule.ports.some((p: any) => p.port === undefined || p.port === containerPort.name || p.port === containerPort.containerPort);
+                const portOk =
+                  (rule.ports ?? []).length === 0 ||
+                  rule.ports.some(
+                    (p: any) => p.port === undefined || p.port === containerPort.name || p.port === containerPort.containerPort,
+                  );
                 return portOk && peerAdmits(rule.from, ns(np, defaultNs), scraper);
               }),
             );

@@ -29,16 +29,24 @@ const resources = z.strictObject({
 const severity = z.enum(['critical', 'warning', 'info']);
 const labels = z.record(
   z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label key'),
-  z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a label value').max(63),
+  z
+    .string()
+    .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a label value')
+    .max(63),
 );
-const alert = <T extends z.ZodRawShape>(shape: T) =>
-  z.strictObject({ for: duration, severity, ...shape });
+const alert = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ for: duration, severity, ...shape });
 
 /** A NetworkPolicy peer (networking.k8s.io/v1 NetworkPolicyPeer), checked for shape only. */
 const labelSelector = z.strictObject({
   matchLabels: z.record(z.string(), z.string()).optional(),
   matchExpressions: z
-    .array(z.strictObject({ key: z.string().min(1), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string()).optional() }))
+    .array(
+      z.strictObject({
+        key: z.string().min(1),
+        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+        values: z.array(z.string()).optional(),
+      }),
+    )
     .optional(),
 });
 const networkPolicyPeer = z.strictObject({
@@ -46,11 +54,13 @@ const networkPolicyPeer = z.strictObject({
   namespaceSelector: labelSelector.optional(),
   ipBlock: z.strictObject({ cidr: z.string().min(1), except: z.array(z.string()).optional() }).optional(),
 });
-const storage = (size: string) =>
-  z.strictObject({ size: quantity.default(size), storageClass: z.string().min(1).optional() }).prefault({});
+const storage = (size: string) => z.strictObject({ size: quantity.default(size), storageClass: z.string().min(1).optional() }).prefault({});
 const absoluteUrl = z
   .string()
-  .refine((s) => /^https?:\/\/[^/\s]+/.test(s) && URL.canParse(s), 'must be an absolute http(s) URL (alerts reach people through Alertmanager, Slack or a pager, where a relative link is dead)');
+  .refine(
+    (s) => /^https?:\/\/[^/\s]+/.test(s) && URL.canParse(s),
+    'must be an absolute http(s) URL (alerts reach people through Alertmanager, Slack or a pager, where a relative link is dead)',
+  );
 
 /**
  * The API serves docs/runbooks.md itself at /runbooks, so the default link works wherever the
@@ -78,9 +88,7 @@ export const configSchema = z
     /** Helm: the full object name prefix instead of <release>-<chart> (the synth names objects by `name`). */
     fullnameOverride: dns1123.optional(),
     /** The API's service account: created by default; create: false uses `name`, which must exist. */
-    serviceAccount: z
-      .strictObject({ create: z.boolean().default(true), name: dns1123.optional() })
-      .prefault({}),
+    serviceAccount: z.strictObject({ create: z.boolean().default(true), name: dns1123.optional() }).prefault({}),
     /** Extra annotations and labels on the API's pods. */
     podAnnotations: z.record(z.string().min(1), z.string()).default({}),
     podLabels: labels.default({}),
@@ -105,9 +113,7 @@ export const configSchema = z
         /** Key of existingSecret that holds the URL. */
         existingSecretKey: z.string().min(1).default('DATABASE_URL'),
         /** The development PostgreSQL, rendered only without existingSecret. */
-        postgres: z
-          .strictObject({ image: z.string().min(1).default('postgres:15.14-bookworm'), storage: storage('1Gi') })
-          .prefault({}),
+        postgres: z.strictObject({ image: z.string().min(1).default('postgres:15.14-bookworm'), storage: storage('1Gi') }).prefault({}),
       })
       .prefault({}),
     serviceMonitor: z
@@ -136,7 +142,10 @@ export const configSchema = z
         evaluationInterval: duration.default('15s'),
         retention: duration.default('15d'),
         /** Defaults to 80% of the volume size. */
-        retentionSize: z.string().refine((s) => byteSizeBytes(s) !== undefined, 'must be a Prometheus size like 8GiB').optional(),
+        retentionSize: z
+          .string()
+          .refine((s) => byteSizeBytes(s) !== undefined, 'must be a Prometheus size like 8GiB')
+          .optional(),
         storage: storage('10Gi'),
         resources: resources.default({ requests: { cpu: '100m', memory: '400Mi' }, limits: { memory: '1Gi' } }),
       })
@@ -202,7 +211,10 @@ export const configSchema = z
     const problem = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     const interval = durationSeconds(c.serviceMonitor.interval)!;
     if (durationSeconds(c.serviceMonitor.scrapeTimeout)! > interval) {
-      problem(['serviceMonitor', 'scrapeTimeout'], `(${c.serviceMonitor.scrapeTimeout}) must not exceed serviceMonitor.interval (${c.serviceMonitor.interval})`);
+      problem(
+        ['serviceMonitor', 'scrapeTimeout'],
+        `(${c.serviceMonitor.scrapeTimeout}) must not exceed serviceMonitor.interval (${c.serviceMonitor.interval})`,
+      );
     }
     const volume = quantityBytes(c.prometheus.storage.size)!;
     if (c.prometheus.retentionSize !== undefined && byteSizeBytes(c.prometheus.retentionSize)! >= volume * 0.95) {
@@ -221,7 +233,10 @@ export const configSchema = z
       [['alerts', 'restarting', 'window'], c.alerts.restarting.window],
     ] as const) {
       if (durationSeconds(window)! < 4 * interval) {
-        problem([...path], `(${window}) must cover at least 4 scrapes (serviceMonitor.interval ${c.serviceMonitor.interval}), or one missed scrape leaves rate() without data`);
+        problem(
+          [...path],
+          `(${window}) must cover at least 4 scrapes (serviceMonitor.interval ${c.serviceMonitor.interval}), or one missed scrape leaves rate() without data`,
+        );
       }
     }
     if (c.alertmanager.enabled && !c.prometheus.enabled) {
@@ -234,7 +249,10 @@ export const configSchema = z
       problem(['serviceAccount', 'name'], 'must name an existing service account when serviceAccount.create is false');
     }
     if (c.prometheus.enabled && !c.serviceMonitor.enabled) {
-      problem(['prometheus', 'enabled'], '(true) needs serviceMonitor.enabled: the bundled Prometheus scrapes the app through its ServiceMonitor');
+      problem(
+        ['prometheus', 'enabled'],
+        '(true) needs serviceMonitor.enabled: the bundled Prometheus scrapes the app through its ServiceMonitor',
+      );
     }
   });
 
@@ -294,7 +312,10 @@ export function resolveConfig(input: unknown = {}): DeployConfig {
       secretName: existing ?? `${c.name}-database`,
       secretKey: existing === undefined ? 'DATABASE_URL' : c.database.existingSecretKey,
     },
-    prometheus: { ...c.prometheus, retentionSize: c.prometheus.retentionSize ?? formatByteSize(quantityBytes(c.prometheus.storage.size)! * 0.8) },
+    prometheus: {
+      ...c.prometheus,
+      retentionSize: c.prometheus.retentionSize ?? formatByteSize(quantityBytes(c.prometheus.storage.size)! * 0.8),
+    },
   };
 }
 

@@ -30,13 +30,31 @@ export function localGrafanaFiles(o: LocalGrafanaOptions): Record<string, string
       header +
       stringify({
         apiVersion: 1,
-        datasources: [{ name: 'Prometheus', uid: o.datasourceUid, type: 'prometheus', access: 'proxy', url: o.prometheusUrl, isDefault: true, jsonData: { timeInterval: o.scrapeInterval } }],
+        datasources: [
+          {
+            name: 'Prometheus',
+            uid: o.datasourceUid,
+            type: 'prometheus',
+            access: 'proxy',
+            url: o.prometheusUrl,
+            isDefault: true,
+            jsonData: { timeInterval: o.scrapeInterval },
+          },
+        ],
       }),
     [`${LOCAL_GRAFANA_PROVISIONING}/dashboards/${o.name}.yml`]:
       header +
       stringify({
         apiVersion: 1,
-        providers: [{ name: o.name, type: 'file', disableDeletion: true, allowUiUpdates: false, options: { path: `../../${GRAFANA_DASHBOARDS_DIR}` } }],
+        providers: [
+          {
+            name: o.name,
+            type: 'file',
+            disableDeletion: true,
+            allowUiUpdates: false,
+            options: { path: `../../${GRAFANA_DASHBOARDS_DIR}` },
+          },
+        ],
       }),
   };
 }
@@ -48,6 +66,11 @@ export const LOCAL_PROMETHEUS_URL = 'http://localhost:9090';
 export function grafanaOutputFiles(c: InstallDashboard, scrapeInterval: string): Record<string, string> {
   return {
     [`${GRAFANA_DASHBOARDS_DIR}/${dashboardFile(c)}`]: dashboardJson(c),
-    ...localGrafanaFiles({ name: c.name, prometheusUrl: LOCAL_PROMETHEUS_URL, datasourceUid: c.grafana.dashboard.datasourceUid, scrapeInterval }),
+    ...localGrafanaFiles({
+      name: c.name,
+      prometheusUrl: LOCAL_PROMETHEUS_URL,
+      datasourceUid: c.grafana.dashboard.datasourceUid,
+      scrapeInterval,
+    }),
   };
 }

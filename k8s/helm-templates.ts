@@ -20,7 +20,10 @@ const HINTS: Record<string, string> = {};
 
 export function helpersTpl(chart: string, o: HelperOptions): string {
   const fixedChecks = o.fixed
-    .map((f) => `{{- if ne (toJson .Values.${f.path}) ${q(f.json)} }}\n{{- fail (printf "${f.path} is fixed in this chart at %s${HINTS[f.path] ?? ''}; render other settings with the synth (SYNTH_CONFIG)" ${q(f.json)}) }}\n{{- end }}`)
+    .map(
+      (f) =>
+        `{{- if ne (toJson .Values.${f.path}) ${q(f.json)} }}\n{{- fail (printf "${f.path} is fixed in this chart at %s${HINTS[f.path] ?? ''}; render other settings with the synth (SYNTH_CONFIG)" ${q(f.json)}) }}\n{{- end }}`,
+    )
     .join('\n');
   return `{{/* Chart name, or nameOverride. */}}
 {{- define "${chart}.name" -}}

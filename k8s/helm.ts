@@ -67,7 +67,9 @@ const present = (path: string, stand: unknown): Dimension => ({
 
 /** Values whose rule and dashboard content the chart carries: the defaults and k8s/values/*.yaml. */
 function ruleVariants(): Input[] {
-  const files = readdirSync(VALUES_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(VALUES_DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   return [{}, ...files.map((f) => parseYaml(readFileSync(join(VALUES_DIR, f), 'utf8')) ?? {})];
 }
 
@@ -75,7 +77,10 @@ function ruleVariants(): Input[] {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Input)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Input)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -115,11 +120,35 @@ function dimensions(): Dimension[] {
 
 /** Values the chart templates; every other key is fixed at its default (checked with `fail`). */
 const TEMPLATED = [
-  'image', 'replicas', 'resources', 'nameOverride', 'fullnameOverride', 'serviceAccount', 'podAnnotations', 'podLabels',
-  'nodeSelector', 'tolerations', 'affinity', 'database.existingSecret', 'database.existingSecretKey', 'serviceMonitor',
-  'prometheusRule', 'prometheus.enabled', 'prometheus.retention', 'prometheus.retentionSize', 'prometheus.storage',
-  'alertmanager.enabled', 'networkPolicy', 'alerts', 'slo', 'grafana.dashboard.enabled', 'logLevel', 'faultInjection',
-  'prometheus.replicas', 'prometheus.evaluationInterval', 'prometheus.resources',
+  'image',
+  'replicas',
+  'resources',
+  'nameOverride',
+  'fullnameOverride',
+  'serviceAccount',
+  'podAnnotations',
+  'podLabels',
+  'nodeSelector',
+  'tolerations',
+  'affinity',
+  'database.existingSecret',
+  'database.existingSecretKey',
+  'serviceMonitor',
+  'prometheusRule',
+  'prometheus.enabled',
+  'prometheus.retention',
+  'prometheus.retentionSize',
+  'prometheus.storage',
+  'alertmanager.enabled',
+  'networkPolicy',
+  'alerts',
+  'slo',
+  'grafana.dashboard.enabled',
+  'logLevel',
+  'faultInjection',
+  'prometheus.replicas',
+  'prometheus.evaluationInterval',
+  'prometheus.resources',
 ];
 
 /** Paths of the default values that are neither templated nor inside a templated key. */
@@ -187,18 +216,47 @@ const include = (helper: string) => `{{ include "${CHART_NAME}.${helper}" . }}`;
 function helmize(yaml: string, secret: boolean): string {
   const line = (kind: string) => new RegExp(`^(\\s*(?:- )?)([\\w.-]+): (["']?)__HELM_${kind}__([\\w.]+)__\\3$`, 'gm');
   let text = escapeBraces(yaml)
-    .replace(line('BLOCK'), (_m, indent: string, key: string, _q, path: string) => `${indent}${key}:\n${' '.repeat(indent.length)}  {{- toYaml .Values.${path} | nindent ${indent.length + 2} }}`)
-    .replace(line('OPTIONAL_BLOCK'), (_m, indent: string, key: string, _q, path: string) => `${indent}{{- with .Values.${path} }}\n${indent}${key}:\n${indent}  {{- toYaml . | nindent ${indent.length + 2} }}\n${indent}{{- end }}`)
-    .replace(line('PULL_SECRETS'), (_m, indent: string, key: string, _q, path: string) => `${indent}{{- with .Values.${path} }}\n${indent}${key}:\n${indent}  {{- range . }}\n${indent}  - name: {{ . | quote }}\n${indent}  {{- end }}\n${indent}{{- end }}`)
-    .replace(line('OPTIONAL'), (_m, indent: string, key: string, _q, path: string) => `${indent}{{- with .Values.${path} }}\n${indent}${key}: {{ . | quote }}\n${indent}{{- end }}`)
-    .replace(/^(\s*)helm-pod-labels: with$/gm, (_m, indent: string) => `${indent}{{- with .Values.podLabels }}\n${indent}{{- toYaml . | nindent ${indent.length} }}\n${indent}{{- end }}`)
+    .replace(
+      line('BLOCK'),
+      (_m, indent: string, key: string, _q, path: string) =>
+        `${indent}${key}:\n${' '.repeat(indent.length)}  {{- toYaml .Values.${path} | nindent ${indent.length + 2} }}`,
+    )
+    .replace(
+      line('OPTIONAL_BLOCK'),
+      (_m, indent: string, key: string, _q, path: string) =>
+        `${indent}{{- with .Values.${path} }}\n${indent}${key}:\n${indent}  {{- toYaml . | nindent ${indent.length + 2} }}\n${indent}{{- end }}`,
+    )
+    .replace(
+      line('PULL_SECRETS'),
+      (_m, indent: string, key: string, _q, path: string) =>
+        `${indent}{{- with .Values.${path} }}\n${indent}${key}:\n${indent}  {{- range . }}\n${indent}  - name: {{ . | quote }}\n${indent}  {{- end }}\n${indent}{{- end }}`,
+    )
+    .replace(
+      line('OPTIONAL'),
+      (_m, indent: string, key: string, _q, path: string) =>
+        `${indent}{{- with .Values.${path} }}\n${indent}${key}: {{ . | quote }}\n${indent}{{- end }}`,
+    )
+    .replace(
+      /^(\s*)helm-pod-labels: with$/gm,
+      (_m, indent: string) =>
+        `${indent}{{- with .Values.podLabels }}\n${indent}{{- toYaml . | nindent ${indent.length} }}\n${indent}{{- end }}`,
+    )
     .replace(/(["']?)__HELM_RAW__([\w.]+)__\1/g, (_m, _q, path: string) => `{{ .Values.${path} }}`)
     .replace(/(["']?)__HELM_VALUE__([\w.]+)__\1/g, (_m, _q, path: string) => `{{ .Values.${path} | quote }}`)
     .replace(/(["']?)__HELM_STRING__([\w.]+)__\1/g, (_m, _q, path: string) => `{{ .Values.${path} | toString | quote }}`)
     .replace(/(["']?)__HELM_RETENTION_SIZE__([\w.]+)__\1/g, `{{ include "${CHART_NAME}.retentionSize" . | quote }}`)
-    .replace(new RegExp(`^(\\s*)app\\.kubernetes\\.io/name: ${S.fullname}`, 'gm'), (_m, indent: string) => `${indent}app.kubernetes.io/name: ${include('name')}`)
-    .replace(/^(\s*)app\.kubernetes\.io\/managed-by: cdk8s$/gm, (_m, indent: string) => `${indent}app.kubernetes.io/managed-by: {{ .Release.Service }}\n${indent}helm.sh/chart: ${include('chart')}`)
-    .replace(new RegExp(`^(\\s*)app\\.kubernetes\\.io/version: (["']?)${S.tag}\\2$`, 'gm'), (_m, indent: string) => `${indent}app.kubernetes.io/version: {{ include "${CHART_NAME}.version" . | quote }}`)
+    .replace(
+      new RegExp(`^(\\s*)app\\.kubernetes\\.io/name: ${S.fullname}`, 'gm'),
+      (_m, indent: string) => `${indent}app.kubernetes.io/name: ${include('name')}`,
+    )
+    .replace(
+      /^(\s*)app\.kubernetes\.io\/managed-by: cdk8s$/gm,
+      (_m, indent: string) => `${indent}app.kubernetes.io/managed-by: {{ .Release.Service }}\n${indent}helm.sh/chart: ${include('chart')}`,
+    )
+    .replace(
+      new RegExp(`^(\\s*)app\\.kubernetes\\.io/version: (["']?)${S.tag}\\2$`, 'gm'),
+      (_m, indent: string) => `${indent}app.kubernetes.io/version: {{ include "${CHART_NAME}.version" . | quote }}`,
+    )
     .replace(new RegExp(`(["']?)${S.repository}:${S.tag}\\1`, 'g'), `{{ include "${CHART_NAME}.image" . | quote }}`)
     .replace(/^(\s*)helm-additional-labels: (servicemonitor|prometheusrule)$/gm, (_m, indent: string, which: string) => {
       const path = which === 'servicemonitor' ? 'serviceMonitor' : 'prometheusRule';
@@ -227,14 +285,24 @@ function decide(cases: readonly Case[], dims: readonly Dimension[]): string {
   const texts = new Set(cases.map((c) => c.text ?? ''));
   if (texts.size === 1) return [...texts][0]!;
   const differs = (d: number) =>
-    cases.some((a) => cases.some((b) => a.options[d] !== b.options[d] && a.text !== b.text && a.options.every((o, i) => i === d || o === b.options[i])));
+    cases.some((a) =>
+      cases.some((b) => a.options[d] !== b.options[d] && a.text !== b.text && a.options.every((o, i) => i === d || o === b.options[i])),
+    );
   const d = dims.findIndex((_, i) => differs(i));
   const dim = d >= 0 ? d : dims.findIndex((_, i) => new Set(cases.map((c) => c.options[i])).size > 1);
   const present = dims[dim]!.options.map((_, o) => o).filter((o) => cases.some((c) => c.options[dim] === o));
   return present
     .map((o, n) => {
-      const body = decide(cases.filter((c) => c.options[dim] === o), dims);
-      const head = n === 0 ? `{{- if ${dims[dim]!.options[o]!.when} }}` : n === present.length - 1 ? '{{- else }}' : `{{- else if ${dims[dim]!.options[o]!.when} }}`;
+      const body = decide(
+        cases.filter((c) => c.options[dim] === o),
+        dims,
+      );
+      const head =
+        n === 0
+          ? `{{- if ${dims[dim]!.options[o]!.when} }}`
+          : n === present.length - 1
+            ? '{{- else }}'
+            : `{{- else if ${dims[dim]!.options[o]!.when} }}`;
       return `${head}\n${body}`;
     })
     .join('')
@@ -304,7 +372,16 @@ export function chartFiles(): Record<string, string> {
   const fixed = fixedPaths(values).map((path) => ({ path, json: canonicalJson(path.split('.').reduce<Input>((v, k) => v[k], defaults)) }));
   const variants = [...new Set(ruleVariants().map(rulesKey))];
   const files: Record<string, string> = {
-    'Chart.yaml': HEADER + stringify({ apiVersion: 'v2', name: CHART_NAME, description: pkg.description, type: 'application', version: pkg.version, appVersion: pkg.version }),
+    'Chart.yaml':
+      HEADER +
+      stringify({
+        apiVersion: 'v2',
+        name: CHART_NAME,
+        description: pkg.description,
+        type: 'application',
+        version: pkg.version,
+        appVersion: pkg.version,
+      }),
     'values.yaml':
       HEADER +
       '# The deploy config of k8s/config.ts with its defaults (values.schema.json is generated from it).\n' +
@@ -331,43 +408,56 @@ export function chartFiles(): Record<string, string> {
 /** Values files `helm lint` and the tests render the chart with (charts/<name>/ci/). */
 function ciValues(): Record<string, string> {
   const files: Record<string, string> = { 'default-values.yaml': `${HEADER}{}\n` };
-  for (const f of readdirSync(VALUES_DIR).filter((x) => /\.ya?ml$/.test(x)).sort()) {
-    files[`${f.replace(/\.ya?ml$/, '')}-values.yaml`] = `# Copied by \`npm run chart\` from k8s/values/${f}.\n${readFileSync(join(VALUES_DIR, f), 'utf8')}`;
+  for (const f of readdirSync(VALUES_DIR)
+    .filter((x) => /\.ya?ml$/.test(x))
+    .sort()) {
+    files[`${f.replace(/\.ya?ml$/, '')}-values.yaml`] =
+      `# Copied by \`npm run chart\` from k8s/values/${f}.\n${readFileSync(join(VALUES_DIR, f), 'utf8')}`;
   }
-  files['production-values.yaml'] = HEADER + stringify({
-    image: { repository: 'registry.example/rest-api', tag: '1.4.2', pullPolicy: 'Always', pullSecrets: ['registry-credentials'] },
-    replicas: 3,
-    database: { existingSecret: 'rest-api-db', existingSecretKey: 'url' },
-    alerts: { runbookBaseUrl: 'https://runbooks.example/rest-api' },
-  });
-  files['everything-values.yaml'] = HEADER + stringify({
-    nameOverride: 'api',
-    image: { repository: 'registry.example/team/rest-api', tag: 'a'.repeat(64), pullPolicy: 'Always', pullSecrets: ['one', 'two'] },
-    replicas: 4,
-    resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-    serviceAccount: { create: true, name: 'rest-api-runner' },
-    podAnnotations: { 'example.com/team': 'payments' },
-    podLabels: { team: 'payments' },
-    nodeSelector: { 'kubernetes.io/os': 'linux' },
-    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'api', effect: 'NoSchedule' }],
-    affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'disktype', operator: 'In', values: ['ssd'] }] } }] } },
-    database: { existingSecret: 'rest-api-db' },
-    serviceMonitor: { interval: '30s', scrapeTimeout: '10s', sampleLimit: 10000, additionalLabels: { release: 'kps' } },
-    prometheusRule: { additionalLabels: { release: 'kps' } },
-    prometheus: {
-      replicas: 2,
-      evaluationInterval: '30s',
-      retention: '30d',
-      retentionSize: '40GiB',
-      storage: { size: '50Gi', storageClass: 'fast' },
-      resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '4Gi' } },
-    },
-    logLevel: 'debug',
-    faultInjection: true,
-    networkPolicy: { metricsFrom: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }] },
-    alerts: { runbookBaseUrl: 'https://runbooks.example/rest-api' },
-    grafana: { dashboard: { enabled: false } },
-  });
+  files['production-values.yaml'] =
+    HEADER +
+    stringify({
+      image: { repository: 'registry.example/rest-api', tag: '1.4.2', pullPolicy: 'Always', pullSecrets: ['registry-credentials'] },
+      replicas: 3,
+      database: { existingSecret: 'rest-api-db', existingSecretKey: 'url' },
+      alerts: { runbookBaseUrl: 'https://runbooks.example/rest-api' },
+    });
+  files['everything-values.yaml'] =
+    HEADER +
+    stringify({
+      nameOverride: 'api',
+      image: { repository: 'registry.example/team/rest-api', tag: 'a'.repeat(64), pullPolicy: 'Always', pullSecrets: ['one', 'two'] },
+      replicas: 4,
+      resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+      serviceAccount: { create: true, name: 'rest-api-runner' },
+      podAnnotations: { 'example.com/team': 'payments' },
+      podLabels: { team: 'payments' },
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'api', effect: 'NoSchedule' }],
+      affinity: {
+        nodeAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            { weight: 1, preference: { matchExpressions: [{ key: 'disktype', operator: 'In', values: ['ssd'] }] } },
+          ],
+        },
+      },
+      database: { existingSecret: 'rest-api-db' },
+      serviceMonitor: { interval: '30s', scrapeTimeout: '10s', sampleLimit: 10000, additionalLabels: { release: 'kps' } },
+      prometheusRule: { additionalLabels: { release: 'kps' } },
+      prometheus: {
+        replicas: 2,
+        evaluationInterval: '30s',
+        retention: '30d',
+        retentionSize: '40GiB',
+        storage: { size: '50Gi', storageClass: 'fast' },
+        resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '4Gi' } },
+      },
+      logLevel: 'debug',
+      faultInjection: true,
+      networkPolicy: { metricsFrom: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }] },
+      alerts: { runbookBaseUrl: 'https://runbooks.example/rest-api' },
+      grafana: { dashboard: { enabled: false } },
+    });
   return files;
 }
 

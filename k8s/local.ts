@@ -60,6 +60,8 @@ export function localFiles(c: DeployConfig): Record<string, string> {
     [LOCAL_CONFIG_FILE]: header + stringify(localPrometheusConfig(c)),
     [LOCAL_RULES_FILE]: header + stringify({ groups: ruleGroups(c) }, { lineWidth: 0 }),
     [LOCAL_ALERTMANAGER_FILE]: header + stringify(localAlertmanagerConfig()),
-    ...Object.fromEntries(Object.entries(extraRuleFiles(c)).map(([file, groups]) => [file, header + stringify({ groups }, { lineWidth: 0 })])),
+    ...Object.fromEntries(
+      Object.entries(extraRuleFiles(c)).map(([file, groups]) => [file, header + stringify({ groups }, { lineWidth: 0 })]),
+    ),
   };
 }

@@ -22,7 +22,9 @@ export const DEFAULT_OUTDIR = 'dist';
 
 export class SynthCheckError extends Error {
   constructor(readonly findings: readonly Finding[]) {
-    super(`the synthesized manifests fail ${findings.length} check(s):\n${findings.map((f) => `  [${f.check}] ${f.message}\n    fix: ${f.fix}`).join('\n')}`);
+    super(
+      `the synthesized manifests fail ${findings.length} check(s):\n${findings.map((f) => `  [${f.check}] ${f.message}\n    fix: ${f.fix}`).join('\n')}`,
+    );
     this.name = 'SynthCheckError';
   }
 }
@@ -84,7 +86,11 @@ export function synth(config: DeployConfig, outdir: string = DEFAULT_OUTDIR): Re
 function synthInto(config: DeployConfig, outdir: string): Record<string, unknown>[] {
   const app = new App({ outdir, outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
   const chart = new RestApiChart(app, config.name, config);
-  const nsApp = new App({ outdir: join(outdir, NAMESPACE_OUTDIR), outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const nsApp = new App({
+    outdir: join(outdir, NAMESPACE_OUTDIR),
+    outputFileExtension: '.yaml',
+    yamlOutputType: YamlOutputType.FILE_PER_CHART,
+  });
   const nsChart = new NamespaceChart(nsApp, config.namespace, config);
   const objects = [...nsChart.toJson(), ...chart.toJson()] as K8sObject[];
   // Without the bundled Prometheus, the one that selects the app lives in the cluster: verify checks it there.

@@ -1,15 +1,81 @@
 /**
  * Kubernetes objects as the checks read them (plain JSON, from the synth, a manifest file or
  * the API server), the finding a check reports, and the few facts about objects that several
- * checks share.
+ * checks share. The shapes of the kinds the checks read come from kubernetes-models and
+ * @kubernetes-models/prometheus-operator (types only: nothing of them is loaded at run time).
  */
+import type { IDaemonSet, IDeployment, IReplicaSet, IStatefulSet } from 'kubernetes-models/apps/v1' with { 'resolution-mode': 'import' };
+import type { IJob } from 'kubernetes-models/batch/v1' with { 'resolution-mode': 'import' };
+import type { IIngress, INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1' with { 'resolution-mode': 'import' };
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1' with { 'resolution-mode': 'import' };
+import type { IClusterRole, IClusterRoleBinding, IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1' with {
+  'resolution-mode': 'import',
+};
+import type {
+  IConfigMap,
+  INamespace,
+  IPersistentVolumeClaim,
+  IPod,
+  IPodSpec,
+  ISecret,
+  IService,
+  IServiceAccount,
+} from 'kubernetes-models/v1' with { 'resolution-mode': 'import' };
+import type {
+  IAlertmanager,
+  IPrometheus,
+  IPrometheusRule,
+  IServiceMonitor,
+} from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1' with { 'resolution-mode': 'import' };
 
+/** Any object: what a manifest file or the API server gives before its kind is checked. */
 export interface K8sObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   [key: string]: unknown;
+}
+
+/** The shape of each kind the checks, the chart and the tests read. */
+export interface KindMap {
+  Alertmanager: IAlertmanager;
+  ClusterRole: IClusterRole;
+  ClusterRoleBinding: IClusterRoleBinding;
+  ConfigMap: IConfigMap;
+  DaemonSet: IDaemonSet;
+  Deployment: IDeployment;
+  Ingress: IIngress;
+  Job: IJob;
+  Namespace: INamespace;
+  NetworkPolicy: INetworkPolicy;
+  PersistentVolumeClaim: IPersistentVolumeClaim;
+  Pod: IPod;
+  PodDisruptionBudget: IPodDisruptionBudget;
+  Prometheus: IPrometheus;
+  PrometheusRule: IPrometheusRule;
+  ReplicaSet: IReplicaSet;
+  Role: IRole;
+  RoleBinding: IRoleBinding;
+  Secret: ISecret;
+  Service: IService;
+  ServiceAccount: IServiceAccount;
+  ServiceMonitor: IServiceMonitor;
+  StatefulSet: IStatefulSet;
+}
+
+export type Kind = keyof KindMap;
+
+/** `o` typed as its kind: the checks trust that an object of a kind has that kind's shape. */
+export type Typed<K extends Kind> = KindMap[K] & K8sObject;
+
+export function isKind<K extends Kind>(o: K8sObject, kind: K): o is Typed<K> {
+  return o.kind === kind;
+}
+
+/** The objects of `kind` among `objects`. */
+export function ofKind<K extends Kind>(objects: readonly K8sObject[], kind: K): Typed<K>[] {
+  return objects.filter((o): o is Typed<K> => isKind(o, kind));
 }
 
 export interface Finding {
@@ -22,7 +88,10 @@ export interface Finding {
 }
 
 /** Kinds whose spec.template is a pod template. */
-export const WORKLOAD_KINDS: readonly string[] = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'];
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'] as const satisfies readonly Kind[];
+export type Workload = Typed<(typeof WORKLOAD_KINDS)[number]>;
+
+export const isWorkload = (o: K8sObject): o is Workload => (WORKLOAD_KINDS as readonly string[]).includes(o.kind ?? '');
 
 export const ref = (o: K8sObject): string => `${o.kind}/${o.metadata?.namespace ?? '-'}/${o.metadata?.name ?? '?'}`;
 
@@ -32,14 +101,14 @@ export const namespaceOf = (o: K8sObject, fallback: string): string => o.metadat
 export interface PodTemplate {
   readonly owner: K8sObject;
   readonly labels: Record<string, string>;
-  readonly spec: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly spec: IPodSpec;
 }
 
 /** Pod templates of the workloads among `objects`. */
 export function podTemplates(objects: readonly K8sObject[]): PodTemplate[] {
   return objects
-    .filter((o) => WORKLOAD_KINDS.includes(o.kind ?? ''))
-    .map((o) => ({ owner: o, labels: o.spec?.template?.metadata?.labels ?? {}, spec: o.spec?.template?.spec ?? {} }));
+    .filter(isWorkload)
+    .map((o) => ({ owner: o, labels: o.spec?.template.metadata?.labels ?? {}, spec: o.spec?.template.spec ?? { containers: [] } }));
 }
 
 /** Labels of namespace `name`: those of its Namespace object, or the one label the API server always sets. */

@@ -40,16 +40,22 @@ export function checkPodSecurity(objects: readonly K8sObject[]): Finding[] {
   for (const o of objects) {
     let violations: string[] = [];
     if (WORKLOADS.includes(o.kind ?? '')) {
-      violations = podSpecViolations(o.kind === 'Pod' ? o.spec ?? {} : o.spec?.template?.spec ?? {});
+      violations = podSpecViolations(o.kind === 'Pod' ? (o.spec ?? {}) : (o.spec?.template?.spec ?? {}));
     } else if (o.kind === 'Prometheus' || o.kind === 'Alertmanager') {
       const sc = o.spec?.securityContext ?? {};
       if (sc.runAsNonRoot !== true) violations.push('securityContext does not set runAsNonRoot: true');
       if (sc.runAsUser === 0 || sc.runAsUser === undefined) violations.push('securityContext sets no non-root runAsUser');
       if (sc.fsGroup === undefined) violations.push('securityContext sets no fsGroup (the volume would not be writable)');
-      if (!['RuntimeDefault', 'Localhost'].includes(sc.seccompProfile?.type)) violations.push('securityContext has no RuntimeDefault seccomp profile');
+      if (!['RuntimeDefault', 'Localhost'].includes(sc.seccompProfile?.type))
+        violations.push('securityContext has no RuntimeDefault seccomp profile');
     }
     for (const message of violations) {
-      findings.push({ check: 'pod-security-restricted', objects: [ref(o)], message: `${o.kind} ${o.metadata?.name}: ${message}`, fix: 'meet the Pod Security Standards restricted profile' });
+      findings.push({
+        check: 'pod-security-restricted',
+        objects: [ref(o)],
+        message: `${o.kind} ${o.metadata?.name}: ${message}`,
+        fix: 'meet the Pod Security Standards restricted profile',
+      });
     }
   }
   return findings;

@@ -41,10 +41,19 @@ export function recordingRuleGroup(selector: string, groupName: string): MixedRu
   const route = `namespace, job, ${LABEL.endpoint}`;
   const rate = (metric: string, extra = '') => `rate(${metric}{${selector}${extra}}[${w}])`;
   const rules: RecordingRule[] = [
-    { record: RECORD.requestRate, expr: `sum by (namespace, job, ${LABEL.method}, ${LABEL.endpoint}, ${LABEL.status}) (${rate(METRIC.requestsTotal)})` },
+    {
+      record: RECORD.requestRate,
+      expr: `sum by (namespace, job, ${LABEL.method}, ${LABEL.endpoint}, ${LABEL.status}) (${rate(METRIC.requestsTotal)})`,
+    },
     { record: RECORD.routeRequestRate, expr: `sum by (${route}) (${rate(METRIC.requestsTotal)})` },
-    { record: RECORD.routeErrorRatio, expr: `sum by (${route}) (${rate(METRIC.requests5xx)}) / sum by (${route}) (${rate(METRIC.requestsTotal)})` },
-    { record: RECORD.routeClientErrorRatio, expr: `sum by (${route}) (${rate(METRIC.requests4xx)}) / sum by (${route}) (${rate(METRIC.requestsTotal)})` },
+    {
+      record: RECORD.routeErrorRatio,
+      expr: `sum by (${route}) (${rate(METRIC.requests5xx)}) / sum by (${route}) (${rate(METRIC.requestsTotal)})`,
+    },
+    {
+      record: RECORD.routeClientErrorRatio,
+      expr: `sum by (${route}) (${rate(METRIC.requests4xx)}) / sum by (${route}) (${rate(METRIC.requestsTotal)})`,
+    },
     { record: RECORD.routeDurationBuckets, expr: `sum by (${route}, le) (${rate(`${METRIC.requestDuration}_bucket`)})` },
     ...RECORDED_QUANTILES.map((q) => ({
       record: RECORD.routeLatencyQuantile,

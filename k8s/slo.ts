@@ -25,7 +25,10 @@ export const sloSchema = z.strictObject({
       objective: objective.default(99),
       thresholdSeconds: z
         .number()
-        .refine((s) => DURATION_BUCKETS.includes(s), `must be a bucket boundary of ${METRIC.requestDuration} (${DURATION_BUCKETS.join(', ')})`)
+        .refine(
+          (s) => DURATION_BUCKETS.includes(s),
+          `must be a bucket boundary of ${METRIC.requestDuration} (${DURATION_BUCKETS.join(', ')})`,
+        )
         .default(1),
     })
     .prefault({}),

@@ -24,7 +24,6 @@ export const DEFAULT_PORT = 8080;
 /** Container, Service and ServiceMonitor port names; `metrics` is also the `endpoint` target label. */
 export const PORT_NAME = { http: 'http', metrics: 'metrics' } as const;
 
-
 export const METRIC = {
   requestsTotal: 'http_requests_total',
   requestDuration: 'http_request_duration_seconds',
@@ -83,6 +82,4 @@ export const CLIENT_CLOSED_STATUS = 499;
  * Histogram bounds in seconds. 1 s must stay a boundary: the HighResponseTime alert compares
  * the p95 against it, and histogram_quantile is only exact at bucket boundaries.
  */
-export const DURATION_BUCKETS: readonly number[] = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10,
-];
+export const DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10];

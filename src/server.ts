@@ -83,13 +83,18 @@ async function main(config: Config): Promise<void> {
     if (lifecycle.isShuttingDown()) return;
     logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
     lifecycle
-      .shutdown([api], config.shutdownTimeoutMs, async () => {
-        await monitor.stop();
-        await store.close();
-        // Scraped until the end, so the last scrape sees rest_api_ready 0.
-        metricsServer?.closeAllConnections();
-        metricsServer?.close();
-      }, inFlight)
+      .shutdown(
+        [api],
+        config.shutdownTimeoutMs,
+        async () => {
+          await monitor.stop();
+          await store.close();
+          // Scraped until the end, so the last scrape sees rest_api_ready 0.
+          metricsServer?.closeAllConnections();
+          metricsServer?.close();
+        },
+        inFlight,
+      )
       .then((clean) => {
         if (clean) logger.info('shutdown complete');
         else logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out: open connections were cut');

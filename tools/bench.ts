@@ -32,8 +32,14 @@ const median = (xs: number[]): number => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function startServer(variant: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; itemId: string }> {
-  const child = spawn(process.execPath, [SERVER, variant, '0', join(tmpdir(), `bench-${process.pid}-${Date.now()}`)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startServer(
+  variant: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string; itemId: string }> {
+  const child = spawn(process.execPath, [SERVER, variant, '0', join(tmpdir(), `bench-${process.pid}-${Date.now()}`)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (c: Buffer) => {
@@ -74,7 +80,11 @@ async function measure(variant: string, seconds: number, warmup: number): Promis
  * Event-loop delay of the project server holding `labelSets` label sets under load, scraped
  * every 100 ms (or not at all when `scrapeEveryMs` is 0: the baseline of the load alone).
  */
-async function scrapeUnderLoad(labelSets: number, seconds: number, scrape = true): Promise<{ maxMs: number; p99Ms: number; scrapes: number }> {
+async function scrapeUnderLoad(
+  labelSets: number,
+  seconds: number,
+  scrape = true,
+): Promise<{ maxMs: number; p99Ms: number; scrapes: number }> {
   const server = await startServer('project', { BENCH_LABEL_SETS: String(labelSets), BENCH_EVENT_LOOP: 'true' });
   try {
     await fetch(`${server.url}/__event-loop`);
@@ -98,12 +108,21 @@ async function scrapeUnderLoad(labelSets: number, seconds: number, scrape = true
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, rounds: { type: 'string' }, duration: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+    },
+  });
   const rounds = Number(values.rounds ?? (values.quick ? 2 : 5));
   const seconds = Number(values.duration ?? (values.quick ? 3 : 10));
   const warmup = values.quick ? 1 : 3;
   const started = Date.now();
-  log(`bench: ${rounds} rounds of bare / project / express-prom-bundle, ${seconds}s each (+${warmup}s warm-up), 50 connections, on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  log(
+    `bench: ${rounds} rounds of bare / project / express-prom-bundle, ${seconds}s each (+${warmup}s warm-up), 50 connections, on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+  );
 
   const runs: Run[] = [];
   const variants = ['bare', 'project', 'bundle'];
@@ -113,7 +132,9 @@ async function main(): Promise<void> {
     for (const variant of order) {
       const run = await measure(variant, seconds, warmup);
       runs.push(run);
-      log(`  round ${round + 1}/${rounds}  ${variant.padEnd(8)} ${Math.round(run.reqPerSec).toLocaleString('en').padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms`);
+      log(
+        `  round ${round + 1}/${rounds}  ${variant.padEnd(8)} ${Math.round(run.reqPerSec).toLocaleString('en').padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms`,
+      );
     }
   }
   const app = await measure('app', seconds, warmup);
@@ -121,7 +142,13 @@ async function main(): Promise<void> {
 
   const stats = (variant: string) => {
     const rs = runs.filter((r) => r.variant === variant);
-    return { median: median(rs.map((r) => r.reqPerSec)), min: Math.min(...rs.map((r) => r.reqPerSec)), max: Math.max(...rs.map((r) => r.reqPerSec)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)) };
+    return {
+      median: median(rs.map((r) => r.reqPerSec)),
+      min: Math.min(...rs.map((r) => r.reqPerSec)),
+      max: Math.max(...rs.map((r) => r.reqPerSec)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+    };
   };
   const [a, b, c] = variants.map(stats) as [ReturnType<typeof stats>, ReturnType<typeof stats>, ReturnType<typeof stats>];
 
@@ -133,12 +160,17 @@ async function main(): Promise<void> {
   const perSet = (costs[2]!.samples - costs[1]!.samples) / 900;
   const cap = Math.floor(100 + (sampleLimit - costs[1]!.samples) / perSet);
   costs.push(await scrapeCost(cap, renders));
-  for (const s of costs) log(`  /metrics at ${String(s.labelSets).padStart(4)} label sets: ${s.samples} samples, ${(s.bytes / 1024).toFixed(0)} KiB, render median ${s.renderMsMedian.toFixed(2)} ms (max ${s.renderMsMax.toFixed(2)})`);
+  for (const s of costs)
+    log(
+      `  /metrics at ${String(s.labelSets).padStart(4)} label sets: ${s.samples} samples, ${(s.bytes / 1024).toFixed(0)} KiB, render median ${s.renderMsMedian.toFixed(2)} ms (max ${s.renderMsMax.toFixed(2)})`,
+    );
   const eldSeconds = values.quick ? 3 : 10;
   const eldBase = await scrapeUnderLoad(cap, eldSeconds, false);
   const eldCap = await scrapeUnderLoad(cap, eldSeconds);
   const eld1000 = await scrapeUnderLoad(1000, eldSeconds);
-  log(`  event-loop delay under load: no scrapes max ${eldBase.maxMs.toFixed(1)} ms (p99 ${eldBase.p99Ms.toFixed(1)}); scraped every 100 ms at the cap (${cap} sets) max ${eldCap.maxMs.toFixed(1)} ms (p99 ${eldCap.p99Ms.toFixed(1)}), at 1,000 sets max ${eld1000.maxMs.toFixed(1)} ms`);
+  log(
+    `  event-loop delay under load: no scrapes max ${eldBase.maxMs.toFixed(1)} ms (p99 ${eldBase.p99Ms.toFixed(1)}); scraped every 100 ms at the cap (${cap} sets) max ${eldCap.maxMs.toFixed(1)} ms (p99 ${eldCap.p99Ms.toFixed(1)}), at 1,000 sets max ${eld1000.maxMs.toFixed(1)} ms`,
+  );
 
   const fmt = (n: number) => Math.round(n).toLocaleString('en');
   const table = [
@@ -154,7 +186,10 @@ async function main(): Promise<void> {
     '',
     '| label sets | samples | size | render median ms | render max ms |',
     '|---|---|---|---|---|',
-    ...costs.map((s) => `| ${s.labelSets}${s.labelSets === cap ? ' (cap)' : ''} | ${s.samples} | ${(s.bytes / 1024).toFixed(0)} KiB | ${s.renderMsMedian.toFixed(2)} | ${s.renderMsMax.toFixed(2)} |`),
+    ...costs.map(
+      (s) =>
+        `| ${s.labelSets}${s.labelSets === cap ? ' (cap)' : ''} | ${s.samples} | ${(s.bytes / 1024).toFixed(0)} KiB | ${s.renderMsMedian.toFixed(2)} | ${s.renderMsMax.toFixed(2)} |`,
+    ),
     '',
     `event-loop delay under load: max ${eldBase.maxMs.toFixed(1)} ms without scrapes; scraped every 100 ms: max ${eldCap.maxMs.toFixed(1)} ms at the cap, ${eld1000.maxMs.toFixed(1)} ms at 1,000 label sets`,
     `(${((Date.now() - started) / 1000).toFixed(0)} s)`,

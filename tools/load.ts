@@ -57,7 +57,8 @@ function parseOptions(argv: string[]): (LoadOptions & { json: boolean }) | undef
   if (values.help) return undefined;
   const num = (name: string, value: string, min: number, max: number): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}, not ${JSON.stringify(value)}`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new Error(`--${name} must be a number from ${min} to ${max}, not ${JSON.stringify(value)}`);
     return n;
   };
   return {
@@ -72,7 +73,8 @@ function parseOptions(argv: string[]): (LoadOptions & { json: boolean }) | undef
   };
 }
 
-const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+const percentile = (sorted: number[], p: number): number =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
 /** Runs the load; `onTick` is called once a second with the running totals. */
 export async function runLoad(o: LoadOptions, onTick?: (elapsedS: number, s: LoadSummary) => void): Promise<LoadSummary> {
@@ -91,7 +93,12 @@ export async function runLoad(o: LoadOptions, onTick?: (elapsedS: number, s: Loa
       requests: latencies.length,
       perSecond: Math.round(latencies.length / Math.max(elapsed, 0.001)),
       byClass: { ...byClass },
-      latencyMs: { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] ?? 0 },
+      latencyMs: {
+        p50: percentile(sorted, 0.5),
+        p95: percentile(sorted, 0.95),
+        p99: percentile(sorted, 0.99),
+        max: sorted[sorted.length - 1] ?? 0,
+      },
       transportErrors,
     };
   };
@@ -159,7 +166,9 @@ async function main(): Promise<void> {
     return;
   }
   const tty = process.stderr.isTTY;
-  process.stderr.write(`load: ${options.concurrency} in flight against ${options.url} for ${options.durationS}s (errors ${options.errorShare * 100}% as ${options.errorStatus}, slow ${options.slowShare * 100}% by ${options.slowMs} ms)\n`);
+  process.stderr.write(
+    `load: ${options.concurrency} in flight against ${options.url} for ${options.durationS}s (errors ${options.errorShare * 100}% as ${options.errorStatus}, slow ${options.slowShare * 100}% by ${options.slowMs} ms)\n`,
+  );
   const s = await runLoad(options, (t, s) => {
     const line = `  ${t.toFixed(0).padStart(4)}s  ${String(s.requests).padStart(7)} requests  ${String(s.perSecond).padStart(5)}/s  2xx ${s.byClass['2xx']}  4xx ${s.byClass['4xx']}  5xx ${s.byClass['5xx']}  p95 ${s.latencyMs.p95.toFixed(0)} ms${s.transportErrors ? `  connection errors ${s.transportErrors}` : ''}`;
     process.stderr.write(tty ? `\r${line}` : `${line}\n`);

@@ -43,13 +43,24 @@ async function main(): Promise<void> {
 
   try {
     const apiPort = portOf(config.local.target);
-    running.push(await startApi(apiPort, { FAULT_INJECTION: 'true', DATA_DIR: join(PROJECT_ROOT, 'data'), LOG_LEVEL: 'warn' }, process.stderr));
+    running.push(
+      await startApi(apiPort, { FAULT_INJECTION: 'true', DATA_DIR: join(PROJECT_ROOT, 'data'), LOG_LEVEL: 'warn' }, process.stderr),
+    );
     let alertmanager: Managed | undefined;
     if (alertmanagerBinary() !== undefined) {
-      alertmanager = await startAlertmanager({ configFile: join(out, 'local', LOCAL_ALERTMANAGER_FILE), dataDir: join(state, 'alertmanager'), port: portOf(config.local.alertmanager) });
+      alertmanager = await startAlertmanager({
+        configFile: join(out, 'local', LOCAL_ALERTMANAGER_FILE),
+        dataDir: join(state, 'alertmanager'),
+        port: portOf(config.local.alertmanager),
+      });
       running.push(alertmanager);
     }
-    const prometheus = await startPrometheus({ configFile: join(out, 'local', LOCAL_CONFIG_FILE), dataDir: join(state, 'prometheus'), port: 9090, retention: config.prometheus.retention });
+    const prometheus = await startPrometheus({
+      configFile: join(out, 'local', LOCAL_CONFIG_FILE),
+      dataDir: join(state, 'prometheus'),
+      port: 9090,
+      retention: config.prometheus.retention,
+    });
     running.push(prometheus);
     let grafana: Managed | undefined;
     if (grafanaBinary() !== undefined) {

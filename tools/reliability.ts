@@ -41,8 +41,32 @@ interface Sizes {
   env: Record<string, string>;
 }
 
-const FULL: Sizes = { hostile: 11_000, randomUrls: 100_000, killRounds: 5, killWriteMs: 3_000, sigtermConnections: 200, floodSockets: 20, floodPerSocket: 2_000, floodHoldMs: 15_000, slowClients: 20, slowLimitMs: 100_000, env: {} };
-const SHORT: Sizes = { hostile: 400, randomUrls: 1_500, killRounds: 1, killWriteMs: 1_500, sigtermConnections: 40, floodSockets: 5, floodPerSocket: 400, floodHoldMs: 3_000, slowClients: 3, slowLimitMs: 8_000, env: { HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '4000' } };
+const FULL: Sizes = {
+  hostile: 11_000,
+  randomUrls: 100_000,
+  killRounds: 5,
+  killWriteMs: 3_000,
+  sigtermConnections: 200,
+  floodSockets: 20,
+  floodPerSocket: 2_000,
+  floodHoldMs: 15_000,
+  slowClients: 20,
+  slowLimitMs: 100_000,
+  env: {},
+};
+const SHORT: Sizes = {
+  hostile: 400,
+  randomUrls: 1_500,
+  killRounds: 1,
+  killWriteMs: 1_500,
+  sigtermConnections: 40,
+  floodSockets: 5,
+  floodPerSocket: 400,
+  floodHoldMs: 3_000,
+  slowClients: 3,
+  slowLimitMs: 8_000,
+  env: { HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '4000' },
+};
 
 /** Memory a flood may add on top of the process's resting size. */
 const FLOOD_GROWTH_LIMIT_MB = 256;
@@ -70,12 +94,16 @@ interface StoreReport {
 function check(report: Omit<StoreReport, 'failures'>): string[] {
   const f: string[] = [];
   const { hostile, random, kill, sigterm, flood, slow } = report;
-  if (hostile.answered5xx > 0 || hostile.counted5xx > 0) f.push(`hostile input: ${hostile.answered5xx} answered 5xx, ${hostile.counted5xx} counted (${hostile.examples.join('; ')})`);
+  if (hostile.answered5xx > 0 || hostile.counted5xx > 0)
+    f.push(`hostile input: ${hostile.answered5xx} answered 5xx, ${hostile.counted5xx} counted (${hostile.examples.join('; ')})`);
   if (random.answered5xx > 0) f.push(`random URLs: ${random.answered5xx} answered 5xx`);
   if (random.newSeries > NEW_SERIES_LIMIT) f.push(`random URLs: ${random.newSeries} new series per family (limit ${NEW_SERIES_LIMIT})`);
-  if (kill.acknowledged === 0 || kill.present !== kill.acknowledged) f.push(`kill -9: ${kill.present} of ${kill.acknowledged} acknowledged writes present`);
-  if (sigterm.failed > 0 || sigterm.reset > 0 || sigterm.exitCode !== 0) f.push(`SIGTERM: ${sigterm.failed} failed, ${sigterm.reset} reset, exit ${sigterm.exitCode}`);
-  if (flood.peakRssMb - flood.rssBeforeMb > FLOOD_GROWTH_LIMIT_MB) f.push(`flood: RSS grew ${flood.peakRssMb - flood.rssBeforeMb} MB (limit ${FLOOD_GROWTH_LIMIT_MB})`);
+  if (kill.acknowledged === 0 || kill.present !== kill.acknowledged)
+    f.push(`kill -9: ${kill.present} of ${kill.acknowledged} acknowledged writes present`);
+  if (sigterm.failed > 0 || sigterm.reset > 0 || sigterm.exitCode !== 0)
+    f.push(`SIGTERM: ${sigterm.failed} failed, ${sigterm.reset} reset, exit ${sigterm.exitCode}`);
+  if (flood.peakRssMb - flood.rssBeforeMb > FLOOD_GROWTH_LIMIT_MB)
+    f.push(`flood: RSS grew ${flood.peakRssMb - flood.rssBeforeMb} MB (limit ${FLOOD_GROWTH_LIMIT_MB})`);
   if (flood.healthzMaxMs > HEALTHZ_LIMIT_MS) f.push(`flood: /healthz took ${flood.healthzMaxMs} ms (limit ${HEALTHZ_LIMIT_MS})`);
   const errors = Object.entries(flood.statuses).filter(([s]) => Number(s) >= 500 && s !== '503');
   if (errors.length > 0) f.push(`flood: answered ${errors.map(([s, n]) => `${n} × ${s}`).join(', ')}`);
@@ -120,13 +148,40 @@ async function runStore(store: 'pglite' | 'postgres', entry: string, sizes: Size
 function table(reports: StoreReport[]): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const rows: [string, (r: StoreReport) => string][] = [
-    ['hostile requests tried / answered 5xx / 5xx in /metrics', (r) => `${n(r.hostile.tried)} / ${n(r.hostile.answered5xx)} / ${n(r.hostile.counted5xx)}`],
-    ['random URLs / answered 5xx / new series per family', (r) => `${n(r.random.tried)} / ${n(r.random.answered5xx)} / ${r.random.newSeries}`],
-    ['kill -9 rounds / writes acknowledged / present after restart', (r) => `${r.kill.rounds} / ${n(r.kill.acknowledged)} / ${n(r.kill.present)}`],
-    ['SIGTERM keep-alive connections / failed / reset (drain ms)', (r) => `${r.sigterm.connections} / ${r.sigterm.failed} / ${r.sigterm.reset} (${Math.round(r.sigterm.drainMs)})`],
-    ['flood sockets × requests: RSS before / peak / after (MB)', (r) => `${r.flood.sockets} × ${n(r.flood.requests / r.flood.sockets)}: ${r.flood.rssBeforeMb} / ${r.flood.peakRssMb} / ${r.flood.rssAfterMb}`],
-    ['flood: slowest /healthz (ms); answers read', (r) => `${n(r.flood.healthzMaxMs)}; ${Object.entries(r.flood.statuses).map(([s, c]) => `${n(c)} × ${s}`).join(', ') || 'none'}`],
-    ['slow clients held / timed out (longest held ms; others\' slowest ms)', (r) => `${r.slow.held} / ${r.slow.timedOut} (${n(r.slow.maxHeldMs)}; ${n(r.slow.othersMaxMs)})`],
+    [
+      'hostile requests tried / answered 5xx / 5xx in /metrics',
+      (r) => `${n(r.hostile.tried)} / ${n(r.hostile.answered5xx)} / ${n(r.hostile.counted5xx)}`,
+    ],
+    [
+      'random URLs / answered 5xx / new series per family',
+      (r) => `${n(r.random.tried)} / ${n(r.random.answered5xx)} / ${r.random.newSeries}`,
+    ],
+    [
+      'kill -9 rounds / writes acknowledged / present after restart',
+      (r) => `${r.kill.rounds} / ${n(r.kill.acknowledged)} / ${n(r.kill.present)}`,
+    ],
+    [
+      'SIGTERM keep-alive connections / failed / reset (drain ms)',
+      (r) => `${r.sigterm.connections} / ${r.sigterm.failed} / ${r.sigterm.reset} (${Math.round(r.sigterm.drainMs)})`,
+    ],
+    [
+      'flood sockets × requests: RSS before / peak / after (MB)',
+      (r) =>
+        `${r.flood.sockets} × ${n(r.flood.requests / r.flood.sockets)}: ${r.flood.rssBeforeMb} / ${r.flood.peakRssMb} / ${r.flood.rssAfterMb}`,
+    ],
+    [
+      'flood: slowest /healthz (ms); answers read',
+      (r) =>
+        `${n(r.flood.healthzMaxMs)}; ${
+          Object.entries(r.flood.statuses)
+            .map(([s, c]) => `${n(c)} × ${s}`)
+            .join(', ') || 'none'
+        }`,
+    ],
+    [
+      "slow clients held / timed out (longest held ms; others' slowest ms)",
+      (r) => `${r.slow.held} / ${r.slow.timedOut} (${n(r.slow.maxHeldMs)}; ${n(r.slow.othersMaxMs)})`,
+    ],
     ['verdict', (r) => (r.failures.length === 0 ? 'pass' : `FAIL (${r.failures.length})`)],
   ];
   const head = `| scenario | ${reports.map((r) => (r.store === 'pglite' ? 'embedded (PGlite)' : 'PostgreSQL')).join(' | ')} |`;
@@ -162,7 +217,9 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${table(reports)}\n\n`);
   for (const r of reports) for (const f of r.failures) failures.push(`${r.store}: ${f}`);
   for (const f of failures) process.stdout.write(`FAIL ${f}\n`);
-  process.stdout.write(`${failures.length === 0 ? 'all scenarios passed' : `${failures.length} failed`} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  process.stdout.write(
+    `${failures.length === 0 ? 'all scenarios passed' : `${failures.length} failed`} in ${Math.round((Date.now() - started) / 1000)} s\n`,
+  );
   if (values.json) process.stdout.write(`${JSON.stringify({ reports, failures })}\n`);
   process.exit(failures.length === 0 ? 0 : 1);
 }

@@ -62,14 +62,32 @@ async function main(): Promise<number> {
     const where = values.manifests.join(', ');
     const { objects, files } = readManifests(values.manifests);
     if (!json) process.stdout.write(`verify: ${objects.length} objects from ${files.length} file(s) in ${where}\n`);
-    if (objects.length === 0) list.fail('manifests', `manifests found in ${where}`, 'run npm run synth, or point --manifests at your manifests', 'no Kubernetes object in any .yaml, .yml or .json file');
+    if (objects.length === 0)
+      list.fail(
+        'manifests',
+        `manifests found in ${where}`,
+        'run npm run synth, or point --manifests at your manifests',
+        'no Kubernetes object in any .yaml, .yml or .json file',
+      );
     else addWiringChecks(list, objects);
     if (values['prometheus-url'] !== undefined) {
-      await addPrometheusChecks(list, new PrometheusApi(values['prometheus-url']), { job: name, namespace }, [...Object.values(ALERT), ...Object.values(SLO_ALERT)], values['prometheus-url']);
+      await addPrometheusChecks(
+        list,
+        new PrometheusApi(values['prometheus-url']),
+        { job: name, namespace },
+        [...Object.values(ALERT), ...Object.values(SLO_ALERT)],
+        values['prometheus-url'],
+      );
     }
   } else {
     if (!json) process.stdout.write(`verify: ${name} in namespace ${namespace}${values.context ? ` (context ${values.context})` : ''}\n`);
-    await verifyLive(list, { kubeconfig: values.kubeconfig, context: values.context, namespace, name, prometheusUrl: values['prometheus-url'] });
+    await verifyLive(list, {
+      kubeconfig: values.kubeconfig,
+      context: values.context,
+      namespace,
+      name,
+      prometheusUrl: values['prometheus-url'],
+    });
   }
 
   if (json) process.stdout.write(`${JSON.stringify(list.toJson())}\n`);

@@ -33,7 +33,10 @@ export class Api extends Construct {
     this.podLabels = labels;
 
     const serviceAccount = c.serviceAccount.create
-      ? new kplus.ServiceAccount(this, 'service-account', { metadata: { name: c.serviceAccount.name ?? c.name, labels }, automountToken: false })
+      ? new kplus.ServiceAccount(this, 'service-account', {
+          metadata: { name: c.serviceAccount.name ?? c.name, labels },
+          automountToken: false,
+        })
       : kplus.ServiceAccount.fromServiceAccountName(this, 'service-account', c.serviceAccount.name!);
 
     this.deployment = new kplus.Deployment(this, 'deployment', {
@@ -57,7 +60,10 @@ export class Api extends Construct {
     const container = this.deployment.addContainer({
       name: 'api',
       image: `${c.image.repository}:${c.image.tag}`,
-      imagePullPolicy: kplus.ImagePullPolicy[c.image.pullPolicy === 'IfNotPresent' ? 'IF_NOT_PRESENT' : c.image.pullPolicy === 'Always' ? 'ALWAYS' : 'NEVER'],
+      imagePullPolicy:
+        kplus.ImagePullPolicy[
+          c.image.pullPolicy === 'IfNotPresent' ? 'IF_NOT_PRESENT' : c.image.pullPolicy === 'Always' ? 'ALWAYS' : 'NEVER'
+        ],
       ports: [
         { name: PORT_NAME.http, number: c.port },
         { name: PORT_NAME.metrics, number: c.metricsPort },
@@ -74,8 +80,18 @@ export class Api extends Construct {
           key: c.database.secretKey,
         }),
       },
-      readiness: kplus.Probe.fromHttpGet(READY_PATH, { port: c.port, periodSeconds: Duration.seconds(5), failureThreshold: 2, timeoutSeconds: Duration.seconds(3) }),
-      liveness: kplus.Probe.fromHttpGet(HEALTH_PATH, { port: c.port, periodSeconds: Duration.seconds(10), failureThreshold: 3, timeoutSeconds: Duration.seconds(3) }),
+      readiness: kplus.Probe.fromHttpGet(READY_PATH, {
+        port: c.port,
+        periodSeconds: Duration.seconds(5),
+        failureThreshold: 2,
+        timeoutSeconds: Duration.seconds(3),
+      }),
+      liveness: kplus.Probe.fromHttpGet(HEALTH_PATH, {
+        port: c.port,
+        periodSeconds: Duration.seconds(10),
+        failureThreshold: 3,
+        timeoutSeconds: Duration.seconds(3),
+      }),
       startup: kplus.Probe.fromHttpGet(HEALTH_PATH, { port: c.port, periodSeconds: Duration.seconds(2), failureThreshold: 30 }),
       securityContext: {
         ensureNonRoot: true,
@@ -95,9 +111,11 @@ export class Api extends Construct {
       ['affinity', c.affinity],
     ];
     for (const [key, value] of podSpec) {
-      if (Object.keys(value as object).length > 0) ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add(`/spec/template/spec/${key}`, value));
+      if (Object.keys(value as object).length > 0)
+        ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add(`/spec/template/spec/${key}`, value));
     }
-    if (Object.keys(c.podAnnotations).length > 0) ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/metadata/annotations', c.podAnnotations));
+    if (Object.keys(c.podAnnotations).length > 0)
+      ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/metadata/annotations', c.podAnnotations));
     for (const [name, path] of Object.entries(WRITABLE_PATHS)) {
       container.mount(path, kplus.Volume.fromEmptyDir(this, `${name}-volume`, name, { sizeLimit: Size.mebibytes(64) }));
     }
@@ -113,8 +131,18 @@ export class Api extends Construct {
       JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'),
       // Spread replicas across nodes; a single-node dev cluster still schedules them.
       JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
-        { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
-        { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: selector },
+        },
+        {
+          maxSkew: 1,
+          topologyKey: 'topology.kubernetes.io/zone',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: selector },
+        },
       ]),
     );
 

@@ -75,7 +75,10 @@ export class DevDatabase extends Construct {
                 ],
                 readinessProbe: { exec: { command: ['pg_isready', '-U', DEV.user, '-d', DEV.database] }, periodSeconds: 5 },
                 livenessProbe: { exec: { command: ['pg_isready', '-U', DEV.user] }, periodSeconds: 10, failureThreshold: 6 },
-                resources: { requests: { cpu: kplus.k8s.Quantity.fromString('100m'), memory: kplus.k8s.Quantity.fromString('128Mi') }, limits: { memory: kplus.k8s.Quantity.fromString('512Mi') } },
+                resources: {
+                  requests: { cpu: kplus.k8s.Quantity.fromString('100m'), memory: kplus.k8s.Quantity.fromString('128Mi') },
+                  limits: { memory: kplus.k8s.Quantity.fromString('512Mi') },
+                },
                 securityContext: {
                   runAsNonRoot: true,
                   runAsUser: POSTGRES_UID,

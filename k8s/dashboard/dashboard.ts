@@ -5,7 +5,12 @@
  * firing alerts as annotations.
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
-import { LegendDisplayMode, LegendPlacement, ReduceDataOptionsBuilder, VizLegendOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
+import {
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  VizLegendOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
 import {
   AnnotationQueryBuilder,
   DashboardBuilder,
@@ -49,7 +54,9 @@ function panel(spec: PanelSpec): cog.Builder<Panel> {
   const builder =
     spec.kind === 'stat'
       ? new StatPanelBuilder().reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']))
-      : new TimeseriesPanelBuilder().legend(new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom));
+      : new TimeseriesPanelBuilder().legend(
+          new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom),
+        );
   builder.title(spec.title).description(spec.description).unit(spec.unit).datasource(DATASOURCE).span(spec.width).height(PANEL_HEIGHT);
   spec.targets.forEach((t, i) =>
     builder.withTarget(
@@ -94,7 +101,12 @@ export function buildDashboard(o: DashboardOptions): Dashboard {
     .time({ from: 'now-1h', to: 'now' })
     .timezone('browser')
     .tooltip(DashboardCursorSync.Crosshair)
-    .withVariable(new DatasourceVariableBuilder(VAR.datasource).label('Data source').type('prometheus').current({ selected: true, text: o.datasourceUid, value: o.datasourceUid }))
+    .withVariable(
+      new DatasourceVariableBuilder(VAR.datasource)
+        .label('Data source')
+        .type('prometheus')
+        .current({ selected: true, text: o.datasourceUid, value: o.datasourceUid }),
+    )
     .withVariable(labelVariable(VAR.namespace, VARIABLE_QUERIES.namespace, current(o.namespace)))
     .withVariable(labelVariable(VAR.job, VARIABLE_QUERIES.job, current(o.job)))
     .withVariable(labelVariable(VAR.endpoint, VARIABLE_QUERIES.endpoint, { selected: true, text: 'All', value: '$__all' }))

@@ -14,6 +14,12 @@ export interface InstallDashboard {
 export const dashboardFile = (c: Pick<InstallDashboard, 'name'>) => `${c.name}.json`;
 
 export function dashboardJson(c: InstallDashboard): string {
-  const dashboard = buildDashboard({ name: c.name, namespace: c.namespace, job: c.name, datasourceUid: c.grafana.dashboard.datasourceUid, slo: c.slo });
+  const dashboard = buildDashboard({
+    name: c.name,
+    namespace: c.namespace,
+    job: c.name,
+    datasourceUid: c.grafana.dashboard.datasourceUid,
+    slo: c.slo,
+  });
   return `${JSON.stringify(dashboard, null, 2)}\n`;
 }

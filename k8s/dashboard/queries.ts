@@ -49,7 +49,8 @@ export function dashboardRows(slo: SloConfig): RowSpec[] {
       panels: [
         {
           title: 'Requests in the time range',
-          description: 'All requests answered in the selected time range, across pods (the guide\'s sum(http_requests_total), made independent of restarts).',
+          description:
+            "All requests answered in the selected time range, across pods (the guide's sum(http_requests_total), made independent of restarts).",
           kind: 'stat',
           unit: 'short',
           width: 4,
@@ -108,7 +109,7 @@ export function dashboardRows(slo: SloConfig): RowSpec[] {
         },
         {
           title: 'Error ratio per route',
-          description: 'Share of each route\'s requests answered 5xx and 4xx (recorded, 5m window).',
+          description: "Share of each route's requests answered 5xx and 4xx (recorded, 5m window).",
           kind: 'timeseries',
           unit: 'percentunit',
           width: 8,
@@ -132,7 +133,7 @@ export function dashboardRows(slo: SloConfig): RowSpec[] {
         },
         {
           title: 'p95 across pods and routes',
-          description: 'The guide\'s p95, with the buckets summed by le before histogram_quantile so it holds across pods.',
+          description: "The guide's p95, with the buckets summed by le before histogram_quantile so it holds across pods.",
           kind: 'timeseries',
           unit: 's',
           width: 8,
@@ -140,7 +141,8 @@ export function dashboardRows(slo: SloConfig): RowSpec[] {
         },
         {
           title: 'Mean latency per route',
-          description: 'Time spent per request, per route: the rate of the duration sum over the rate of the count, each summed across pods.',
+          description:
+            'Time spent per request, per route: the rate of the duration sum over the rate of the count, each summed across pods.',
           kind: 'timeseries',
           unit: 's',
           width: 8,
@@ -219,7 +221,7 @@ export function dashboardRows(slo: SloConfig): RowSpec[] {
       panels: [
         {
           title: 'Targets up',
-          description: 'Whether Prometheus\'s last scrape of each pod succeeded (1) or failed (0).',
+          description: "Whether Prometheus's last scrape of each pod succeeded (1) or failed (0).",
           kind: 'timeseries',
           unit: 'short',
           width: 8,

@@ -58,9 +58,7 @@ export function pathsWithEscapes(value: unknown, path: readonly (string | number
   if (typeof value === 'string') return ESCAPED.test(value) ? [[...path]] : [];
   if (Array.isArray(value)) return value.flatMap((v, i) => pathsWithEscapes(v, [...path, i]));
   if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).flatMap(([k, v]) =>
-      ESCAPED.test(k) ? [[...path, k]] : pathsWithEscapes(v, [...path, k]),
-    );
+    return Object.entries(value).flatMap(([k, v]) => (ESCAPED.test(k) ? [[...path, k]] : pathsWithEscapes(v, [...path, k])));
   }
   return [];
 }

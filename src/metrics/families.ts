@@ -109,7 +109,12 @@ export class CounterFamily extends Family<CounterSeries> {
 }
 
 export class HistogramFamily extends Family<HistogramSeries> {
-  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly buckets: readonly number[],
+  ) {
     super(name, help, 'histogram', labelNames);
   }
 

@@ -29,7 +29,11 @@ function parseAccept(header: string): MediaRange[] {
       const params: Record<string, string> = {};
       for (const p of rest) {
         const eq = p.indexOf('=');
-        if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"|"$/g, '');
+        if (eq > 0)
+          params[p.slice(0, eq).trim().toLowerCase()] = p
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"|"$/g, '');
       }
       const q = params.q === undefined ? 1 : Number(params.q);
       return { type: type.toLowerCase(), params, q: Number.isFinite(q) ? q : 0, order };
@@ -39,7 +43,8 @@ function parseAccept(header: string): MediaRange[] {
 
 function formatOf(range: MediaRange): ExpositionFormat | undefined {
   const version = range.params.version;
-  if (range.type === 'application/openmetrics-text') return version === undefined || OPENMETRICS_VERSIONS.has(version) ? 'openmetrics' : undefined;
+  if (range.type === 'application/openmetrics-text')
+    return version === undefined || OPENMETRICS_VERSIONS.has(version) ? 'openmetrics' : undefined;
   if (range.type === 'text/plain') return version === undefined || TEXT_VERSIONS.has(version) ? 'text' : undefined;
   if (range.type === '*/*' || range.type === 'text/*') return 'text';
   return undefined;
@@ -52,7 +57,8 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   for (const range of parseAccept(accept)) {
     const format = formatOf(range);
     if (format === undefined) continue;
-    if (best === undefined || range.q > best.q || (range.q === best.q && range.order < best.order)) best = { format, q: range.q, order: range.order };
+    if (best === undefined || range.q > best.q || (range.q === best.q && range.order < best.order))
+      best = { format, q: range.q, order: range.order };
   }
   return best?.format ?? 'text';
 }

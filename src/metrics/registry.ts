@@ -16,12 +16,14 @@ import type { ExpositionFormat } from './negotiate';
  * own histograms' bounds (nodejs_gc_duration_seconds) as JavaScript prints them.
  */
 function canonicalBuckets(openMetrics: string): string {
-  return openMetrics.replace(/(_bucket\{(?:[^}]*,)?le=")([^"]+)(")/g, (_m, head: string, le: string, tail: string) => `${head}${le === '+Inf' ? le : canonicalFloat(Number(le))}${tail}`);
+  return openMetrics.replace(
+    /(_bucket\{(?:[^}]*,)?le=")([^"]+)(")/g,
+    (_m, head: string, le: string, tail: string) => `${head}${le === '+Inf' ? le : canonicalFloat(Number(le))}${tail}`,
+  );
 }
 
 export const PROMETHEUS_CONTENT_TYPE: PrometheusContentType = Registry.PROMETHEUS_CONTENT_TYPE;
 export const OPENMETRICS_CONTENT_TYPE: OpenMetricsContentType = Registry.OPENMETRICS_CONTENT_TYPE;
-
 
 export const READY_HELP = '1 when this instance is ready to serve (its store answers and it is not shutting down), else 0.';
 
@@ -47,11 +49,33 @@ export interface HttpMetricsOptions {
 export class HttpMetrics {
   private readonly registry = new Registry<PrometheusContentType>();
   private readonly openMetrics = new Registry<OpenMetricsContentType>();
-  private readonly requestsTotal = new CounterFamily(METRIC.requestsTotal, 'HTTP requests handled, by method, route template and status code.', METRIC_LABELS[METRIC.requestsTotal]);
-  private readonly duration = new HistogramFamily(METRIC.requestDuration, 'Time from receiving a request to finishing its response, in seconds.', METRIC_LABELS[METRIC.requestDuration], DURATION_BUCKETS);
-  private readonly requests4xx = new CounterFamily(METRIC.requests4xx, 'HTTP requests answered with a 4xx status, by method and route template.', METRIC_LABELS[METRIC.requests4xx]);
-  private readonly requests5xx = new CounterFamily(METRIC.requests5xx, 'HTTP requests answered with a 5xx status, by method and route template.', METRIC_LABELS[METRIC.requests5xx]);
-  private readonly families: readonly Family<unknown>[] = [this.requestsTotal, this.duration, this.requests4xx, this.requests5xx] as Family<unknown>[];
+  private readonly requestsTotal = new CounterFamily(
+    METRIC.requestsTotal,
+    'HTTP requests handled, by method, route template and status code.',
+    METRIC_LABELS[METRIC.requestsTotal],
+  );
+  private readonly duration = new HistogramFamily(
+    METRIC.requestDuration,
+    'Time from receiving a request to finishing its response, in seconds.',
+    METRIC_LABELS[METRIC.requestDuration],
+    DURATION_BUCKETS,
+  );
+  private readonly requests4xx = new CounterFamily(
+    METRIC.requests4xx,
+    'HTTP requests answered with a 4xx status, by method and route template.',
+    METRIC_LABELS[METRIC.requests4xx],
+  );
+  private readonly requests5xx = new CounterFamily(
+    METRIC.requests5xx,
+    'HTTP requests answered with a 5xx status, by method and route template.',
+    METRIC_LABELS[METRIC.requests5xx],
+  );
+  private readonly families: readonly Family<unknown>[] = [
+    this.requestsTotal,
+    this.duration,
+    this.requests4xx,
+    this.requests5xx,
+  ] as Family<unknown>[];
   /** endpoint -> method -> status -> handles: nested maps, so recording builds no key string. */
   private readonly handles = new Map<string, Map<string, Map<number, SeriesHandles>>>();
 

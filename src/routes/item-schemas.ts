@@ -41,10 +41,7 @@ const tags = z
 const object = { error: 'request body must be a JSON object' };
 
 /** POST and PUT: a whole item. */
-export const itemInput = z.strictObject(
-  { name, description: description.nullable().optional(), tags: tags.optional() },
-  object,
-);
+export const itemInput = z.strictObject({ name, description: description.nullable().optional(), tags: tags.optional() }, object);
 
 /** PATCH (JSON merge patch): any subset; `description: null` clears the description. */
 export const itemPatch = z.strictObject(

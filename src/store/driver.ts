@@ -89,8 +89,7 @@ export async function openPostgres(url: string, maxConnections: number, options:
       try {
         await client.query('BEGIN');
         const result = await fn({
-          query: async <R extends Row>(sql: string, params: readonly unknown[] = []) =>
-            (await client.query<R>(sql, [...params])).rows,
+          query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => (await client.query<R>(sql, [...params])).rows,
         });
         await client.query('COMMIT');
         return result;

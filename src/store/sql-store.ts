@@ -42,10 +42,11 @@ export class SqlItemStore implements ItemStore {
   }
 
   async create(input: ItemInput): Promise<Item> {
-    const rows = await this.db.query<ItemRow>(
-      `INSERT INTO items (name, description, tags) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-      [input.name, input.description ?? null, input.tags ?? []],
-    );
+    const rows = await this.db.query<ItemRow>(`INSERT INTO items (name, description, tags) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`, [
+      input.name,
+      input.description ?? null,
+      input.tags ?? [],
+    ]);
     return toItem(rows[0]!);
   }
 
@@ -56,10 +57,10 @@ export class SqlItemStore implements ItemStore {
   }
 
   async list({ limit, after }: ListOptions): Promise<ItemPage> {
-    const rows = await this.db.query<ItemRow>(
-      `SELECT ${COLUMNS} FROM items WHERE items.seq > $1 ORDER BY items.seq LIMIT $2`,
-      [String(after ?? 0n), limit + 1],
-    );
+    const rows = await this.db.query<ItemRow>(`SELECT ${COLUMNS} FROM items WHERE items.seq > $1 ORDER BY items.seq LIMIT $2`, [
+      String(after ?? 0n),
+      limit + 1,
+    ]);
     const page = rows.slice(0, limit);
     return {
       items: page.map(toItem),

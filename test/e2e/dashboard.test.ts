@@ -77,27 +77,40 @@ describeE2e('the dashboard against a real Prometheus scraping the API', () => {
 
   it('answers every panel query and the alert annotation with data', async () => {
     const queries: { where: string; expr: string }[] = [
-      ...dashboard.panels.filter((p: any) => p.type !== 'row').flatMap((p: any) => p.targets.map((t: any) => ({ where: `${p.title} / ${t.refId}`, expr: t.expr }))),
+      ...dashboard.panels
+        .filter((p: any) => p.type !== 'row')
+        .flatMap((p: any) => p.targets.map((t: any) => ({ where: `${p.title} / ${t.refId}`, expr: t.expr }))),
       ...dashboard.annotations.list.map((a: any) => ({ where: `annotation ${a.name}`, expr: a.expr })),
     ];
     const results: { where: string; expr: string; series: number }[] = [];
     for (const q of queries) {
       const expr = substitute(q.expr);
       expect(expr).not.toMatch(/\$(?!\{\d+\})/); // only label_replace's `${1}` is left
-      const series = await waitFor(`data for ${q.where}: ${expr}`, async () => {
-        const r = await prom.query(expr);
-        return r.length > 0 ? r.length : undefined;
-      }, 30_000, 250).catch(() => 0);
+      const series = await waitFor(
+        `data for ${q.where}: ${expr}`,
+        async () => {
+          const r = await prom.query(expr);
+          return r.length > 0 ? r.length : undefined;
+        },
+        30_000,
+        250,
+      ).catch(() => 0);
       results.push({ where: q.where, expr, series });
     }
     const answered = results.filter((r) => r.series > 0);
-    process.stdout.write(`\ndashboard queries answering on a real Prometheus: ${answered.length} of ${results.length}\n${results.map((r) => `  ${r.series > 0 ? '✓' : '✗'} ${r.where}: ${r.series} series`).join('\n')}\n`);
+    process.stdout.write(
+      `\ndashboard queries answering on a real Prometheus: ${answered.length} of ${results.length}\n${results.map((r) => `  ${r.series > 0 ? '✓' : '✗'} ${r.where}: ${r.series} series`).join('\n')}\n`,
+    );
     expect(results.filter((r) => r.series === 0)).toEqual([]);
   });
 
   it('answers the variable queries with the install as an option', async () => {
     const byName = Object.fromEntries(dashboard.templating.list.map((v: any) => [v.name, v]));
-    const expected: Record<string, string[]> = { namespace: [config.namespace], job: [config.name], endpoint: ['/api/items', '/api/items/:id'] };
+    const expected: Record<string, string[]> = {
+      namespace: [config.namespace],
+      job: [config.name],
+      endpoint: ['/api/items', '/api/items/:id'],
+    };
     for (const [name, values] of Object.entries(expected)) {
       // label_values(<selector>, <label>): what Grafana's Prometheus data source asks /api/v1/label/<label>/values.
       const m = /^label_values\((.+), (\w+)\)$/.exec(substitute(byName[name].query))!;
@@ -109,9 +122,13 @@ describeE2e('the dashboard against a real Prometheus scraping the API', () => {
   });
 
   it('shows errors and slow requests where they should be', async () => {
-    const ratio = await prom.query(substitute('namespace_job:slo_sli_error:ratio_rate5m{slo="availability",namespace=~"$namespace",job=~"$job"}'));
+    const ratio = await prom.query(
+      substitute('namespace_job:slo_sli_error:ratio_rate5m{slo="availability",namespace=~"$namespace",job=~"$job"}'),
+    );
     expect(Number(ratio[0]!.value[1])).toBeGreaterThan(0.05);
-    const slow = await prom.query(substitute('namespace_job:slo_sli_error:ratio_rate5m{slo="latency",namespace=~"$namespace",job=~"$job"}'));
+    const slow = await prom.query(
+      substitute('namespace_job:slo_sli_error:ratio_rate5m{slo="latency",namespace=~"$namespace",job=~"$job"}'),
+    );
     expect(Number(slow[0]!.value[1])).toBeGreaterThan(0.01);
   });
 });

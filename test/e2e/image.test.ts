@@ -17,7 +17,10 @@ const KEEP_ALIVE_TIMEOUT_S = loadConfig({}).keepAliveTimeoutMs / 1000;
 
 /** podman with the sandbox settings of scripts/podman-env.sh. */
 function podman(...args: string[]): string {
-  return execFileSync('bash', ['-c', 'source scripts/podman-env.sh && exec podman "$@"', 'podman', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+  return execFileSync('bash', ['-c', 'source scripts/podman-env.sh && exec podman "$@"', 'podman', ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+  }).trim();
 }
 
 (HAVE_PODMAN ? describe : describe.skip)('the container image', () => {
@@ -45,11 +48,33 @@ function podman(...args: string[]): string {
   it('serves under an arbitrary UID on a read-only root filesystem, and stops cleanly on SIGTERM', async () => {
     port = await freePort();
     const metricsPort = await freePort();
-    podman('run', '-d', '--name', name, '--read-only', '--user', '25000:25000', '--tmpfs', '/tmp', '--tmpfs', '/var/lib/rest-api',
-      '--network', 'host', '-e', `PORT=${port}`, '-e', `METRICS_PORT=${metricsPort}`, TAG);
+    podman(
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--read-only',
+      '--user',
+      '25000:25000',
+      '--tmpfs',
+      '/tmp',
+      '--tmpfs',
+      '/var/lib/rest-api',
+      '--network',
+      'host',
+      '-e',
+      `PORT=${port}`,
+      '-e',
+      `METRICS_PORT=${metricsPort}`,
+      TAG,
+    );
     const base = `http://127.0.0.1:${port}`;
     await waitFor('the container to be ready', async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined), 60_000);
-    const created = await fetch(`${base}/api/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"in a container"}' });
+    const created = await fetch(`${base}/api/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":"in a container"}',
+    });
     expect(created.status).toBe(201);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain('http_requests_total{method="POST",endpoint="/api/items",status="201"} 1');

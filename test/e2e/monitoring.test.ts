@@ -12,14 +12,26 @@ import { SLO_ALERT } from '../../k8s/slo';
 import { durationSeconds } from '../../k8s/units';
 import { METRIC } from '../../src/contract';
 import type { Managed } from '../../tools/lib/processes';
-import { alertmanagerBinary, freePort, prometheusBinary, startAlertmanager, startApi, startPrometheus, waitFor } from '../../tools/lib/processes';
+import {
+  alertmanagerBinary,
+  freePort,
+  prometheusBinary,
+  startAlertmanager,
+  startApi,
+  startPrometheus,
+  waitFor,
+} from '../../tools/lib/processes';
 import { alertmanagerAlerts, PrometheusApi } from '../../tools/lib/prometheus-api';
 import { runLoad } from '../../tools/load';
 import { tempDir } from '../helpers/app';
 import { FAST_SCRAPES, requireInCi } from '../helpers/manifests';
 
 const HAVE = prometheusBinary() !== undefined && alertmanagerBinary() !== undefined;
-requireInCi('the end-to-end monitoring tests', HAVE, 'install Prometheus and Alertmanager: apt-get install prometheus prometheus-alertmanager');
+requireInCi(
+  'the end-to-end monitoring tests',
+  HAVE,
+  'install Prometheus and Alertmanager: apt-get install prometheus prometheus-alertmanager',
+);
 const describeE2e = HAVE ? describe : describe.skip;
 
 jest.setTimeout(120_000);
@@ -58,7 +70,11 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
     for (const [file, text] of Object.entries(localFiles(config))) writeFileSync(join(dir, 'config', file), text);
 
     api = await startApi(apiPort, { FAULT_INJECTION: 'true', DATA_DIR: join(dir, 'api-data'), LOG_LEVEL: 'warn' });
-    alertmanager = await startAlertmanager({ configFile: join(dir, 'config', LOCAL_ALERTMANAGER_FILE), dataDir: join(dir, 'am'), port: amPort });
+    alertmanager = await startAlertmanager({
+      configFile: join(dir, 'config', LOCAL_ALERTMANAGER_FILE),
+      dataDir: join(dir, 'am'),
+      port: amPort,
+    });
     prometheus = await startPrometheus({ configFile: join(dir, 'config', LOCAL_CONFIG_FILE), dataDir: join(dir, 'prom'), port: promPort });
     prom = new PrometheusApi(prometheus.url);
   });
@@ -74,12 +90,19 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
   /** Resolves with the seconds from now until `alert` is in `state` (and has `labels`). */
   async function secondsUntil(alert: string, state: 'pending' | 'firing', timeoutMs = 60_000): Promise<number> {
     const t0 = Date.now();
-    await waitFor(`${alert} ${state}`, async () => ((await prom.alerts()).some((a) => a.labels.alertname === alert && a.state === state) ? true : undefined), timeoutMs, 250);
+    await waitFor(
+      `${alert} ${state}`,
+      async () => ((await prom.alerts()).some((a) => a.labels.alertname === alert && a.state === state) ? true : undefined),
+      timeoutMs,
+      250,
+    );
     return (Date.now() - t0) / 1000;
   }
 
   const floor = (forDuration: string) =>
-    durationSeconds(forDuration)! + durationSeconds(config.serviceMonitor.interval)! + durationSeconds(config.prometheus.evaluationInterval)!;
+    durationSeconds(forDuration)! +
+    durationSeconds(config.serviceMonitor.interval)! +
+    durationSeconds(config.prometheus.evaluationInterval)!;
 
   it('scrapes the API: its target is UP under the job name of the cluster', async () => {
     const target = await waitFor('target UP', async () => (await prom.targets()).find((t) => t.health === 'up'));
@@ -132,7 +155,12 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
 
   /** Waits until no alert named `alert` is pending or firing (earlier traffic has aged out of the window). */
   async function quiet(alert: string): Promise<void> {
-    await waitFor(`${alert} inactive`, async () => ((await prom.alerts()).some((a) => a.labels.alertname === alert) ? undefined : true), 60_000, 250);
+    await waitFor(
+      `${alert} inactive`,
+      async () => ((await prom.alerts()).some((a) => a.labels.alertname === alert) ? undefined : true),
+      60_000,
+      250,
+    );
   }
 
   it('fires HighErrorRate on injected 5xx, sends it to Alertmanager, and resolves when faults stop', async () => {
@@ -140,7 +168,9 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
     const loading = load(25, 0.5);
     const pendingAfter = await secondsUntil(ALERT.highErrorRate, 'pending');
     const firingAfter = await secondsUntil(ALERT.highErrorRate, 'firing');
-    latencies.push(`HighErrorRate: pending after ${pendingAfter.toFixed(1)}s, firing after ${(pendingAfter + firingAfter).toFixed(1)}s (for ${TIMING.alerts.highErrorRate.for}; for + scrape + evaluation = ${floor(TIMING.alerts.highErrorRate.for)}s)`);
+    latencies.push(
+      `HighErrorRate: pending after ${pendingAfter.toFixed(1)}s, firing after ${(pendingAfter + firingAfter).toFixed(1)}s (for ${TIMING.alerts.highErrorRate.for}; for + scrape + evaluation = ${floor(TIMING.alerts.highErrorRate.for)}s)`,
+    );
     expect(pendingAfter + firingAfter).toBeGreaterThanOrEqual(durationSeconds(TIMING.alerts.highErrorRate.for)!);
     const received = await waitFor('Alertmanager has HighErrorRate', async () =>
       (await alertmanagerAlerts(alertmanager.url)).find((a) => a.labels.alertname === ALERT.highErrorRate && a.status.state === 'active'),
@@ -157,7 +187,9 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
     await quiet(ALERT.highResponseTime);
     const loading = load(25, 0, 0.3, 1500);
     const firingAfter = await secondsUntil(ALERT.highResponseTime, 'firing');
-    latencies.push(`HighResponseTime: firing after ${firingAfter.toFixed(1)}s (for ${TIMING.alerts.highResponseTime.for}; for + scrape + evaluation = ${floor(TIMING.alerts.highResponseTime.for)}s, plus the 1.5s the first slow requests take)`);
+    latencies.push(
+      `HighResponseTime: firing after ${firingAfter.toFixed(1)}s (for ${TIMING.alerts.highResponseTime.for}; for + scrape + evaluation = ${floor(TIMING.alerts.highResponseTime.for)}s, plus the 1.5s the first slow requests take)`,
+    );
     const alert = (await prom.alerts()).find((a) => a.labels.alertname === ALERT.highResponseTime)!;
     expect(Number(alert.value)).toBeGreaterThan(1);
     await loading;
@@ -178,7 +210,9 @@ describeE2e('monitoring the API with a real Prometheus and Alertmanager', () => 
     await api.stop('SIGKILL');
     await secondsUntil(ALERT.targetDown, 'firing', 60_000);
     const firingAfter = (Date.now() - killedAt) / 1000;
-    latencies.push(`RestApiTargetDown: firing ${firingAfter.toFixed(1)}s after the kill (for ${TIMING.alerts.targetDown.for}; for + scrape + evaluation = ${floor(TIMING.alerts.targetDown.for)}s)`);
+    latencies.push(
+      `RestApiTargetDown: firing ${firingAfter.toFixed(1)}s after the kill (for ${TIMING.alerts.targetDown.for}; for + scrape + evaluation = ${floor(TIMING.alerts.targetDown.for)}s)`,
+    );
     const target = (await prom.targets())[0]!;
     expect(target.health).toBe('down');
     await waitFor('Alertmanager has RestApiTargetDown', async () =>

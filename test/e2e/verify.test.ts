@@ -36,7 +36,9 @@ interface Result {
 
 /** Runs the CLI asynchronously: the stand-in API server answers it from this process. */
 function verify(...args: string[]): Promise<Result> {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'build', 'tools', 'verify.js'), ...args, '--output', 'json'], { env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'build', 'tools', 'verify.js'), ...args, '--output', 'json'], {
+    env: { PATH: process.env.PATH, HOME: '/nonexistent' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -69,9 +71,24 @@ describe('verify --manifests (offline)', () => {
   });
 
   it.each<[string, (o: K8sObject[]) => void, string, RegExp]>([
-    ['a ServiceMonitor the Prometheus does not select', (o) => delete find(o, 'ServiceMonitor').metadata.labels['app.kubernetes.io/component'], 'prometheus-selects-servicemonitor', /add label app.kubernetes.io\/component: api/],
-    ['a numeric ServiceMonitor port', (o) => (find(o, 'ServiceMonitor').spec.endpoints[0].port = 9464), 'servicemonitor-port', /name of a Service port/],
-    ['a nil ruleSelector', (o) => delete find(o, 'Prometheus').spec.ruleSelector, 'prometheus-selects-rule', /nil selector selects nothing/],
+    [
+      'a ServiceMonitor the Prometheus does not select',
+      (o) => delete find(o, 'ServiceMonitor').metadata.labels['app.kubernetes.io/component'],
+      'prometheus-selects-servicemonitor',
+      /add label app.kubernetes.io\/component: api/,
+    ],
+    [
+      'a numeric ServiceMonitor port',
+      (o) => (find(o, 'ServiceMonitor').spec.endpoints[0].port = 9464),
+      'servicemonitor-port',
+      /name of a Service port/,
+    ],
+    [
+      'a nil ruleSelector',
+      (o) => delete find(o, 'Prometheus').spec.ruleSelector,
+      'prometheus-selects-rule',
+      /nil selector selects nothing/,
+    ],
     ['a Prometheus without RBAC', (o) => o.splice(o.indexOf(find(o, 'RoleBinding')), 1), 'prometheus-rbac', /endpoints/],
   ])('fails on %s, naming the fix, with exit code 1', async (_case, mutate, id, fix) => {
     const objects = clone(manifests());
@@ -86,12 +103,19 @@ describe('verify --manifests (offline)', () => {
     const r = await verify('--manifests', await writeManifests(manifests(KPS_VALUES)));
     expect(failedIds(r)).toEqual([]);
     expect(r.code).toBe(0);
-    expect(r.json.items.filter((i) => i.status === 'skip').map((i) => i.id).sort()).toEqual(['networkpolicy-metrics', 'prometheus-selects-rule', 'prometheus-selects-servicemonitor']);
+    expect(
+      r.json.items
+        .filter((i) => i.status === 'skip')
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(['networkpolicy-metrics', 'prometheus-selects-rule', 'prometheus-selects-servicemonitor']);
   });
 
   (HAVE_KPS_FIXTURE ? it : it.skip)("passes every check with kube-prometheus-stack's manifests added (--manifests twice)", async () => {
     const r = await verify('--manifests', await writeManifests(manifests(KPS_VALUES)), '--manifests', KPS_FIXTURE);
-    const mine = r.json.items.filter((i) => ['prometheus-selects-servicemonitor', 'prometheus-selects-rule', 'networkpolicy-metrics'].includes(i.id));
+    const mine = r.json.items.filter((i) =>
+      ['prometheus-selects-servicemonitor', 'prometheus-selects-rule', 'networkpolicy-metrics'].includes(i.id),
+    );
     expect(mine.map((i) => [i.id, i.status])).toEqual([
       ['prometheus-selects-servicemonitor', 'pass'],
       ['prometheus-selects-rule', 'pass'],
@@ -102,7 +126,11 @@ describe('verify --manifests (offline)', () => {
   it('prints a readable checklist', async () => {
     const objects = clone(manifests());
     delete find(objects, 'PrometheusRule').metadata.labels['app.kubernetes.io/component'];
-    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'build', 'tools', 'verify.js'), '--manifests', await writeManifests(objects)], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [join(PROJECT_ROOT, 'build', 'tools', 'verify.js'), '--manifests', await writeManifests(objects)],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('✓ a Prometheus selects the ServiceMonitor (labels and namespace)');
     expect(r.stdout).toContain('✗ a Prometheus selects the PrometheusRule (labels and namespace)');
@@ -131,10 +159,36 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     const objects = clone(manifests());
     find(objects, 'Deployment').status = { replicas: 2, readyReplicas: 2, availableReplicas: 2 };
     objects.push(
-      ...['servicemonitors', 'prometheusrules', 'prometheuses'].map((p) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${p}.monitoring.coreos.com` } })),
-      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'rest-api-abc', namespace: 'rest-api', labels: { 'kubernetes.io/service-name': 'rest-api' } }, endpoints: [{ addresses: ['10.0.0.5'], conditions: { ready: true } }, { addresses: ['10.0.0.6'], conditions: { ready: true } }] } as K8sObject,
-      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'prometheus-rest-api-0', namespace: 'rest-api', labels: { 'operator.prometheus.io/name': 'rest-api', 'app.kubernetes.io/name': 'prometheus' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
-      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data-prometheus-rest-api-0', namespace: 'rest-api' }, status: { phase: 'Bound', capacity: { storage: '10Gi' } } },
+      ...['servicemonitors', 'prometheusrules', 'prometheuses'].map((p) => ({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: `${p}.monitoring.coreos.com` },
+      })),
+      {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 'rest-api-abc', namespace: 'rest-api', labels: { 'kubernetes.io/service-name': 'rest-api' } },
+        endpoints: [
+          { addresses: ['10.0.0.5'], conditions: { ready: true } },
+          { addresses: ['10.0.0.6'], conditions: { ready: true } },
+        ],
+      } as K8sObject,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: 'prometheus-rest-api-0',
+          namespace: 'rest-api',
+          labels: { 'operator.prometheus.io/name': 'rest-api', 'app.kubernetes.io/name': 'prometheus' },
+        },
+        status: { conditions: [{ type: 'Ready', status: 'True' }] },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: 'data-prometheus-rest-api-0', namespace: 'rest-api' },
+        status: { phase: 'Bound', capacity: { storage: '10Gi' } },
+      },
     );
     mutate(objects);
     return objects;
@@ -146,7 +200,11 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     api = await startApi(apiPort, { DATA_DIR: join(dir, 'api'), LOG_LEVEL: 'warn' });
     mkdirSync(join(dir, 'config'));
     for (const [file, text] of Object.entries(localFiles(config()))) writeFileSync(join(dir, 'config', file), text);
-    prometheus = await startPrometheus({ configFile: join(dir, 'config', LOCAL_CONFIG_FILE), dataDir: join(dir, 'prom'), port: await freePort() });
+    prometheus = await startPrometheus({
+      configFile: join(dir, 'config', LOCAL_CONFIG_FILE),
+      dataDir: join(dir, 'prom'),
+      port: await freePort(),
+    });
     const prom = new PrometheusApi(prometheus.url);
     await waitFor('target UP and rules loaded', async () =>
       (await prom.targets()).some((t) => t.health === 'up') && (await prom.ruleGroups()).length > 0 ? true : undefined,
@@ -172,17 +230,47 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     const r = await verify('--kubeconfig', standIn.kubeconfig, '--context', 'stand-in');
     expect(failedIds(r)).toEqual([]);
     expect(r.code).toBe(0);
-    for (const id of ['cluster', 'crds', 'deployment', 'endpoints', 'servicemonitor-exists', 'prometheusrule-exists', 'prometheus-selects-servicemonitor', 'prometheus-pods', 'prometheus-pvc', 'target-up', 'rules-loaded']) {
+    for (const id of [
+      'cluster',
+      'crds',
+      'deployment',
+      'endpoints',
+      'servicemonitor-exists',
+      'prometheusrule-exists',
+      'prometheus-selects-servicemonitor',
+      'prometheus-pods',
+      'prometheus-pvc',
+      'target-up',
+      'rules-loaded',
+    ]) {
       expect({ id, status: r.json.items.find((i) => i.id === id)?.status }).toEqual({ id, status: 'pass' });
     }
-    expect(standIn.requests).toContain('GET /api/v1/namespaces/rest-api/services/prometheus-operated:web/proxy/api/v1/targets?state=active');
+    expect(standIn.requests).toContain(
+      'GET /api/v1/namespaces/rest-api/services/prometheus-operated:web/proxy/api/v1/targets?state=active',
+    );
     await standIn.close();
   });
 
   it.each<[string, (o: K8sObject[]) => void, string[]]>([
-    ['a ServiceMonitor the live Prometheus does not select', (o) => delete find(o, 'ServiceMonitor').metadata.labels['app.kubernetes.io/component'], ['prometheus-selects-servicemonitor', 'target-up']],
-    ['missing CRDs', (o) => o.splice(o.findIndex((x) => x.kind === 'CustomResourceDefinition'), 1), ['crds']],
-    ['no ready endpoints', (o) => (o.find((x) => x.kind === 'EndpointSlice') as any).endpoints.forEach((e: any) => (e.conditions.ready = false)), ['endpoints']],
+    [
+      'a ServiceMonitor the live Prometheus does not select',
+      (o) => delete find(o, 'ServiceMonitor').metadata.labels['app.kubernetes.io/component'],
+      ['prometheus-selects-servicemonitor', 'target-up'],
+    ],
+    [
+      'missing CRDs',
+      (o) =>
+        o.splice(
+          o.findIndex((x) => x.kind === 'CustomResourceDefinition'),
+          1,
+        ),
+      ['crds'],
+    ],
+    [
+      'no ready endpoints',
+      (o) => (o.find((x) => x.kind === 'EndpointSlice') as any).endpoints.forEach((e: any) => (e.conditions.ready = false)),
+      ['endpoints'],
+    ],
     ['an unbound Prometheus volume', (o) => (find(o, 'PersistentVolumeClaim').status.phase = 'Pending'), ['prometheus-pvc']],
   ])('fails live on %s', async (_case, mutate, ids) => {
     standIn = await startKubeStandIn(cluster(mutate), prometheus.url);
@@ -201,44 +289,80 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     objects.push(
       ...kps,
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring', labels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
-      ...['servicemonitors', 'prometheusrules', 'prometheuses'].map((p) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${p}.monitoring.coreos.com` } })),
-      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'rest-api-abc', namespace: 'rest-api', labels: { 'kubernetes.io/service-name': 'rest-api' } }, endpoints: [{ addresses: ['10.0.0.5'], conditions: { ready: true } }] } as K8sObject,
-      { apiVersion: 'v1', kind: 'Pod', metadata: { name: `prometheus-${promName}-0`, namespace: 'monitoring', labels: operatorPrometheusPodLabels(promName) }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
-      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `prometheus-${promName}-db-prometheus-${promName}-0`, namespace: 'monitoring' }, status: { phase: 'Bound', capacity: { storage: '50Gi' } } },
+      ...['servicemonitors', 'prometheusrules', 'prometheuses'].map((p) => ({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: `${p}.monitoring.coreos.com` },
+      })),
+      {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 'rest-api-abc', namespace: 'rest-api', labels: { 'kubernetes.io/service-name': 'rest-api' } },
+        endpoints: [{ addresses: ['10.0.0.5'], conditions: { ready: true } }],
+      } as K8sObject,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `prometheus-${promName}-0`, namespace: 'monitoring', labels: operatorPrometheusPodLabels(promName) },
+        status: { conditions: [{ type: 'Ready', status: 'True' }] },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: `prometheus-${promName}-db-prometheus-${promName}-0`, namespace: 'monitoring' },
+        status: { phase: 'Bound', capacity: { storage: '50Gi' } },
+      },
     );
     return objects;
   }
 
-  (HAVE_KPS_FIXTURE ? it : it.skip)("finds kube-prometheus-stack's Prometheus in namespace monitoring and asks it through its service proxy", async () => {
-    standIn = await startKubeStandIn(kpsCluster(), prometheus.url);
-    const r = await verify('--kubeconfig', standIn.kubeconfig);
-    expect(failedIds(r)).toEqual([]);
-    for (const id of ['prometheus-selects-servicemonitor', 'prometheus-selects-rule', 'networkpolicy-metrics', 'prometheus-pods', 'target-up', 'rules-loaded']) {
-      expect({ id, status: r.json.items.find((i) => i.id === id)?.status }).toEqual({ id, status: 'pass' });
-    }
-    // kube-prometheus-stack's default Prometheus has no volume: worth knowing, not the app's to fix.
-    const storage = r.json.items.find((i) => i.id === 'prometheus-storage')!;
-    expect(storage.status).toBe('warn');
-    expect(storage.details[0]).toContain('Prometheus kps-kube-prometheus-stack-prometheus has no persistent volume');
-    expect(standIn.requests).toContain('GET /api/v1/namespaces/monitoring/services/prometheus-operated:web/proxy/api/v1/targets?state=active');
-    expect(r.code).toBe(0);
-    await standIn.close();
-  });
+  (HAVE_KPS_FIXTURE ? it : it.skip)(
+    "finds kube-prometheus-stack's Prometheus in namespace monitoring and asks it through its service proxy",
+    async () => {
+      standIn = await startKubeStandIn(kpsCluster(), prometheus.url);
+      const r = await verify('--kubeconfig', standIn.kubeconfig);
+      expect(failedIds(r)).toEqual([]);
+      for (const id of [
+        'prometheus-selects-servicemonitor',
+        'prometheus-selects-rule',
+        'networkpolicy-metrics',
+        'prometheus-pods',
+        'target-up',
+        'rules-loaded',
+      ]) {
+        expect({ id, status: r.json.items.find((i) => i.id === id)?.status }).toEqual({ id, status: 'pass' });
+      }
+      // kube-prometheus-stack's default Prometheus has no volume: worth knowing, not the app's to fix.
+      const storage = r.json.items.find((i) => i.id === 'prometheus-storage')!;
+      expect(storage.status).toBe('warn');
+      expect(storage.details[0]).toContain('Prometheus kps-kube-prometheus-stack-prometheus has no persistent volume');
+      expect(standIn.requests).toContain(
+        'GET /api/v1/namespaces/monitoring/services/prometheus-operated:web/proxy/api/v1/targets?state=active',
+      );
+      expect(r.code).toBe(0);
+      await standIn.close();
+    },
+  );
 
-  (HAVE_KPS_FIXTURE ? it : it.skip)('tells a user limited to the namespace (403 on cluster-wide lists) which checks could not run, not exit 2', async () => {
-    standIn = await startKubeStandIn(kpsCluster(), prometheus.url, { onlyNamespaces: ['rest-api'] });
-    const r = await verify('--kubeconfig', standIn.kubeconfig);
-    expect(r.code).toBe(0);
-    expect(failedIds(r)).toEqual([]);
-    const skipped = r.json.items.filter((i) => i.status === 'skip');
-    expect(skipped.map((i) => i.id)).toEqual(expect.arrayContaining(['crds', 'prometheus-selects-servicemonitor', 'networkpolicy-metrics', 'target-up']));
-    expect(skipped.find((i) => i.id === 'crds')!.details[0]).toMatch(/could not run: .*403.*lacks that permission/);
-    // What the namespace allows still ran.
-    for (const id of ['deployment', 'endpoints', 'servicemonitor-exists', 'servicemonitor-port']) {
-      expect({ id, status: r.json.items.find((i) => i.id === id)?.status }).toEqual({ id, status: 'pass' });
-    }
-    await standIn.close();
-  });
+  (HAVE_KPS_FIXTURE ? it : it.skip)(
+    'tells a user limited to the namespace (403 on cluster-wide lists) which checks could not run, not exit 2',
+    async () => {
+      standIn = await startKubeStandIn(kpsCluster(), prometheus.url, { onlyNamespaces: ['rest-api'] });
+      const r = await verify('--kubeconfig', standIn.kubeconfig);
+      expect(r.code).toBe(0);
+      expect(failedIds(r)).toEqual([]);
+      const skipped = r.json.items.filter((i) => i.status === 'skip');
+      expect(skipped.map((i) => i.id)).toEqual(
+        expect.arrayContaining(['crds', 'prometheus-selects-servicemonitor', 'networkpolicy-metrics', 'target-up']),
+      );
+      expect(skipped.find((i) => i.id === 'crds')!.details[0]).toMatch(/could not run: .*403.*lacks that permission/);
+      // What the namespace allows still ran.
+      for (const id of ['deployment', 'endpoints', 'servicemonitor-exists', 'servicemonitor-port']) {
+        expect({ id, status: r.json.items.find((i) => i.id === id)?.status }).toEqual({ id, status: 'pass' });
+      }
+      await standIn.close();
+    },
+  );
 
   it('fails when the kubeconfig context does not exist', async () => {
     standIn = await startKubeStandIn(cluster(), prometheus.url);
@@ -252,7 +376,9 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     await api.stop('SIGKILL');
     const prom = new PrometheusApi(prometheus.url);
     // The scrape under way at the kill may see a reset; the next ones find the port closed.
-    await waitFor('target down, refused', async () => ((await prom.targets()).some((t) => t.health === 'down' && /connection refused/.test(t.lastError)) ? true : undefined));
+    await waitFor('target down, refused', async () =>
+      (await prom.targets()).some((t) => t.health === 'down' && /connection refused/.test(t.lastError)) ? true : undefined,
+    );
     const r = await verify('--manifests', await writeManifests(manifests()), '--prometheus-url', prometheus.url);
     expect(r.code).toBe(1);
     const up = r.json.items.find((i) => i.id === 'target-up')!;

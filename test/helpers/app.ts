@@ -31,7 +31,9 @@ export async function listenOnEphemeralPort(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-export async function startApp(options: Partial<Pick<AppDeps, 'faultInjection' | 'serveMetrics'>> & { store?: ItemStore } = {}): Promise<RunningApp> {
+export async function startApp(
+  options: Partial<Pick<AppDeps, 'faultInjection' | 'serveMetrics'>> & { store?: ItemStore } = {},
+): Promise<RunningApp> {
   const dataDir = options.store === undefined ? await tempDir('items-app') : undefined;
   const store = options.store ?? (await openStore({ dataDir: dataDir!, databaseUrl: undefined, dbPoolMax: 1 }));
   const metrics = new HttpMetrics({ version: '0.0.0-test' });

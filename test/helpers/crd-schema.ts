@@ -56,7 +56,10 @@ export function loadCrdValidators(file: string): Map<string, ValidateFunction> {
 
 /** Validators of every Prometheus Operator CRD in `schemasDir` (its prometheus-operator-* folder). */
 export function loadOperatorCrdValidators(schemasDir: string): Map<string, ValidateFunction> {
-  const dir = join(schemasDir, readdirSync(schemasDir).find((d) => d.startsWith('prometheus-operator-'))!);
+  const dir = join(
+    schemasDir,
+    readdirSync(schemasDir).find((d) => d.startsWith('prometheus-operator-'))!,
+  );
   const validators = new Map<string, ValidateFunction>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
     for (const [key, validate] of loadCrdValidators(join(dir, file))) validators.set(key, validate);

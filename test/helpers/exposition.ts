@@ -39,9 +39,7 @@ export function parseExposition(text: string): Exposition {
 
 /** Samples of `name` whose labels include all of `match`. */
 export function select(exp: Exposition, name: string, match: Record<string, string> = {}): Sample[] {
-  return exp.samples.filter(
-    (s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v),
-  );
+  return exp.samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v));
 }
 
 /** Sum of the samples of `name` matching `match`; 0 when there are none. */

@@ -22,7 +22,14 @@ export interface HelmResult {
 export function helm(args: readonly string[]): HelmResult {
   const r = spawnSync(HELM, args, {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG: '/dev/null', HELM_CACHE_HOME: join(PROJECT_ROOT, '.tools', 'helm-cache'), HELM_CONFIG_HOME: join(PROJECT_ROOT, '.tools', 'helm-config'), HELM_DATA_HOME: join(PROJECT_ROOT, '.tools', 'helm-data') },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      KUBECONFIG: '/dev/null',
+      HELM_CACHE_HOME: join(PROJECT_ROOT, '.tools', 'helm-cache'),
+      HELM_CONFIG_HOME: join(PROJECT_ROOT, '.tools', 'helm-config'),
+      HELM_DATA_HOME: join(PROJECT_ROOT, '.tools', 'helm-data'),
+    },
     maxBuffer: 64 * 1024 * 1024,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -42,4 +49,3 @@ export function helmTemplateError(args: readonly string[]): string {
   const r = helm(['template', 'rest-api', CHART, '--namespace', 'rest-api', ...args]);
   return r.status === 0 ? '' : r.stderr;
 }
-

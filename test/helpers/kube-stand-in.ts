@@ -14,12 +14,25 @@ import type { K8sObject } from '../../k8s/checks';
 import { listenOnEphemeralPort } from './app';
 
 const PLURALS: Record<string, string> = {
-  Namespace: 'namespaces', Service: 'services', Deployment: 'deployments', StatefulSet: 'statefulsets',
-  PodDisruptionBudget: 'poddisruptionbudgets', NetworkPolicy: 'networkpolicies', ServiceMonitor: 'servicemonitors',
-  PrometheusRule: 'prometheusrules', Prometheus: 'prometheuses', ClusterRole: 'clusterroles',
-  ClusterRoleBinding: 'clusterrolebindings', RoleBinding: 'rolebindings', Role: 'roles', Pod: 'pods',
-  PersistentVolumeClaim: 'persistentvolumeclaims', EndpointSlice: 'endpointslices', Secret: 'secrets',
-  ServiceAccount: 'serviceaccounts', CustomResourceDefinition: 'customresourcedefinitions',
+  Namespace: 'namespaces',
+  Service: 'services',
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  PodDisruptionBudget: 'poddisruptionbudgets',
+  NetworkPolicy: 'networkpolicies',
+  ServiceMonitor: 'servicemonitors',
+  PrometheusRule: 'prometheusrules',
+  Prometheus: 'prometheuses',
+  ClusterRole: 'clusterroles',
+  ClusterRoleBinding: 'clusterrolebindings',
+  RoleBinding: 'rolebindings',
+  Role: 'roles',
+  Pod: 'pods',
+  PersistentVolumeClaim: 'persistentvolumeclaims',
+  EndpointSlice: 'endpointslices',
+  Secret: 'secrets',
+  ServiceAccount: 'serviceaccounts',
+  CustomResourceDefinition: 'customresourcedefinitions',
 };
 
 export interface StandIn {
@@ -45,7 +58,11 @@ export interface StandInOptions {
   readonly onlyNamespaces?: readonly string[];
 }
 
-export async function startKubeStandIn(objects: readonly K8sObject[], prometheusUrl?: string, options: StandInOptions = {}): Promise<StandIn> {
+export async function startKubeStandIn(
+  objects: readonly K8sObject[],
+  prometheusUrl?: string,
+  options: StandInOptions = {},
+): Promise<StandIn> {
   const requests: string[] = [];
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
@@ -79,7 +96,10 @@ export async function startKubeStandIn(objects: readonly K8sObject[], prometheus
       rest = rest.slice(2);
     }
     const [plural, name] = rest;
-    const selector = (url.searchParams.get('labelSelector') ?? '').split(',').filter(Boolean).map((kv) => kv.split('='));
+    const selector = (url.searchParams.get('labelSelector') ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('='));
     const matching = objects.filter(
       (o) =>
         o.apiVersion === apiVersion &&
@@ -93,7 +113,12 @@ export async function startKubeStandIn(objects: readonly K8sObject[], prometheus
     }
     const kind = Object.entries(PLURALS).find(([, p]) => p === plural)?.[0] ?? 'Unknown';
     // Items of a list carry no kind or apiVersion, as from a real API server.
-    return send(200, { kind: `${kind}List`, apiVersion, metadata: {}, items: matching.map(({ kind: _k, apiVersion: _a, ...rest2 }) => rest2) });
+    return send(200, {
+      kind: `${kind}List`,
+      apiVersion,
+      metadata: {},
+      items: matching.map(({ kind: _k, apiVersion: _a, ...rest2 }) => rest2),
+    });
   });
   const url = await listenOnEphemeralPort(server);
   const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));

@@ -19,7 +19,16 @@ export function manifests(configInput: unknown = {}): K8sObject[] {
 }
 
 /** kube-prometheus-stack 88.5.3 rendered as release kps in namespace monitoring (../shared/fixtures). */
-export const KPS_FIXTURE = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'kube-prometheus-stack-88.5.3', 'rendered-release-kps.yaml');
+export const KPS_FIXTURE = join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'fixtures',
+  'kube-prometheus-stack-88.5.3',
+  'rendered-release-kps.yaml',
+);
 export const HAVE_KPS_FIXTURE = existsSync(KPS_FIXTURE);
 
 /** The values file for installing next to kube-prometheus-stack, as users pass it. */

@@ -9,7 +9,9 @@ import type { K8sObject } from '../../k8s/checks';
  * and `kind: EmbeddedPersistentVolumeClaim`, which the upstream CRD neither requires nor
  * means. The upstream CRD check below validates that field instead.
  */
-export const KNOWN_MODEL_BUGS = [/^data\/spec\/storage\/volumeClaimTemplate must have required property apiVersion, data\/spec\/storage\/volumeClaimTemplate must have required property kind$/];
+export const KNOWN_MODEL_BUGS = [
+  /^data\/spec\/storage\/volumeClaimTemplate must have required property apiVersion, data\/spec\/storage\/volumeClaimTemplate must have required property kind$/,
+];
 
 /** Runs test/helpers/validate-models.mjs (plain Node ESM) over `objects`. */
 export function validateModels(objects: readonly K8sObject[]): { ref: string; modelErrors: string[]; unknownFields: string[] }[] {
@@ -20,4 +22,3 @@ export function validateModels(objects: readonly K8sObject[]): { ref: string; mo
   });
   return JSON.parse(out);
 }
-

@@ -20,7 +20,10 @@ for await (const chunk of process.stdin) input += chunk;
 const results = [];
 for (const object of JSON.parse(input)) {
   const ref = `${object.kind}/${object.metadata?.name}`;
-  const module = object.apiVersion === MONITORING ? '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1' : `kubernetes-models/${object.apiVersion}`;
+  const module =
+    object.apiVersion === MONITORING
+      ? '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
+      : `kubernetes-models/${object.apiVersion}`;
   const Model = (await import(module))[object.kind];
   let modelErrors = [];
   if (Model === undefined) modelErrors = [`kubernetes-models has no ${object.kind} in ${module}`];

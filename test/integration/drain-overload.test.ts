@@ -103,11 +103,16 @@ it('says Connection: close on the last of MAX_REQUESTS_PER_SOCKET requests and r
     const connections: string[] = [];
     for (let i = 0; i < 3; i++) {
       socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-      const answer = await waitFor('an answer', async () => {
-        const end = buffered.indexOf('\r\n\r\n');
-        const length = Number(/content-length: (\d+)/i.exec(buffered)?.[1] ?? NaN);
-        return end >= 0 && buffered.length >= end + 4 + length ? buffered.slice(0, end + 4 + length) : undefined;
-      }, 5_000, 10);
+      const answer = await waitFor(
+        'an answer',
+        async () => {
+          const end = buffered.indexOf('\r\n\r\n');
+          const length = Number(/content-length: (\d+)/i.exec(buffered)?.[1] ?? NaN);
+          return end >= 0 && buffered.length >= end + 4 + length ? buffered.slice(0, end + 4 + length) : undefined;
+        },
+        5_000,
+        10,
+      );
       buffered = buffered.slice(answer.length);
       connections.push(/connection: (\S+)/i.exec(answer)?.[1] ?? '');
     }
@@ -115,7 +120,12 @@ it('says Connection: close on the last of MAX_REQUESTS_PER_SOCKET requests and r
     // Node leaves closing to the client; a request past the limit gets its bare 503.
     if (!closed) {
       socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-      const status = await waitFor('a fourth answer or the close', async () => (closed ? 'closed' : /^HTTP\/1\.1 (\d{3})/.exec(buffered)?.[1]), 5_000, 10);
+      const status = await waitFor(
+        'a fourth answer or the close',
+        async () => (closed ? 'closed' : /^HTTP\/1\.1 (\d{3})/.exec(buffered)?.[1]),
+        5_000,
+        10,
+      );
       expect(['503', 'closed']).toContain(status);
     }
     socket.destroy();

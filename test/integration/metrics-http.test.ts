@@ -66,10 +66,15 @@ describe('HTTP metrics of the real app', () => {
 
   it('starts the error counters of every route at 0', async () => {
     const exp = await scrape(app.url);
-    for (const [method, endpoint] of [['GET', ITEMS], ['POST', ITEMS], ['GET', ITEM], ['PUT', ITEM], ['PATCH', ITEM], ['DELETE', ITEM]]) {
-      expect(select(exp, METRIC.requests5xx, { method: method!, endpoint: endpoint! })).toEqual([
-        expect.objectContaining({ value: 0 }),
-      ]);
+    for (const [method, endpoint] of [
+      ['GET', ITEMS],
+      ['POST', ITEMS],
+      ['GET', ITEM],
+      ['PUT', ITEM],
+      ['PATCH', ITEM],
+      ['DELETE', ITEM],
+    ]) {
+      expect(select(exp, METRIC.requests5xx, { method: method!, endpoint: endpoint! })).toEqual([expect.objectContaining({ value: 0 })]);
     }
   });
 
@@ -99,7 +104,9 @@ describe('HTTP metrics of the real app', () => {
 
   it('records a request whose client went away as 499', async () => {
     const controller = new AbortController();
-    const pending = fetch(`${app.url}${ITEMS}`, { headers: { 'x-fault-delay-ms': '400' }, signal: controller.signal }).catch(() => 'aborted');
+    const pending = fetch(`${app.url}${ITEMS}`, { headers: { 'x-fault-delay-ms': '400' }, signal: controller.signal }).catch(
+      () => 'aborted',
+    );
     await new Promise((r) => setTimeout(r, 100));
     controller.abort();
     expect(await pending).toBe('aborted');
@@ -110,7 +117,11 @@ describe('HTTP metrics of the real app', () => {
   });
 
   it('rejects out-of-range fault headers with 400 naming the header', async () => {
-    for (const [header, value] of [['x-fault-status', '200'], ['x-fault-status', 'boom'], ['x-fault-delay-ms', '10001']]) {
+    for (const [header, value] of [
+      ['x-fault-status', '200'],
+      ['x-fault-status', 'boom'],
+      ['x-fault-delay-ms', '10001'],
+    ]) {
       const res = await fetch(`${app.url}${ITEMS}`, { headers: { [header!]: value! } });
       expect(res.status).toBe(400);
       expect((await json(res)).errors[0]).toMatchObject({ field: header, in: 'header' });
@@ -127,10 +138,7 @@ describe('HTTP metrics of the real app', () => {
     }
     const exp = await scrape(app.url);
     const unmatched = select(exp, METRIC.requestsTotal, { endpoint: UNMATCHED_ENDPOINT });
-    expect(unmatched.map((s) => `${s.labels.method} ${s.labels.status} ${s.value}`).sort()).toEqual([
-      'GET 404 500',
-      'POST 404 500',
-    ]);
+    expect(unmatched.map((s) => `${s.labels.method} ${s.labels.status} ${s.value}`).sort()).toEqual(['GET 404 500', 'POST 404 500']);
     // Per method: one total, one 4xx, and the histogram's buckets, sum and count.
     const perMethod = 1 + 1 + (select(exp, `${METRIC.requestDuration}_bucket`, { endpoint: UNMATCHED_ENDPOINT, method: 'GET' }).length + 2);
     expect(httpSeries(exp) - before).toBe(2 * perMethod);
@@ -155,7 +163,10 @@ describe('HTTP metrics of the real app', () => {
   });
 
   it.each([
-    ['Prometheus 2', 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'],
+    [
+      'Prometheus 2',
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+    ],
     [
       'Prometheus 3',
       'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
@@ -210,7 +221,9 @@ describe('route templates of nested routers', () => {
       await fetch(`${url}/api/users/u3`);
       await fetch(`${url}/api/users/u3/orders/o1/nothing`);
       const body = (await metrics.render(undefined)).body;
-      expect(body).toContain('http_requests_total{method="GET",endpoint="/api/users/:userId/orders/:orderId/lines/:lineId",status="200"} 2');
+      expect(body).toContain(
+        'http_requests_total{method="GET",endpoint="/api/users/:userId/orders/:orderId/lines/:lineId",status="200"} 2',
+      );
       expect(body).toContain('http_requests_total{method="GET",endpoint="/api/users/:userId",status="200"} 1');
       expect(body).toContain(`http_requests_total{method="GET",endpoint="${UNMATCHED_ENDPOINT}",status="404"} 1`);
       expect(body).not.toMatch(/u1|u2|o9|l3/);

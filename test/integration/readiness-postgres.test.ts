@@ -43,7 +43,10 @@ describePg('readiness on a PostgreSQL server that comes and goes', () => {
 
   it('listens before its database is up, becomes ready when it is, and follows it down and up', async () => {
     server = await startServer({ DATABASE_URL: pg.url, METRICS_PORT: '0', DATA_DIR: dataDir }, { waitForStore: false });
-    const metricsPort = await waitFor('the metrics listener', async () => /"port":(\d+)[^\n]*"msg":"metrics on/.exec(server!.output())?.[1]);
+    const metricsPort = await waitFor(
+      'the metrics listener',
+      async () => /"port":(\d+)[^\n]*"msg":"metrics on/.exec(server!.output())?.[1],
+    );
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
 
     // No database yet: listening, not ready, API requests answer 503 with Retry-After.
@@ -58,7 +61,11 @@ describePg('readiness on a PostgreSQL server that comes and goes', () => {
     expect(await json(early)).toMatchObject({ code: 'store_unavailable' });
 
     pg.start();
-    await waitFor('ready once the database is up', async () => ((await fetch(`${server!.url}/readyz`)).status === 200 ? true : undefined), 40_000);
+    await waitFor(
+      'ready once the database is up',
+      async () => ((await fetch(`${server!.url}/readyz`)).status === 200 ? true : undefined),
+      40_000,
+    );
     expect(await gauge(metricsUrl)).toBe(1);
     expect((await fetch(`${server.url}/api/items`)).status).toBe(200);
 

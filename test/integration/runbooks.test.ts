@@ -9,7 +9,15 @@ import type { RunningApp } from '../helpers/app';
 
 const RUNBOOKS = join(__dirname, '..', '..', 'docs', 'runbooks.md');
 /** The anchor a Markdown renderer (GitHub, GitLab) gives a `## Heading`. */
-const anchors = new Set([...readFileSync(RUNBOOKS, 'utf8').matchAll(/^## (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\w\s-]/g, '').replace(/\s+/g, '-')));
+const anchors = new Set(
+  [...readFileSync(RUNBOOKS, 'utf8').matchAll(/^## (.+)$/gm)].map((m) =>
+    m[1]!
+      .trim()
+      .toLowerCase()
+      .replace(/[^\w\s-]/g, '')
+      .replace(/\s+/g, '-'),
+  ),
+);
 
 describe('the runbooks', () => {
   let app: RunningApp;

@@ -100,7 +100,12 @@ describe('the server process', () => {
     const slow = get(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '1500' });
     await new Promise((r) => setTimeout(r, 300));
     server.child.kill('SIGTERM');
-    await waitFor('the gauge to drop', async () => (/^rest_api_ready 0$/m.test(await (await fetch(metricsUrl)).text()) ? true : undefined), 1_000, 50);
+    await waitFor(
+      'the gauge to drop',
+      async () => (/^rest_api_ready 0$/m.test(await (await fetch(metricsUrl)).text()) ? true : undefined),
+      1_000,
+      50,
+    );
     expect(await slow).toEqual({ status: 200, connection: 'close' });
     expect(await server.exited).toBe(0);
   });

@@ -19,7 +19,11 @@ const backends: [string, () => Promise<Backend>][] = [
     async () => {
       const dir = await tempDir('items-store');
       const openDriver = () => openPglite(dir);
-      return { openDriver, open: async () => SqlItemStore.open(await openDriver()), cleanup: () => rm(dir, { recursive: true, force: true }) };
+      return {
+        openDriver,
+        open: async () => SqlItemStore.open(await openDriver()),
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+      };
     },
   ],
 ];

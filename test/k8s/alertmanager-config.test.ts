@@ -20,7 +20,8 @@ requireInCi('the AlertmanagerConfig checks', HAVE_SHARED_SCHEMAS && HAVE_KPS_FIX
 function picksUp(am: K8sObject, amNs: string, config: K8sObject, objects: readonly K8sObject[]): boolean {
   const nsSelector = am.spec?.alertmanagerConfigNamespaceSelector;
   const configNs = config.metadata!.namespace!;
-  const nsOk = nsSelector === undefined || nsSelector === null ? configNs === amNs : selects(nsSelector, namespaceLabels(objects, configNs));
+  const nsOk =
+    nsSelector === undefined || nsSelector === null ? configNs === amNs : selects(nsSelector, namespaceLabels(objects, configNs));
   return nsOk && selects(am.spec?.alertmanagerConfigSelector, config.metadata?.labels ?? {});
 }
 
@@ -30,7 +31,9 @@ describe('the AlertmanagerConfig example', () => {
   });
 
   (HAVE_SHARED_SCHEMAS ? it : it.skip)('conforms to the upstream AlertmanagerConfig CRD (unknown fields rejected)', () => {
-    const validators = loadCrdValidators(join(SHARED_SCHEMAS, 'prometheus-operator-v0.93.0', 'monitoring.coreos.com_alertmanagerconfigs.yaml'));
+    const validators = loadCrdValidators(
+      join(SHARED_SCHEMAS, 'prometheus-operator-v0.93.0', 'monitoring.coreos.com_alertmanagerconfigs.yaml'),
+    );
     const validate = validators.get('monitoring.coreos.com/v1alpha1 AlertmanagerConfig')!;
     expect(validate(example)).toBe(true);
     expect(validate.errors ?? []).toEqual([]);
@@ -45,7 +48,9 @@ describe('the AlertmanagerConfig example', () => {
   });
 
   (HAVE_KPS_FIXTURE ? it : it.skip)("is picked up by kube-prometheus-stack's Alertmanager in monitoring", () => {
-    const kps = parseAllDocuments(readFileSync(KPS_FIXTURE, 'utf8')).map((d) => d.toJS() as K8sObject).filter((o) => o?.kind !== undefined);
+    const kps = parseAllDocuments(readFileSync(KPS_FIXTURE, 'utf8'))
+      .map((d) => d.toJS() as K8sObject)
+      .filter((o) => o?.kind !== undefined);
     const am = find(kps, 'Alertmanager');
     expect(picksUp(am, 'monitoring', example, kps)).toBe(true);
   });

@@ -42,9 +42,17 @@ describe('the API workload', () => {
   });
 
   it('runs restricted: non-root UID, no escalation, no capabilities, RuntimeDefault seccomp, read-only root', () => {
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: expect.any(Number), seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: expect.any(Number),
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
-    expect(api.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(api.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(api.volumeMounts.map((m: any) => m.mountPath).sort()).toEqual(['/tmp', '/var/lib/rest-api']);
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(find(objects, 'ServiceAccount', 'rest-api').automountServiceAccountToken).toBe(false);
@@ -65,7 +73,10 @@ describe('the API workload', () => {
   });
 
   it('reads DATABASE_URL from a Secret', () => {
-    expect(api.env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({ name: 'rest-api-database', key: 'DATABASE_URL' });
+    expect(api.env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({
+      name: 'rest-api-database',
+      key: 'DATABASE_URL',
+    });
   });
 
   it('has a PodDisruptionBudget and a NetworkPolicy for its pods', () => {
@@ -90,7 +101,9 @@ describe('the database', () => {
     const prod = manifests({ database: { existingSecret: 'my-db', existingSecretKey: 'url' } });
     expect(prod.find((o) => o.kind === 'StatefulSet')).toBeUndefined();
     expect(prod.find((o) => o.kind === 'Secret')).toBeUndefined();
-    expect(find(prod, 'Deployment').spec.template.spec.containers[0].env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({ name: 'my-db', key: 'url' });
+    expect(
+      find(prod, 'Deployment').spec.template.spec.containers[0].env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef,
+    ).toEqual({ name: 'my-db', key: 'url' });
   });
 });
 
@@ -109,12 +122,15 @@ describe('the ServiceMonitor', () => {
   });
 
   it('adds serviceMonitor.additionalLabels and prometheusRule.additionalLabels', () => {
-    const kps = manifests({ serviceMonitor: { additionalLabels: { release: 'kps' } }, prometheusRule: { additionalLabels: { release: 'kps', team: 'shop' } } });
+    const kps = manifests({
+      serviceMonitor: { additionalLabels: { release: 'kps' } },
+      prometheusRule: { additionalLabels: { release: 'kps', team: 'shop' } },
+    });
     expect(find(kps, 'ServiceMonitor').metadata.labels).toMatchObject({ release: 'kps' });
     expect(find(kps, 'PrometheusRule').metadata.labels).toMatchObject({ release: 'kps', team: 'shop' });
   });
 
-  it('puts the route back into `endpoint` after the operator\'s own `endpoint` target label renamed it', () => {
+  it("puts the route back into `endpoint` after the operator's own `endpoint` target label renamed it", () => {
     expect(serviceMonitor.spec.endpoints[0].metricRelabelings).toEqual([
       { sourceLabels: ['exported_endpoint'], regex: '(.+)', targetLabel: 'endpoint', replacement: '$1', action: 'replace' },
       { regex: 'exported_endpoint', action: 'labeldrop' },
@@ -122,7 +138,12 @@ describe('the ServiceMonitor', () => {
   });
 
   it('renders no ServiceMonitor or PrometheusRule when disabled', () => {
-    const none = manifests({ serviceMonitor: { enabled: false }, prometheusRule: { enabled: false }, prometheus: { enabled: false }, alertmanager: { enabled: false } });
+    const none = manifests({
+      serviceMonitor: { enabled: false },
+      prometheusRule: { enabled: false },
+      prometheus: { enabled: false },
+      alertmanager: { enabled: false },
+    });
     expect(none.filter((o) => ['ServiceMonitor', 'PrometheusRule'].includes(o.kind!))).toEqual([]);
   });
 });
@@ -151,7 +172,9 @@ describe('the PrometheusRule', () => {
 
   it('links every alert to its runbook with an absolute URL', () => {
     for (const r of rules) expect(r.annotations.runbook_url).toMatch(new RegExp(`^https?://[^/]+/.*#${r.alert.toLowerCase()}$`));
-    expect(() => resolveConfig({ alerts: { runbookBaseUrl: 'docs/runbooks.md' } })).toThrow('alerts.runbookBaseUrl = "docs/runbooks.md": must be an absolute http(s) URL');
+    expect(() => resolveConfig({ alerts: { runbookBaseUrl: 'docs/runbooks.md' } })).toThrow(
+      'alerts.runbookBaseUrl = "docs/runbooks.md": must be an absolute http(s) URL',
+    );
   });
 
   it('pages when no pod of the app is ready, from the readiness gauge', () => {
@@ -174,7 +197,9 @@ describe('the PrometheusRule', () => {
   });
 
   it('takes thresholds and windows from the config', () => {
-    const custom = ruleGroups(resolveConfig({ alerts: { window: '2m', highErrorRate: { perSecond: 0.5, for: '1m', severity: 'warning' } } }));
+    const custom = ruleGroups(
+      resolveConfig({ alerts: { window: '2m', highErrorRate: { perSecond: 0.5, for: '1m', severity: 'warning' } } }),
+    );
     const r = custom.flatMap((g) => g.rules).find((x) => x.alert === 'HighErrorRate')!;
     expect(r.expr).toContain('[2m])) > 0.5');
     expect(r).toMatchObject({ for: '1m', labels: { severity: 'warning' } });
@@ -184,7 +209,10 @@ describe('the PrometheusRule', () => {
 describe('the Prometheus', () => {
   it('keeps 15 days on a 10Gi volume with a size limit safely below it', () => {
     expect(prometheus.spec).toMatchObject({ retention: '15d', retentionSize: '8GiB' });
-    expect(prometheus.spec.storage.volumeClaimTemplate.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } });
+    expect(prometheus.spec.storage.volumeClaimTemplate.spec).toEqual({
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '10Gi' } },
+    });
   });
 
   it('sets every selector, with explicit namespace selectors', () => {
@@ -194,7 +222,13 @@ describe('the Prometheus', () => {
   });
 
   it('runs non-root with an fsGroup so the volume is writable', () => {
-    expect(prometheus.spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 2000, fsGroup: 2000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(prometheus.spec.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 2000,
+      fsGroup: 2000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
   });
 
   it('has its own ServiceAccount with namespaced least-privilege RBAC, nothing cluster-scoped', () => {
@@ -204,12 +238,17 @@ describe('the Prometheus', () => {
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
     ]);
-    expect(find(objects, 'RoleBinding')).toMatchObject({ metadata: { namespace: 'rest-api' }, roleRef: { kind: 'Role', name: 'rest-api-prometheus-discovery' } });
+    expect(find(objects, 'RoleBinding')).toMatchObject({
+      metadata: { namespace: 'rest-api' },
+      roleRef: { kind: 'Role', name: 'rest-api-prometheus-discovery' },
+    });
     expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
   });
 
   it('sends its alerts to an Alertmanager of its own, unless disabled', () => {
-    expect(prometheus.spec.alerting).toEqual({ alertmanagers: [{ namespace: 'rest-api', name: 'alertmanager-operated', port: 'web', apiVersion: 'v2' }] });
+    expect(prometheus.spec.alerting).toEqual({
+      alertmanagers: [{ namespace: 'rest-api', name: 'alertmanager-operated', port: 'web', apiVersion: 'v2' }],
+    });
     expect(find(objects, 'Alertmanager').spec.securityContext).toMatchObject({ runAsNonRoot: true, fsGroup: 2000 });
     const without = manifests({ alertmanager: { enabled: false } });
     expect(without.find((o) => o.kind === 'Alertmanager')).toBeUndefined();
@@ -234,7 +273,10 @@ describe('the Prometheus', () => {
 
 describe('the deploy config', () => {
   it.each([
-    [{ serviceMonitor: { scrapeTimeout: '15s' } }, 'serviceMonitor.scrapeTimeout = "15s": (15s) must not exceed serviceMonitor.interval (10s)'],
+    [
+      { serviceMonitor: { scrapeTimeout: '15s' } },
+      'serviceMonitor.scrapeTimeout = "15s": (15s) must not exceed serviceMonitor.interval (10s)',
+    ],
     [{ replicas: 1 }, 'replicas = 1: must be at least 2'],
     [{ prometheus: { retention: 'forever' } }, 'prometheus.retention = "forever": must be a Prometheus duration'],
     [{ prometheus: { storage: { size: '10Gi' }, retentionSize: '10GiB' } }, 'prometheus.retentionSize = "10GiB"'],
@@ -242,7 +284,10 @@ describe('the deploy config', () => {
     [{ serviceMonitor: { intervall: '10s' } }, 'serviceMonitor.intervall: is not a known key'],
     [{ monitoring: { scrapeInterval: '10s' } }, 'monitoring: is not a known key'],
     [{ alerts: { highErrorRate: { perSecond: -1, for: '5m', severity: 'critical' } } }, 'alerts.highErrorRate.perSecond = -1'],
-    [{ serviceMonitor: { additionalLabels: { release: 'not ok!' } } }, 'serviceMonitor.additionalLabels.release = "not ok!": must be a label value'],
+    [
+      { serviceMonitor: { additionalLabels: { release: 'not ok!' } } },
+      'serviceMonitor.additionalLabels.release = "not ok!": must be a label value',
+    ],
     [{ alerts: { window: '30s' } }, 'alerts.window = "30s": (30s) must cover at least 4 scrapes (serviceMonitor.interval 10s)'],
     [{ prometheus: { enabled: false } }, 'alertmanager.enabled: (true) needs prometheus.enabled'],
     [{ networkPolicy: { metricsFrom: [] } }, 'networkPolicy.metricsFrom = []: must name at least one peer'],
@@ -267,7 +312,14 @@ describe('npm run synth output', () => {
     const [a, b] = [await tempDir('synth-a'), await tempDir('synth-b')];
     synth(resolveConfig({}), a);
     synth(resolveConfig({}), b);
-    for (const file of ['rest-api.yaml', 'namespace/rest-api.yaml', 'local/prometheus.yml', 'local/alert_rules.yml', 'local/recording_rules.yml', 'local/slo_rules.yml']) {
+    for (const file of [
+      'rest-api.yaml',
+      'namespace/rest-api.yaml',
+      'local/prometheus.yml',
+      'local/alert_rules.yml',
+      'local/recording_rules.yml',
+      'local/slo_rules.yml',
+    ]) {
       expect(readFileSync(join(b, file), 'utf8')).toBe(readFileSync(join(a, file), 'utf8'));
     }
   });
@@ -307,8 +359,16 @@ describe('npm run synth output', () => {
     const pod = deployment.spec.template;
     expect(pod.metadata.annotations).toEqual({ 'example.com/team': 'payments' });
     expect(pod.metadata.labels.team).toBe('payments');
-    expect(pod.spec).toMatchObject({ imagePullSecrets: [{ name: 'regcred' }], nodeSelector: { 'kubernetes.io/os': 'linux' }, tolerations: [{ key: 'dedicated', operator: 'Exists' }], affinity: { podAntiAffinity: {} }, serviceAccountName: 'runner' });
-    expect(() => resolveConfig({ serviceAccount: { create: false } })).toThrow(/serviceAccount\.name: must name an existing service account/);
+    expect(pod.spec).toMatchObject({
+      imagePullSecrets: [{ name: 'regcred' }],
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated', operator: 'Exists' }],
+      affinity: { podAntiAffinity: {} },
+      serviceAccountName: 'runner',
+    });
+    expect(() => resolveConfig({ serviceAccount: { create: false } })).toThrow(
+      /serviceAccount\.name: must name an existing service account/,
+    );
   });
 
   it('writes the manifests and plain Prometheus files whose rules are exactly the PrometheusRule groups', async () => {

@@ -31,7 +31,9 @@ const annotations: any[] = dashboard.annotations.list;
  * label_replace's group references (`${1}`, which Grafana leaves alone) excluded.
  */
 function variablesUsed(text: string): string[] {
-  return [...text.matchAll(/\$\{(\w+)(?:[:.][^}]*)?\}|\$(\w+)/g)].map((m) => (m[1] ?? m[2])!).filter((n) => !n.startsWith('__') && !/^\d+$/.test(n));
+  return [...text.matchAll(/\$\{(\w+)(?:[:.][^}]*)?\}|\$(\w+)/g)]
+    .map((m) => (m[1] ?? m[2])!)
+    .filter((n) => !n.startsWith('__') && !/^\d+$/.test(n));
 }
 
 describe('the dashboard', () => {
@@ -80,7 +82,8 @@ describe('the dashboard', () => {
     expect(Object.keys(byName)).toEqual(['datasource', 'namespace', 'job', 'endpoint']);
     expect(byName.datasource).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: 'prometheus' } });
     // Multi-value with `.+` for all, labelled like the label: grafana/dashboard-linter's template-job-rule.
-    for (const name of ['namespace', 'job', 'endpoint']) expect(byName[name]).toMatchObject({ type: 'query', label: name, multi: true, includeAll: true, allValue: '.+', refresh: 2 });
+    for (const name of ['namespace', 'job', 'endpoint'])
+      expect(byName[name]).toMatchObject({ type: 'query', label: name, multi: true, includeAll: true, allValue: '.+', refresh: 2 });
     expect(byName.namespace.current.value).toBe('rest-api');
     expect(byName.job.current.value).toBe('rest-api');
     expect(byName.endpoint.current.value).toBe('$__all');
@@ -88,7 +91,12 @@ describe('the dashboard', () => {
 
   it('uses only variables it declares', () => {
     const declared = new Set(variables.map((v) => v.name));
-    const texts = [...targets.map((t) => t.expr), ...variables.map((v) => `${v.query ?? ''}`), ...annotations.map((a) => a.expr), ...panels.map((p) => p.datasource.uid)];
+    const texts = [
+      ...targets.map((t) => t.expr),
+      ...variables.map((v) => `${v.query ?? ''}`),
+      ...annotations.map((a) => a.expr),
+      ...panels.map((p) => p.datasource.uid),
+    ];
     const used = new Set(texts.flatMap(variablesUsed));
     expect(used.size).toBeGreaterThan(0);
     for (const name of used) expect({ name, declared: declared.has(name) }).toEqual({ name, declared: true });
@@ -99,7 +107,12 @@ describe('the dashboard', () => {
   it('gives every target an expression, a legend and a distinct refId within its panel', () => {
     for (const p of panels) {
       expect(p.targets.length).toBeGreaterThan(0);
-      for (const t of p.targets) expect({ title: p.title, expr: t.expr.trim().length > 0, legend: t.legendFormat.length > 0 }).toEqual({ title: p.title, expr: true, legend: true });
+      for (const t of p.targets)
+        expect({ title: p.title, expr: t.expr.trim().length > 0, legend: t.legendFormat.length > 0 }).toEqual({
+          title: p.title,
+          expr: true,
+          legend: true,
+        });
       expect(new Set(p.targets.map((t: any) => t.refId)).size).toBe(p.targets.length);
     }
   });
@@ -108,7 +121,10 @@ describe('the dashboard', () => {
     for (const t of targets) expect(t.expr).toContain('namespace=~"$namespace",job=~"$job"');
     for (const t of targets) {
       for (const m of t.expr.matchAll(/\b(rate|irate|increase|changes)\([^[]*\[([^\]]+)\]\)/g)) {
-        expect({ expr: t.expr, window: m[2] }).toEqual({ expr: t.expr, window: m[1] === 'rate' || m[1] === 'irate' ? '$__rate_interval' : '$__range' });
+        expect({ expr: t.expr, window: m[2] }).toEqual({
+          expr: t.expr,
+          window: m[1] === 'rate' || m[1] === 'irate' ? '$__rate_interval' : '$__range',
+        });
       }
     }
   });
@@ -116,8 +132,14 @@ describe('the dashboard', () => {
   it("shows the guide's queries made correct across pods", () => {
     const exprs = targets.map((t) => t.expr);
     expect(exprs).toContainEqual(expect.stringMatching(/^sum\(increase\(http_requests_total\{[^}]*\}\[\$__range\]\)\)$/));
-    expect(exprs).toContainEqual(expect.stringMatching(/^histogram_quantile\(0\.95, sum by \(le\) \(rate\(http_request_duration_seconds_bucket\{/));
-    expect(exprs).toContainEqual(expect.stringMatching(/^sum by \(endpoint\) \(rate\(http_request_duration_seconds_sum\{.*\/ sum by \(endpoint\) \(rate\(http_request_duration_seconds_count\{/));
+    expect(exprs).toContainEqual(
+      expect.stringMatching(/^histogram_quantile\(0\.95, sum by \(le\) \(rate\(http_request_duration_seconds_bucket\{/),
+    );
+    expect(exprs).toContainEqual(
+      expect.stringMatching(
+        /^sum by \(endpoint\) \(rate\(http_request_duration_seconds_sum\{.*\/ sum by \(endpoint\) \(rate\(http_request_duration_seconds_count\{/,
+      ),
+    );
     for (const metric of [METRIC.requests4xx, METRIC.requests5xx, METRIC.requestsTotal]) {
       expect(exprs).toContainEqual(expect.stringMatching(new RegExp(`^sum by \\(endpoint\\) \\(rate\\(${metric}\\{`)));
     }
@@ -127,17 +149,32 @@ describe('the dashboard', () => {
 
   it("shows the guide's four metric families, directly or through a recording rule", () => {
     const recorded = new Map<string, string>();
-    for (const g of allRuleGroups(config)) for (const r of g.rules) if ('record' in r) recorded.set(r.record, `${recorded.get(r.record) ?? ''} ${r.expr}`);
+    for (const g of allRuleGroups(config))
+      for (const r of g.rules) if ('record' in r) recorded.set(r.record, `${recorded.get(r.record) ?? ''} ${r.expr}`);
     const expand = (expr: string, depth = 0): string =>
-      depth > 3 ? expr : expr + [...recorded].filter(([name]) => expr.includes(name)).map(([, e]) => expand(e, depth + 1)).join(' ');
+      depth > 3
+        ? expr
+        : expr +
+          [...recorded]
+            .filter(([name]) => expr.includes(name))
+            .map(([, e]) => expand(e, depth + 1))
+            .join(' ');
     const shown = targets.map((t) => expand(t.expr)).join('\n');
-    for (const metric of [METRIC.requestsTotal, METRIC.requestDuration, METRIC.requests4xx, METRIC.requests5xx]) expect(shown).toContain(metric);
+    for (const metric of [METRIC.requestsTotal, METRIC.requestDuration, METRIC.requests4xx, METRIC.requests5xx])
+      expect(shown).toContain(metric);
     // Recording rules the dashboard reads exist.
-    for (const t of targets) for (const name of t.expr.match(/\b[a-z_]+:[a-z_0-9]+:[a-z_0-9]+\b/g) ?? []) expect(recorded.has(name)).toBe(true);
+    for (const t of targets)
+      for (const name of t.expr.match(/\b[a-z_]+:[a-z_0-9]+:[a-z_0-9]+\b/g) ?? []) expect(recorded.has(name)).toBe(true);
   });
 
   it("annotates the install's firing alerts", () => {
-    expect(annotations).toEqual([expect.objectContaining({ enable: true, expr: 'ALERTS{alertstate="firing",namespace=~"$namespace",job=~"$job"}', titleFormat: '{{alertname}}' })]);
+    expect(annotations).toEqual([
+      expect.objectContaining({
+        enable: true,
+        expr: 'ALERTS{alertstate="firing",namespace=~"$namespace",job=~"$job"}',
+        titleFormat: '{{alertname}}',
+      }),
+    ]);
   });
 });
 
@@ -166,7 +203,9 @@ describe('where the dashboard goes', () => {
     expect(readFileSync(join(out, 'grafana', 'rest-api.json'), 'utf8')).toBe(dashboardJson(config));
     const provisioning = join(out, LOCAL_GRAFANA_DIR, 'provisioning');
     const ds = parse(readFileSync(join(provisioning, 'datasources', 'prometheus.yml'), 'utf8'));
-    expect(ds.datasources).toEqual([expect.objectContaining({ type: 'prometheus', uid: 'prometheus', url: 'http://localhost:9090', jsonData: { timeInterval: '10s' } })]);
+    expect(ds.datasources).toEqual([
+      expect.objectContaining({ type: 'prometheus', uid: 'prometheus', url: 'http://localhost:9090', jsonData: { timeInterval: '10s' } }),
+    ]);
     const provider = parse(readFileSync(join(provisioning, 'dashboards', 'rest-api.yml'), 'utf8')).providers[0];
     // Grafana runs in dist/local/grafana/ (tools/monitoring-local.ts), so the path resolves from there.
     expect(resolve(join(out, LOCAL_GRAFANA_DIR), provider.options.path)).toBe(dirname(join(out, 'grafana', 'rest-api.json')));

@@ -36,7 +36,9 @@ function committed(): Record<string, string> {
 }
 
 const values = parse(generated['values.yaml']!);
-const ciFiles = Object.keys(generated).filter((f) => f.startsWith('ci/')).sort();
+const ciFiles = Object.keys(generated)
+  .filter((f) => f.startsWith('ci/'))
+  .sort();
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const ref = (o: K8sObject) => `${o.kind}/${o.metadata?.name}`;
 
@@ -53,7 +55,14 @@ describe('the Helm chart', () => {
   });
 
   it('has a Chart.yaml with the app version', () => {
-    expect(parse(generated['Chart.yaml']!)).toEqual({ apiVersion: 'v2', name: 'rest-api', description: expect.any(String), type: 'application', version: '0.1.0', appVersion: '0.1.0' });
+    expect(parse(generated['Chart.yaml']!)).toEqual({
+      apiVersion: 'v2',
+      name: 'rest-api',
+      description: expect.any(String),
+      type: 'application',
+      version: '0.1.0',
+      appVersion: '0.1.0',
+    });
   });
 
   it('has values that are the deploy config with its defaults, and a schema generated from it', () => {
@@ -61,11 +70,21 @@ describe('the Helm chart', () => {
     expect(values).toEqual(defaults);
     const validate = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(generated['values.schema.json']!));
     expect(validate(values)).toBe(true);
-    for (const bad of [{ replicas: 1 }, { image: { pullPolicy: 'Sometimes' } }, { prometheus: { retention: 'forever' } }, { extra: 1 }, { serviceMonitor: { bogus: true } }]) {
+    for (const bad of [
+      { replicas: 1 },
+      { image: { pullPolicy: 'Sometimes' } },
+      { prometheus: { retention: 'forever' } },
+      { extra: 1 },
+      { serviceMonitor: { bogus: true } },
+    ]) {
       expect({ bad, valid: validate({ ...values, ...bad }) }).toEqual({ bad, valid: false });
     }
     // What Helm users pass is part of the schema.
-    for (const good of [{ nodeSelector: { 'kubernetes.io/os': 'linux' } }, { podAnnotations: { a: 'b' } }, { serviceMonitor: { additionalLabels: { release: 'kps' } } }]) {
+    for (const good of [
+      { nodeSelector: { 'kubernetes.io/os': 'linux' } },
+      { podAnnotations: { a: 'b' } },
+      { serviceMonitor: { additionalLabels: { release: 'kps' } } },
+    ]) {
       expect({ good, valid: validate({ ...values, ...good }) }).toEqual({ good, valid: true });
     }
   });
@@ -82,7 +101,7 @@ describe('the Helm chart rendered by the real helm', () => {
   const runEach = HAVE_HELM ? it.each : it.skip.each;
   const describeRendered = HAVE_HELM ? describe.each : describe.skip.each;
 
-  runEach(['the chart\'s values', ...ciFiles])('passes helm lint --strict with %s', (file: string) => {
+  runEach(["the chart's values", ...ciFiles])('passes helm lint --strict with %s', (file: string) => {
     const r = helm(['lint', '--strict', CHART, ...(file.startsWith('ci/') ? ['-f', join(CHART, file)] : [])]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
@@ -99,7 +118,13 @@ describe('the Helm chart rendered by the real helm', () => {
       expect(objects.length).toBeGreaterThan(8);
       expect(objects.filter((o) => o.metadata?.namespace !== 'shop').map(ref)).toEqual([]);
       // A namespace admin can install it.
-      expect(objects.filter((o) => /^(Namespace|ClusterRole|ClusterRoleBinding|CustomResourceDefinition|PersistentVolume|StorageClass)$/.test(o.kind!)).map(ref)).toEqual([]);
+      expect(
+        objects
+          .filter((o) =>
+            /^(Namespace|ClusterRole|ClusterRoleBinding|CustomResourceDefinition|PersistentVolume|StorageClass)$/.test(o.kind!),
+          )
+          .map(ref),
+      ).toEqual([]);
     });
 
     it('passes the checks the synth enforces (wiring, Pod Security restricted)', () => {
@@ -108,18 +133,27 @@ describe('the Helm chart rendered by the real helm', () => {
 
     it('passes kubernetes-models validation with no unknown field', () => {
       for (const r of validateModels(objects)) {
-        expect({ ref: r.ref, errors: r.modelErrors.filter((e) => !KNOWN_MODEL_BUGS.some((bug) => bug.test(e))), unknown: r.unknownFields }).toEqual({ ref: r.ref, errors: [], unknown: [] });
+        expect({
+          ref: r.ref,
+          errors: r.modelErrors.filter((e) => !KNOWN_MODEL_BUGS.some((bug) => bug.test(e))),
+          unknown: r.unknownFields,
+        }).toEqual({ ref: r.ref, errors: [], unknown: [] });
       }
     });
 
     it('has valid label values and Helm labels on every object', () => {
       for (const o of objects) {
         for (const m of labelMaps(o)) {
-          for (const [k, v] of Object.entries(m)) expect({ ref: ref(o), k, v, ok: LABEL_VALUE.test(v) && v.length <= 63 }).toEqual({ ref: ref(o), k, v, ok: true });
+          for (const [k, v] of Object.entries(m))
+            expect({ ref: ref(o), k, v, ok: LABEL_VALUE.test(v) && v.length <= 63 }).toEqual({ ref: ref(o), k, v, ok: true });
         }
         expect({ ref: ref(o), labels: o.metadata?.labels }).toEqual({
           ref: ref(o),
-          labels: expect.objectContaining({ 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/instance': 'rest-api', 'helm.sh/chart': 'rest-api-0.1.0' }),
+          labels: expect.objectContaining({
+            'app.kubernetes.io/managed-by': 'Helm',
+            'app.kubernetes.io/instance': 'rest-api',
+            'helm.sh/chart': 'rest-api-0.1.0',
+          }),
         });
       }
     });
@@ -129,7 +163,11 @@ describe('the Helm chart rendered by the real helm', () => {
     requireInCi('the CRD conformance tests', HAVE_SHARED_SCHEMAS, `../shared/schemas is absent at ${SHARED_SCHEMAS}`);
     const validators = HAVE_SHARED_SCHEMAS ? loadOperatorCrdValidators(SHARED_SCHEMAS) : new Map<string, ValidateFunction>();
     const custom = HAVE_HELM
-      ? ciFiles.flatMap((f) => helmTemplate('rest-api', 'shop', ['-f', join(CHART, f)]).filter((o) => o.apiVersion === 'monitoring.coreos.com/v1').map((o) => [`${f}: ${ref(o)}`, o] as const))
+      ? ciFiles.flatMap((f) =>
+          helmTemplate('rest-api', 'shop', ['-f', join(CHART, f)])
+            .filter((o) => o.apiVersion === 'monitoring.coreos.com/v1')
+            .map((o) => [`${f}: ${ref(o)}`, o] as const),
+        )
       : [];
     (HAVE_SHARED_SCHEMAS && HAVE_HELM ? it.each(custom) : it.skip.each(custom))('%s conforms', (_name, object) => {
       const validate = validators.get(`${object.apiVersion} ${object.kind}`)!;
@@ -155,7 +193,9 @@ describe('the Helm chart rendered by the real helm', () => {
       const sm = both.find((o) => o.kind === 'ServiceMonitor' && o.metadata?.name === `${release}-rest-api`)!;
       expect(prometheusesSelecting(both, sm, `${release}-rest-api`).map((p) => p.metadata?.name)).toEqual([`${release}-rest-api`]);
       const service = both.find((o) => o.kind === 'Service' && o.metadata?.name === `${release}-rest-api`)!;
-      const selected = both.filter((o) => o.kind === 'Deployment' && Object.entries(service.spec.selector).every(([k, v]) => o.spec.template.metadata.labels[k] === v));
+      const selected = both.filter(
+        (o) => o.kind === 'Deployment' && Object.entries(service.spec.selector).every(([k, v]) => o.spec.template.metadata.labels[k] === v),
+      );
       expect(selected.map(ref)).toEqual([`Deployment/${release}-rest-api`]);
     }
   });
@@ -173,7 +213,10 @@ describe('the Helm chart rendered by the real helm', () => {
     };
     const byRef = (a: any, b: any) => ref(a).localeCompare(ref(b));
     const rendered = helmTemplate('rest-api', 'rest-api', ['--skip-tests']).map(normalize).sort(byRef);
-    const synth = manifests().filter((o) => o.kind !== 'Namespace').map(normalize).sort(byRef);
+    const synth = manifests()
+      .filter((o) => o.kind !== 'Namespace')
+      .map(normalize)
+      .sort(byRef);
     expect(rendered).toEqual(synth);
   });
 
@@ -200,14 +243,19 @@ describe('the Helm chart rendered by the real helm', () => {
   ])('renders valid labels and the image for %s as image.tag', (_what, tag, image) => {
     if (!HAVE_HELM) return;
     const objects: any[] = helmTemplate('rest-api', 'rest-api', ['--set-string', `image.tag=${tag}`]);
-    for (const o of objects) for (const m of labelMaps(o)) for (const v of Object.values(m)) expect({ v, ok: LABEL_VALUE.test(v) && v.length <= 63 }).toEqual({ v, ok: true });
+    for (const o of objects)
+      for (const m of labelMaps(o))
+        for (const v of Object.values(m)) expect({ v, ok: LABEL_VALUE.test(v) && v.length <= 63 }).toEqual({ v, ok: true });
     expect(objects.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].image).toBe(image);
   });
 
   runEach([
     [['--set', 'replicas=two'], "at '/replicas'"],
     [['--set', 'serviceMonitor.interval=ten'], "at '/serviceMonitor/interval'"],
-    [['--set', 'serviceMonitor.interval=10s', '--set', 'serviceMonitor.scrapeTimeout=30s'], 'serviceMonitor.scrapeTimeout (30s) must not exceed serviceMonitor.interval (10s)'],
+    [
+      ['--set', 'serviceMonitor.interval=10s', '--set', 'serviceMonitor.scrapeTimeout=30s'],
+      'serviceMonitor.scrapeTimeout (30s) must not exceed serviceMonitor.interval (10s)',
+    ],
     [['--set', 'prometheus.retentionSize=10GiB'], 'prometheus.retentionSize (10GiB) must stay below 95% of prometheus.storage.size (10Gi)'],
     [['--set', 'prometheus.enabled=false'], 'alertmanager.enabled (true) needs prometheus.enabled'],
     [['--set', 'prometheus.retention=7d'], 'slo.period (14d) must not be longer than the Prometheus retention'],
@@ -215,8 +263,14 @@ describe('the Helm chart rendered by the real helm', () => {
     [['--set', 'serviceAccount.create=false'], 'serviceAccount.name must name an existing service account'],
     [['--set', 'port=9000'], 'port is fixed in this chart at 8080'],
     [['--set', 'namespace=shop'], "namespace (shop) differs from the release's namespace (rest-api): install with -n shop"],
-    [['--set', 'name=shop-api'], 'name (shop-api): object names come from the release (now rest-api): set fullnameOverride: shop-api instead'],
-    [['--set-json', 'alerts.highErrorRate.perSecond=0.5'], 'alerts.* (but runbookBaseUrl) and slo.* must be the defaults or those of a file in k8s/values/'],
+    [
+      ['--set', 'name=shop-api'],
+      'name (shop-api): object names come from the release (now rest-api): set fullnameOverride: shop-api instead',
+    ],
+    [
+      ['--set-json', 'alerts.highErrorRate.perSecond=0.5'],
+      'alerts.* (but runbookBaseUrl) and slo.* must be the defaults or those of a file in k8s/values/',
+    ],
   ])('rejects %j, naming the value', (args, message) => {
     expect(helmTemplateError(args)).toContain(message);
   });
@@ -237,17 +291,41 @@ describe('the Helm chart rendered by the real helm', () => {
     expect(pod.spec.containers[0].env.find((e: any) => e.name === 'METRICS_URL').value).toBe('http://alpha-rest-api.shop.svc:9464/metrics');
     const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'alpha-rest-api');
     const admitted = policy.spec.ingress.flatMap((r: any) => r.from ?? []).map((p: any) => p.podSelector?.matchLabels);
-    expect(admitted).toContainEqual(Object.fromEntries(Object.entries(pod.metadata.labels).filter(([k]) => ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'].includes(k))));
+    expect(admitted).toContainEqual(
+      Object.fromEntries(
+        Object.entries(pod.metadata.labels).filter(([k]) =>
+          ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'].includes(k),
+        ),
+      ),
+    );
   });
 
   run('switches objects on and off with the schema switches', () => {
     const kinds = (args: string[]) => helmTemplate('rest-api', 'rest-api', ['--skip-tests', ...args]).map(ref);
     const all = kinds([]);
-    expect(all).toEqual(expect.arrayContaining(['Prometheus/rest-api', 'Alertmanager/rest-api', 'ServiceMonitor/rest-api', 'PrometheusRule/rest-api', 'NetworkPolicy/rest-api', 'ConfigMap/rest-api-dashboard']));
+    expect(all).toEqual(
+      expect.arrayContaining([
+        'Prometheus/rest-api',
+        'Alertmanager/rest-api',
+        'ServiceMonitor/rest-api',
+        'PrometheusRule/rest-api',
+        'NetworkPolicy/rest-api',
+        'ConfigMap/rest-api-dashboard',
+      ]),
+    );
     expect(kinds(['--set', 'grafana.dashboard.enabled=false'])).toEqual(all.filter((r) => r !== 'ConfigMap/rest-api-dashboard'));
     expect(kinds(['--set', 'prometheusRule.enabled=false'])).toEqual(all.filter((r) => r !== 'PrometheusRule/rest-api'));
     expect(kinds(['--set', 'alertmanager.enabled=false']).filter((r) => r.startsWith('Alertmanager'))).toEqual([]);
-    const kps = kinds(['--set', 'prometheus.enabled=false', '--set', 'alertmanager.enabled=false', '--set', 'serviceMonitor.enabled=false', '--set', 'networkPolicy.enabled=false']);
+    const kps = kinds([
+      '--set',
+      'prometheus.enabled=false',
+      '--set',
+      'alertmanager.enabled=false',
+      '--set',
+      'serviceMonitor.enabled=false',
+      '--set',
+      'networkPolicy.enabled=false',
+    ]);
     expect(kps.filter((r) => /^(Prometheus|Alertmanager|ServiceMonitor|NetworkPolicy)\//.test(r))).toEqual([]);
   });
 
@@ -260,7 +338,11 @@ describe('the Helm chart rendered by the real helm', () => {
     const pod = deployment.spec.template;
     expect(pod.metadata.annotations).toEqual({ 'example.com/team': 'payments' });
     expect(pod.metadata.labels.team).toBe('payments');
-    expect(pod.spec).toMatchObject({ nodeSelector: { 'kubernetes.io/os': 'linux' }, imagePullSecrets: [{ name: 'one' }, { name: 'two' }], serviceAccountName: 'rest-api-runner' });
+    expect(pod.spec).toMatchObject({
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      imagePullSecrets: [{ name: 'one' }, { name: 'two' }],
+      serviceAccountName: 'rest-api-runner',
+    });
     expect(pod.spec.tolerations).toHaveLength(1);
     expect(pod.spec.affinity.nodeAffinity).toBeDefined();
     expect(deployment.spec.replicas).toBe(4);
@@ -274,7 +356,12 @@ describe('the Helm chart rendered by the real helm', () => {
       scrapeInterval: '30s',
       resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '4Gi' } },
     });
-    expect(pod.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'LOG_LEVEL', value: 'debug' }, { name: 'FAULT_INJECTION', value: 'true' }]));
+    expect(pod.spec.containers[0].env).toEqual(
+      expect.arrayContaining([
+        { name: 'LOG_LEVEL', value: 'debug' },
+        { name: 'FAULT_INJECTION', value: 'true' },
+      ]),
+    );
     const rules = JSON.stringify(objects.find((o) => o.kind === 'PrometheusRule').spec);
     expect(rules).toContain('https://runbooks.example/rest-api#');
     expect(rules).toContain('job=\\"prod-api\\"');

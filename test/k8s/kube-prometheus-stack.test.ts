@@ -27,7 +27,8 @@ const ours = manifests(values);
 describe('the kube-prometheus-stack values file', () => {
   it('renders no Prometheus, Alertmanager, Prometheus RBAC or anything cluster-scoped', () => {
     const kinds = ours.map((o) => o.kind);
-    for (const kind of ['Prometheus', 'Alertmanager', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']) expect(kinds).not.toContain(kind);
+    for (const kind of ['Prometheus', 'Alertmanager', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'])
+      expect(kinds).not.toContain(kind);
     expect(ours.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata?.name)).toEqual(['rest-api']);
   });
 
@@ -37,7 +38,11 @@ describe('the kube-prometheus-stack values file', () => {
   });
 
   it('reads the file through SYNTH_CONFIG as users pass it', () => {
-    expect(config).toMatchObject({ prometheus: { enabled: false }, alertmanager: { enabled: false }, serviceMonitor: { additionalLabels: { release: 'kps' } } });
+    expect(config).toMatchObject({
+      prometheus: { enabled: false },
+      alertmanager: { enabled: false },
+      serviceMonitor: { additionalLabels: { release: 'kps' } },
+    });
   });
 
   it('synthesizes, the wiring checks leaving the selection to the cluster', async () => {
@@ -46,7 +51,9 @@ describe('the kube-prometheus-stack values file', () => {
     // Without the cluster's Prometheus in view, selection is unknown, not a failure...
     expect(checkManifests(ours, { prometheusInCluster: true })).toEqual([]);
     // ...and without that option the same objects fail it: the check can fail.
-    expect(checkManifests(ours).map((f) => f.check)).toEqual(expect.arrayContaining(['prometheus-selects-servicemonitor', 'prometheus-selects-rule']));
+    expect(checkManifests(ours).map((f) => f.check)).toEqual(
+      expect.arrayContaining(['prometheus-selects-servicemonitor', 'prometheus-selects-rule']),
+    );
   });
 });
 
@@ -57,7 +64,11 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
         .filter((o): o is K8sObject => o !== null && typeof o.kind === 'string')
     : [];
   const kpsPrometheus = kps.find((o) => o.kind === 'Prometheus')!;
-  const monitoringNs = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring', labels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+  const monitoringNs = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'monitoring', labels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+  };
   const cluster = [...ours, monitoringNs, ...kps];
   const scraper = {
     ns: 'monitoring',
@@ -67,8 +78,12 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
   const metricsRule = (objects: K8sObject[]) => find(objects, 'NetworkPolicy').spec.ingress.find((r: any) => r.ports[0].port === 'metrics');
 
   it("is selected by kps's Prometheus: ServiceMonitor and PrometheusRule", () => {
-    expect(prometheusesSelecting(cluster, find(ours, 'ServiceMonitor'), 'rest-api').map((p) => p.metadata?.name)).toEqual(['kps-kube-prometheus-stack-prometheus']);
-    expect(prometheusesSelecting(cluster, find(ours, 'PrometheusRule'), 'rest-api').map((p) => p.metadata?.name)).toEqual(['kps-kube-prometheus-stack-prometheus']);
+    expect(prometheusesSelecting(cluster, find(ours, 'ServiceMonitor'), 'rest-api').map((p) => p.metadata?.name)).toEqual([
+      'kps-kube-prometheus-stack-prometheus',
+    ]);
+    expect(prometheusesSelecting(cluster, find(ours, 'PrometheusRule'), 'rest-api').map((p) => p.metadata?.name)).toEqual([
+      'kps-kube-prometheus-stack-prometheus',
+    ]);
   });
 
   it('is not selected without the release label (the pitfall)', () => {
@@ -83,7 +98,9 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
 
   it('admits them with the default peers too (any operator-run Prometheus)', () => {
     const defaults = manifests({ prometheus: { enabled: false }, alertmanager: { enabled: false } });
-    expect(metricsRule(defaults).from).toEqual([{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }]);
+    expect(metricsRule(defaults).from).toEqual([
+      { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
+    ]);
     expect(peerAdmits(metricsRule(defaults).from, 'rest-api', scraper)).toBe(true);
   });
 
@@ -96,20 +113,27 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
     expect(findings[0]!.message).toContain('namespace monitoring');
   });
 
-  it.each(['rest-api', 'shop'])('is selected and admitted the same through the chart, installed as release %s with the same values file', (release) => {
-    requireInCi('the Helm chart tests', HAVE_HELM, HELM_HOWTO);
-    if (!HAVE_HELM) return;
-    const chart = helmTemplate(release, 'rest-api', ['-f', KPS_VALUES_FILE]);
-    const job = release === 'rest-api' ? 'rest-api' : `${release}-rest-api`;
-    const withKps = [...chart, monitoringNs, ...kps];
-    expect(prometheusesSelecting(withKps, find(chart, 'ServiceMonitor'), 'rest-api').map((p) => p.metadata?.name)).toEqual(['kps-kube-prometheus-stack-prometheus']);
-    expect(prometheusesSelecting(withKps, find(chart, 'PrometheusRule'), 'rest-api').map((p) => p.metadata?.name)).toEqual(['kps-kube-prometheus-stack-prometheus']);
-    expect(peerAdmits(metricsRule(chart).from, 'rest-api', scraper)).toBe(true);
-    expect(checkManifests(withKps).filter((f) => f.objects.some((o) => o.includes('/rest-api/')))).toEqual([]);
-    expect(JSON.stringify(find(chart, 'PrometheusRule').spec)).toContain(`job=\\"${job}\\"`);
-    // The rules of this values file's SLO period (10d), exactly as the synth writes them.
-    if (release === 'rest-api') expect(find(chart, 'PrometheusRule').spec).toEqual(find(ours, 'PrometheusRule').spec);
-  });
+  it.each(['rest-api', 'shop'])(
+    'is selected and admitted the same through the chart, installed as release %s with the same values file',
+    (release) => {
+      requireInCi('the Helm chart tests', HAVE_HELM, HELM_HOWTO);
+      if (!HAVE_HELM) return;
+      const chart = helmTemplate(release, 'rest-api', ['-f', KPS_VALUES_FILE]);
+      const job = release === 'rest-api' ? 'rest-api' : `${release}-rest-api`;
+      const withKps = [...chart, monitoringNs, ...kps];
+      expect(prometheusesSelecting(withKps, find(chart, 'ServiceMonitor'), 'rest-api').map((p) => p.metadata?.name)).toEqual([
+        'kps-kube-prometheus-stack-prometheus',
+      ]);
+      expect(prometheusesSelecting(withKps, find(chart, 'PrometheusRule'), 'rest-api').map((p) => p.metadata?.name)).toEqual([
+        'kps-kube-prometheus-stack-prometheus',
+      ]);
+      expect(peerAdmits(metricsRule(chart).from, 'rest-api', scraper)).toBe(true);
+      expect(checkManifests(withKps).filter((f) => f.objects.some((o) => o.includes('/rest-api/')))).toEqual([]);
+      expect(JSON.stringify(find(chart, 'PrometheusRule').spec)).toContain(`job=\\"${job}\\"`);
+      // The rules of this values file's SLO period (10d), exactly as the synth writes them.
+      if (release === 'rest-api') expect(find(chart, 'PrometheusRule').spec).toEqual(find(ours, 'PrometheusRule').spec);
+    },
+  );
 
   it('passes promtool check rules', async () => {
     const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;

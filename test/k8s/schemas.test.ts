@@ -13,7 +13,10 @@ import { HAVE_SHARED_SCHEMAS, KPS_VALUES_FILE, manifests, requireInCi, SHARED_SC
 
 const variants: [string, K8sObject[]][] = [
   ['defaults (bundled Prometheus, development database)', manifests()],
-  ['existing database Secret, storage class', manifests({ database: { existingSecret: 'prod-db' }, prometheus: { storage: { storageClass: 'standard' } } })],
+  [
+    'existing database Secret, storage class',
+    manifests({ database: { existingSecret: 'prod-db' }, prometheus: { storage: { storageClass: 'standard' } } }),
+  ],
   ['next to kube-prometheus-stack', manifests(parseYaml(readFileSync(KPS_VALUES_FILE, 'utf8')))],
 ];
 const MONITORING = 'monitoring.coreos.com/v1';

@@ -38,7 +38,7 @@ describe('skaffold.yaml', () => {
     expect(skaffold.deploy).toEqual({ kubectl: {} });
   });
 
-  it("builds locally, without pushing, the image the Deployment uses, and watches k8s/", () => {
+  it('builds locally, without pushing, the image the Deployment uses, and watches k8s/', () => {
     expect(skaffold.build.local.push).toBe(false);
     const [artifact] = skaffold.build.artifacts;
     expect(artifact.image).toBe(config.image.repository);
@@ -52,10 +52,22 @@ describe('skaffold.yaml', () => {
   it('forwards the API and Prometheus to 127.0.0.1 on ports the manifests expose', () => {
     const service = manifests().find((o) => o.kind === 'Service' && o.metadata?.name === config.name)!;
     const [api, prometheus] = skaffold.portForward;
-    expect(api).toMatchObject({ resourceType: 'service', resourceName: config.name, namespace: config.namespace, address: '127.0.0.1', localPort: 8080 });
+    expect(api).toMatchObject({
+      resourceType: 'service',
+      resourceName: config.name,
+      namespace: config.namespace,
+      address: '127.0.0.1',
+      localPort: 8080,
+    });
     expect(service.spec.ports.find((p: { name: string }) => p.name === PORT_NAME.http).port).toBe(api.port);
     // prometheus-operated is the Service the operator creates for every Prometheus.
-    expect(prometheus).toMatchObject({ resourceName: 'prometheus-operated', namespace: config.namespace, port: 9090, address: '127.0.0.1', localPort: 9090 });
+    expect(prometheus).toMatchObject({
+      resourceName: 'prometheus-operated',
+      namespace: config.namespace,
+      port: 9090,
+      address: '127.0.0.1',
+      localPort: 9090,
+    });
   });
 
   it('has a helm profile that installs the generated chart with the built image', () => {
@@ -72,7 +84,10 @@ describe('skaffold.yaml', () => {
     const release = skaffold.profiles.find((p: { name: string }) => p.name === 'helm').patches[0].value.helm.releases[0];
     // What skaffold substitutes into setValueTemplates for a local build without push.
     const built: Record<string, string> = { IMAGE_REPO_rest_api: 'rest-api', IMAGE_TAG_rest_api: 'c'.repeat(64) };
-    const sets = Object.entries(release.setValueTemplates as Record<string, string>).flatMap(([k, t]) => ['--set-string', `${k}=${t.replace(/\{\{\.(\w+)\}\}/g, (_m, v: string) => built[v]!)}`]);
+    const sets = Object.entries(release.setValueTemplates as Record<string, string>).flatMap(([k, t]) => [
+      '--set-string',
+      `${k}=${t.replace(/\{\{\.(\w+)\}\}/g, (_m, v: string) => built[v]!)}`,
+    ]);
     const objects = helmTemplate(release.name, release.namespace, sets);
     const deployment = objects.find((o) => o.kind === 'Deployment')!;
     expect(deployment.metadata!.name).toBe('rest-api');
@@ -90,25 +105,32 @@ describe('skaffold.yaml', () => {
     // skaffold itself cannot run here: a stand-in makes the one call skaffold makes after a local
     // build with push: false, the image inspect (ImageID) over DOCKER_HOST, for an image in the
     // podman store the custom builder builds into.
-    (HAVE_PODMAN && !HAVE_DOCKER_DAEMON ? it : it.skip)('serves podman\'s Docker Engine API to skaffold, where the builder\'s images are', async () => {
-      const dir = await tempDir('skaffold-dev');
-      const standIn = join(dir, 'skaffold');
-      writeFileSync(
-        standIn,
-        [
-          '#!/usr/bin/env bash',
-          'set -euo pipefail',
-          'source scripts/podman-env.sh',
-          'tar cf - --files-from /dev/null | podman import -q - localhost/skaffold-probe:"$1" >/dev/null',
-          'node -e \'require("http").get({ socketPath: process.env.DOCKER_HOST.replace("unix://", ""), path: "/v1.41/images/localhost/skaffold-probe:" + process.argv[1] + "/json" }, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => { console.log(r.statusCode, JSON.parse(b).Id); }); })\' "$1"',
-          'podman rmi -f localhost/skaffold-probe:"$1" >/dev/null',
-        ].join('\n'),
-      );
-      chmodSync(standIn, 0o755);
-      const env: Record<string, string> = { PATH: process.env.PATH!, HOME: process.env.HOME!, SKAFFOLD: standIn };
-      const r = spawnSync(join(PROJECT_ROOT, 'scripts', 'skaffold-dev.sh'), ['t1'], { env, encoding: 'utf8', timeout: 90_000 });
-      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.stringContaining('podman serves the Docker API') });
-      expect(r.stdout).toMatch(/^200 (sha256:)?[0-9a-f]{64}\n$/);
-    }, 120_000);
+    (HAVE_PODMAN && !HAVE_DOCKER_DAEMON ? it : it.skip)(
+      "serves podman's Docker Engine API to skaffold, where the builder's images are",
+      async () => {
+        const dir = await tempDir('skaffold-dev');
+        const standIn = join(dir, 'skaffold');
+        writeFileSync(
+          standIn,
+          [
+            '#!/usr/bin/env bash',
+            'set -euo pipefail',
+            'source scripts/podman-env.sh',
+            'tar cf - --files-from /dev/null | podman import -q - localhost/skaffold-probe:"$1" >/dev/null',
+            'node -e \'require("http").get({ socketPath: process.env.DOCKER_HOST.replace("unix://", ""), path: "/v1.41/images/localhost/skaffold-probe:" + process.argv[1] + "/json" }, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => { console.log(r.statusCode, JSON.parse(b).Id); }); })\' "$1"',
+            'podman rmi -f localhost/skaffold-probe:"$1" >/dev/null',
+          ].join('\n'),
+        );
+        chmodSync(standIn, 0o755);
+        const env: Record<string, string> = { PATH: process.env.PATH!, HOME: process.env.HOME!, SKAFFOLD: standIn };
+        const r = spawnSync(join(PROJECT_ROOT, 'scripts', 'skaffold-dev.sh'), ['t1'], { env, encoding: 'utf8', timeout: 90_000 });
+        expect({ status: r.status, stderr: r.stderr }).toEqual({
+          status: 0,
+          stderr: expect.stringContaining('podman serves the Docker API'),
+        });
+        expect(r.stdout).toMatch(/^200 (sha256:)?[0-9a-f]{64}\n$/);
+      },
+      120_000,
+    );
   });
 });

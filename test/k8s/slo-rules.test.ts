@@ -20,12 +20,19 @@ import { requireInCi } from '../helpers/manifests';
 
 describe('the SLO configuration', () => {
   it('defaults to 99.9% availability and 99% of requests within 1s over 14 days', () => {
-    expect(resolveConfig({}).slo).toEqual({ period: '14d', availability: { objective: 99.9 }, latency: { objective: 99, thresholdSeconds: 1 } });
+    expect(resolveConfig({}).slo).toEqual({
+      period: '14d',
+      availability: { objective: 99.9 },
+      latency: { objective: 99, thresholdSeconds: 1 },
+    });
   });
 
   it.each([
     [{ slo: { period: '30d' } }, 'slo.period = "30d": (30d) must not be longer than the Prometheus retention (15d)'],
-    [{ slo: { latency: { thresholdSeconds: 0.3 } } }, 'slo.latency.thresholdSeconds = 0.3: must be a bucket boundary of http_request_duration_seconds'],
+    [
+      { slo: { latency: { thresholdSeconds: 0.3 } } },
+      'slo.latency.thresholdSeconds = 0.3: must be a bucket boundary of http_request_duration_seconds',
+    ],
     [{ slo: { availability: { objective: 100 } } }, 'slo.availability.objective = 100: must be a percentage below 100'],
   ])('refuses %j', (input, message) => {
     expect(() => resolveConfig(input)).toThrow(message);
@@ -47,7 +54,12 @@ describe('the burn-rate thresholds', () => {
 
   it('record every window the alerts read, and the period', () => {
     expect(sliWindows('14d')).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d', '14d']);
-    const groups = sloRuleGroups({ selector: 'namespace="a",job="b"', slo: resolveConfig({}).slo, runbookBaseUrl: 'https://x/runbooks.md', groupPrefix: 'b' });
+    const groups = sloRuleGroups({
+      selector: 'namespace="a",job="b"',
+      slo: resolveConfig({}).slo,
+      runbookBaseUrl: 'https://x/runbooks.md',
+      groupPrefix: 'b',
+    });
     const recorded = new Set(groups.flatMap((g) => g.rules.flatMap((r) => ('record' in r ? [r.record] : []))));
     for (const g of groups) {
       for (const r of g.rules) {
@@ -66,13 +78,18 @@ const POD = { namespace: 'rest-api', job: 'rest-api', instance: 'pod-a:9464' };
 const ROUTE = { ...POD, method: 'GET', endpoint: '/api/items' };
 const SCOPE = { namespace: 'rest-api', job: 'rest-api' };
 const series = (name: string, labels: Record<string, string>, values: string) => ({
-  series: `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}}`,
+  series: `${name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`,
   values,
 });
 
 /** Go's `%.4g`, as Prometheus's humanizePercentage prints (value * 100). */
 function humanizePercentage(ratio: number): string {
-  return `${(ratio * 100).toPrecision(4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')}%`;
+  return `${(ratio * 100)
+    .toPrecision(4)
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '')}%`;
 }
 
 const BUDGET = { availability: 0.001, latency: 0.01 };
@@ -130,7 +147,11 @@ const cases: BurnCase[] = [
       series(METRIC.requestsTotal, { ...ROUTE, status: '500' }, '0+2x100'),
       series(METRIC.requests5xx, ROUTE, '0+2x100'),
     ],
-    checks: [[10, []], [30, [firing('availability', 'warning', 2, 0.002)]], [90, [firing('availability', 'warning', 2, 0.002)]]],
+    checks: [
+      [10, []],
+      [30, [firing('availability', 'warning', 2, 0.002)]],
+      [90, [firing('availability', 'warning', 2, 0.002)]],
+    ],
   },
   {
     name: 'RestApiErrorBudgetBurn stays silent at a burn rate of 0.5, for a day',
@@ -140,7 +161,11 @@ const cases: BurnCase[] = [
       series(METRIC.requestsTotal, { ...ROUTE, status: '500' }, '0+0.5x1500'),
       series(METRIC.requests5xx, ROUTE, '0+0.5x1500'),
     ],
-    checks: [[60, []], [400, []], [1500, []]],
+    checks: [
+      [60, []],
+      [400, []],
+      [1500, []],
+    ],
   },
   {
     name: 'RestApiErrorBudgetBurn ignores 4xx and 499 (40% of requests)',
@@ -152,7 +177,10 @@ const cases: BurnCase[] = [
       series(METRIC.requests4xx, ROUTE, '0+400x200'),
       series(METRIC.requests5xx, ROUTE, '0x200'),
     ],
-    checks: [[30, []], [200, []]],
+    checks: [
+      [30, []],
+      [200, []],
+    ],
   },
   {
     name: 'RestApiLatencyBudgetBurn pages when 20% of requests take over 1s',
@@ -182,7 +210,11 @@ const cases: BurnCase[] = [
       series(`${METRIC.requestDuration}_bucket`, { ...ROUTE, le: '1' }, '0+995x1500'),
       series(`${METRIC.requestDuration}_count`, ROUTE, '0+1000x1500'),
     ],
-    checks: [[60, []], [400, []], [1500, []]],
+    checks: [
+      [60, []],
+      [400, []],
+      [1500, []],
+    ],
   },
 ];
 
@@ -195,13 +227,23 @@ describePromtool('the SLO and recording rules through promtool', () => {
 
   function promtoolTest(name: string, test: Record<string, unknown>): { status: number | null; output: string } {
     const file = join(dir, 'local', `test-${name}.yml`);
-    writeFileSync(file, stringify({ rule_files: [LOCAL_RECORDING_RULES_FILE, LOCAL_SLO_RULES_FILE], evaluation_interval: '1m', tests: [{ interval: '1m', ...test }] }));
+    writeFileSync(
+      file,
+      stringify({
+        rule_files: [LOCAL_RECORDING_RULES_FILE, LOCAL_SLO_RULES_FILE],
+        evaluation_interval: '1m',
+        tests: [{ interval: '1m', ...test }],
+      }),
+    );
     const r = spawnSync('promtool', ['test', 'rules', file], { cwd: join(dir, 'local'), encoding: 'utf8' });
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
   }
 
   it('accepts the rule files', () => {
-    const r = spawnSync('promtool', ['check', 'rules', LOCAL_RECORDING_RULES_FILE, LOCAL_SLO_RULES_FILE], { cwd: join(dir, 'local'), encoding: 'utf8' });
+    const r = spawnSync('promtool', ['check', 'rules', LOCAL_RECORDING_RULES_FILE, LOCAL_SLO_RULES_FILE], {
+      cwd: join(dir, 'local'),
+      encoding: 'utf8',
+    });
     expect(r.stdout).toMatch(/SUCCESS: \d+ rules found[\s\S]*SUCCESS: \d+ rules found/);
     expect(r.status).toBe(0);
   });
@@ -226,7 +268,13 @@ describePromtool('the SLO and recording rules through promtool', () => {
   it('records 4xx and 499 as no error for the availability SLI', () => {
     const r = promtoolTest('sli-4xx', {
       input_series: cases[3]!.input_series,
-      promql_expr_test: [{ expr: `${sliErrorRatio('5m')}{slo="availability"}`, eval_time: '30m', exp_samples: [{ labels: `${sliErrorRatio('5m')}{slo="availability",namespace="rest-api",job="rest-api"}`, value: 0 }] }],
+      promql_expr_test: [
+        {
+          expr: `${sliErrorRatio('5m')}{slo="availability"}`,
+          eval_time: '30m',
+          exp_samples: [{ labels: `${sliErrorRatio('5m')}{slo="availability",namespace="rest-api",job="rest-api"}`, value: 0 }],
+        },
+      ],
     });
     expect(r.output).toContain('SUCCESS');
     expect(r.status).toBe(0);
@@ -236,7 +284,9 @@ describePromtool('the SLO and recording rules through promtool', () => {
     const wrong = cases[2]!;
     const r = promtoolTest('wrong', {
       input_series: wrong.input_series,
-      alert_rule_test: [{ eval_time: '400m', alertname: SLO_ALERT.availability, exp_alerts: [firing('availability', 'critical', 0.5, 0.0005)] }],
+      alert_rule_test: [
+        { eval_time: '400m', alertname: SLO_ALERT.availability, exp_alerts: [firing('availability', 'critical', 0.5, 0.0005)] },
+      ],
     });
     expect(r.status).not.toBe(0);
   });
@@ -248,7 +298,8 @@ describePromtool('the SLO and recording rules through promtool', () => {
   it('records request rate, error ratio, latency quantiles and mean per route, summed across pods', () => {
     const a = ROUTE;
     const b = { ...ROUTE, instance: 'pod-b:9464' };
-    const bucket = (labels: Record<string, string>, le: string, perMinute: number) => series(`${METRIC.requestDuration}_bucket`, { ...labels, le }, `0+${perMinute}x30`);
+    const bucket = (labels: Record<string, string>, le: string, perMinute: number) =>
+      series(`${METRIC.requestDuration}_bucket`, { ...labels, le }, `0+${perMinute}x30`);
     const scope = 'endpoint="/api/items",job="rest-api",namespace="rest-api"';
     const r = promtoolTest('recording', {
       input_series: [
@@ -259,7 +310,11 @@ describePromtool('the SLO and recording rules through promtool', () => {
         series(METRIC.requests5xx, b, '0x30'),
         series(METRIC.requests4xx, a, '0x30'),
         series(METRIC.requests4xx, b, '0x30'),
-        ...[a, b].flatMap((labels) => ['0.05', '0.1', '0.25', '+Inf'].map((le) => bucket(labels, le, labels === a ? (le === '0.05' ? 0 : 600) : le === '0.25' || le === '+Inf' ? 600 : 0))),
+        ...[a, b].flatMap((labels) =>
+          ['0.05', '0.1', '0.25', '+Inf'].map((le) =>
+            bucket(labels, le, labels === a ? (le === '0.05' ? 0 : 600) : le === '0.25' || le === '+Inf' ? 600 : 0),
+          ),
+        ),
         series(`${METRIC.requestDuration}_sum`, a, '0+45x30'),
         series(`${METRIC.requestDuration}_count`, a, '0+600x30'),
         series(`${METRIC.requestDuration}_sum`, b, '0+120x30'),
@@ -276,7 +331,11 @@ describePromtool('the SLO and recording rules through promtool', () => {
           ],
         },
         { expr: RECORD.routeErrorRatio, eval_time: '10m', exp_samples: [{ labels: `${RECORD.routeErrorRatio}{${scope}}`, value: 0.25 }] },
-        { expr: RECORD.routeClientErrorRatio, eval_time: '10m', exp_samples: [{ labels: `${RECORD.routeClientErrorRatio}{${scope}}`, value: 0 }] },
+        {
+          expr: RECORD.routeClientErrorRatio,
+          eval_time: '10m',
+          exp_samples: [{ labels: `${RECORD.routeClientErrorRatio}{${scope}}`, value: 0 }],
+        },
         {
           expr: RECORD.routeLatencyQuantile,
           eval_time: '10m',
@@ -288,7 +347,11 @@ describePromtool('the SLO and recording rules through promtool', () => {
             { labels: `${RECORD.routeLatencyQuantile}{${scope},quantile="0.99"}`, value: 0.1 + (0.25 - 0.1) * ((0.99 * 20 - 10) / 10) },
           ],
         },
-        { expr: RECORD.routeLatencyMean, eval_time: '10m', exp_samples: [{ labels: `${RECORD.routeLatencyMean}{${scope}}`, value: 2.75 / 20 }] },
+        {
+          expr: RECORD.routeLatencyMean,
+          eval_time: '10m',
+          exp_samples: [{ labels: `${RECORD.routeLatencyMean}{${scope}}`, value: 2.75 / 20 }],
+        },
       ],
     });
     expect(r.output).toContain('SUCCESS');

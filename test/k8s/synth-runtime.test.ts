@@ -11,15 +11,21 @@ function synthLoads(): { packages: Set<string>; projectFiles: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'synth-loads-'));
   try {
     const record = join(dir, 'loaded.txt');
-    const run = spawnSync(process.execPath, ['-r', join(__dirname, '..', 'helpers', 'record-loaded-modules.cjs'), join(ROOT, 'build', 'k8s', 'main.js')], {
-      cwd: ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', SYNTH_OUTDIR: join(dir, 'out'), RECORD_LOADED_MODULES: record },
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['-r', join(__dirname, '..', 'helpers', 'record-loaded-modules.cjs'), join(ROOT, 'build', 'k8s', 'main.js')],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NODE_OPTIONS: '', SYNTH_OUTDIR: join(dir, 'out'), RECORD_LOADED_MODULES: record },
+        encoding: 'utf8',
+      },
+    );
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const files = readFileSync(record, 'utf8').split('\n');
-    const packages = new Set(files.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter((p): p is string => p !== undefined));
+    const packages = new Set(
+      files.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter((p): p is string => p !== undefined),
+    );
     const projectFiles = files.filter((f) => f.startsWith(join(ROOT, 'build'))).map((f) => relative(join(ROOT, 'build'), f));
     return { packages, projectFiles };
   } finally {

@@ -41,7 +41,8 @@ describe('the metric contract', () => {
     for (const [name, labels] of Object.entries(METRIC_LABELS)) {
       const samples = exp.types.get(name) === 'histogram' ? select(exp, `${name}_count`) : select(exp, name);
       expect({ name, found: samples.length > 0 }).toEqual({ name, found: true });
-      for (const sample of samples) expect({ name, labels: Object.keys(sample.labels).sort() }).toEqual({ name, labels: [...labels].sort() });
+      for (const sample of samples)
+        expect({ name, labels: Object.keys(sample.labels).sort() }).toEqual({ name, labels: [...labels].sort() });
     }
   });
 
@@ -55,9 +56,17 @@ describe('the metric contract', () => {
       const used = metricNames.filter((m) => new RegExp(`\\b${m}(_bucket|_count|_sum)?\\b`).test(rule.expr));
       if (used.length === 0) continue;
       const carried = new Set<string>([...TARGET_LABELS, ...used.flatMap(labelsOf), ...(/_bucket\b/.test(rule.expr) ? ['le'] : [])]);
-      const grouped = [...rule.expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()).filter(Boolean));
+      const grouped = [...rule.expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) =>
+        m[1]!
+          .split(',')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      );
       const matched = [...rule.expr.matchAll(/[{,]\s*([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((m) => m[1]!);
-      expect({ rule: 'alert' in rule ? rule.alert : rule.record, unknown: [...grouped, ...matched].filter((l) => !carried.has(l)) }).toEqual({ rule: 'alert' in rule ? rule.alert : rule.record, unknown: [] });
+      expect({
+        rule: 'alert' in rule ? rule.alert : rule.record,
+        unknown: [...grouped, ...matched].filter((l) => !carried.has(l)),
+      }).toEqual({ rule: 'alert' in rule ? rule.alert : rule.record, unknown: [] });
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(8);
@@ -91,21 +100,20 @@ describe('the metric contract', () => {
     expect(exp.types.has('up')).toBe(false);
   });
 
-  it.each(['text', 'openmetrics'] as const)(
-    'exports rest_api_ready as an unlabelled gauge read at each scrape (%s)',
-    async (format) => {
-      expect(METRIC.ready).toBe('rest_api_ready');
-      let ready = false;
-      const metrics = new HttpMetrics({ version: '1', defaultMetrics: false, ready: () => ready });
-      const scrape = async () => (await metrics.render(format)).body;
-      const first = await scrape();
-      expect(first).toContain('# HELP rest_api_ready 1 when this instance is ready to serve (its store answers and it is not shutting down), else 0.');
-      expect(first).toContain('# TYPE rest_api_ready gauge');
-      expect(select(parseExposition(first), METRIC.ready)).toEqual([{ name: METRIC.ready, labels: {}, value: 0 }]);
-      ready = true;
-      expect(select(parseExposition(await scrape()), METRIC.ready)).toEqual([{ name: METRIC.ready, labels: {}, value: 1 }]);
-    },
-  );
+  it.each(['text', 'openmetrics'] as const)('exports rest_api_ready as an unlabelled gauge read at each scrape (%s)', async (format) => {
+    expect(METRIC.ready).toBe('rest_api_ready');
+    let ready = false;
+    const metrics = new HttpMetrics({ version: '1', defaultMetrics: false, ready: () => ready });
+    const scrape = async () => (await metrics.render(format)).body;
+    const first = await scrape();
+    expect(first).toContain(
+      '# HELP rest_api_ready 1 when this instance is ready to serve (its store answers and it is not shutting down), else 0.',
+    );
+    expect(first).toContain('# TYPE rest_api_ready gauge');
+    expect(select(parseExposition(first), METRIC.ready)).toEqual([{ name: METRIC.ready, labels: {}, value: 0 }]);
+    ready = true;
+    expect(select(parseExposition(await scrape()), METRIC.ready)).toEqual([{ name: METRIC.ready, labels: {}, value: 1 }]);
+  });
 
   it('keeps each instance in its own registry', async () => {
     const a = new HttpMetrics({ version: '1', defaultMetrics: false });
@@ -174,31 +182,42 @@ describe('OpenMetrics as the specification writes it', () => {
   const HAVE_PARSER = spawnSync(STRICT_PYTHON, ['-c', 'import prometheus_client.openmetrics.parser'], { stdio: 'ignore' }).status === 0;
   requireInCi('the strict OpenMetrics parser', HAVE_PARSER, 'apt-get install python3-prometheus-client');
 
-  (HAVE_PARSER ? it : it.skip)('parses in the strict OpenMetrics parser of python3-prometheus-client, with every metric present', async () => {
-    const metrics = new HttpMetrics({ version: '1', ready: () => true });
-    metrics.declareRoute('GET', '/api/items/:id');
-    metrics.observe('GET', '/a"b\\c\nd', 200, 0.3);
-    metrics.observe('POST', '/api/items', 503, 2);
-    // Let Node.js collect garbage so its GC histogram has buckets too.
-    (globalThis as { gc?: () => void }).gc?.();
-    const { body } = await metrics.render('openmetrics');
-    const script = [
-      'import sys, json',
-      'from prometheus_client.openmetrics.parser import text_string_to_metric_families',
-      'families = list(text_string_to_metric_families(sys.stdin.read()))',
-      'print(json.dumps(sorted(f.name for f in families)))',
-    ].join('\n');
-    const r = spawnSync(STRICT_PYTHON, ['-c', script], { input: body, encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const names: string[] = JSON.parse(r.stdout);
-    for (const family of ['http_requests', 'http_request_duration_seconds', 'http_requests_4xx', 'http_requests_5xx', 'rest_api_build_info', 'rest_api_ready', 'process_cpu_user_seconds']) {
-      expect(names).toContain(family);
-    }
-    // The parser is strict: a broken exposition fails (the check can fail).
-    const broken = spawnSync(STRICT_PYTHON, ['-c', script], { input: body.replace('# EOF\n', ''), encoding: 'utf8' });
-    expect(broken.status).not.toBe(0);
-  });
+  (HAVE_PARSER ? it : it.skip)(
+    'parses in the strict OpenMetrics parser of python3-prometheus-client, with every metric present',
+    async () => {
+      const metrics = new HttpMetrics({ version: '1', ready: () => true });
+      metrics.declareRoute('GET', '/api/items/:id');
+      metrics.observe('GET', '/a"b\\c\nd', 200, 0.3);
+      metrics.observe('POST', '/api/items', 503, 2);
+      // Let Node.js collect garbage so its GC histogram has buckets too.
+      (globalThis as { gc?: () => void }).gc?.();
+      const { body } = await metrics.render('openmetrics');
+      const script = [
+        'import sys, json',
+        'from prometheus_client.openmetrics.parser import text_string_to_metric_families',
+        'families = list(text_string_to_metric_families(sys.stdin.read()))',
+        'print(json.dumps(sorted(f.name for f in families)))',
+      ].join('\n');
+      const r = spawnSync(STRICT_PYTHON, ['-c', script], { input: body, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const names: string[] = JSON.parse(r.stdout);
+      for (const family of [
+        'http_requests',
+        'http_request_duration_seconds',
+        'http_requests_4xx',
+        'http_requests_5xx',
+        'rest_api_build_info',
+        'rest_api_ready',
+        'process_cpu_user_seconds',
+      ]) {
+        expect(names).toContain(family);
+      }
+      // The parser is strict: a broken exposition fails (the check can fail).
+      const broken = spawnSync(STRICT_PYTHON, ['-c', script], { input: body.replace('# EOF\n', ''), encoding: 'utf8' });
+      expect(broken.status).not.toBe(0);
+    },
+  );
 });
 
 describe('the exposition', () => {

@@ -2,13 +2,21 @@ import { negotiateFormat } from '../../src/metrics/negotiate';
 
 describe('negotiateFormat', () => {
   it.each([
-    ['Prometheus 2.42', 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'openmetrics'],
+    [
+      'Prometheus 2.42',
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+      'openmetrics',
+    ],
     [
       'Prometheus 3 (escaping parameters)',
       'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
       'openmetrics',
     ],
-    ['Prometheus 3 told to prefer the text format', 'text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=1.0.0;q=0.4,*/*;q=0.1', 'text'],
+    [
+      'Prometheus 3 told to prefer the text format',
+      'text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=1.0.0;q=0.4,*/*;q=0.1',
+      'text',
+    ],
     ['curl', '*/*', 'text'],
     ['no header', undefined, 'text'],
     ['an empty header', '', 'text'],

@@ -25,7 +25,14 @@ import { populate } from './scrape';
 import { METRICS_PATH } from '../../src/contract';
 
 export const BENCH_ITEM_ID = '00000000-0000-4000-8000-000000000001';
-const ITEM = { id: BENCH_ITEM_ID, name: 'bench', description: null, tags: ['a', 'b'], createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+const ITEM = {
+  id: BENCH_ITEM_ID,
+  name: 'bench',
+  description: null,
+  tags: ['a', 'b'],
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
 const items = new Map([[BENCH_ITEM_ID, ITEM]]);
 
 const handler: RequestHandler = (req, res) => {
@@ -61,7 +68,15 @@ async function build(variant: string, dataDir: string): Promise<express.Express>
     }
     case 'bundle': {
       const app = express();
-      app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true, promRegistry: new Registry(), promClient: { collectDefaultMetrics: {} } }));
+      app.use(
+        promBundle({
+          includeMethod: true,
+          includePath: true,
+          includeStatusCode: true,
+          promRegistry: new Registry(),
+          promClient: { collectDefaultMetrics: {} },
+        }),
+      );
       app.get('/api/items/:id', handler);
       return app;
     }
@@ -69,7 +84,12 @@ async function build(variant: string, dataDir: string): Promise<express.Express>
       const store = await openStore({ dataDir, databaseUrl: undefined, dbPoolMax: 1 });
       const created = await store.create({ name: 'bench', tags: ['a', 'b'] });
       process.stdout.write(`item ${created.id}\n`);
-      return createApp({ store, metrics: new HttpMetrics({ version: 'bench' }), logger: pino({ level: 'silent' }), lifecycle: new Lifecycle() });
+      return createApp({
+        store,
+        metrics: new HttpMetrics({ version: 'bench' }),
+        logger: pino({ level: 'silent' }),
+        lifecycle: new Lifecycle(),
+      });
     }
     default:
       throw new Error(`unknown variant ${variant}`);

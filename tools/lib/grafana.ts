@@ -13,7 +13,9 @@ export const grafanaBinary = (): string | undefined => findBinary('grafana', 'gr
 
 /** Where Grafana's own files (conf/defaults.ini, public/) are: GRAFANA_HOME, or the Debian/RPM/Homebrew location. */
 function grafanaHome(): string | undefined {
-  return [process.env.GRAFANA_HOME, '/usr/share/grafana', '/opt/homebrew/share/grafana', '/usr/local/share/grafana'].find((d) => d !== undefined && existsSync(d));
+  return [process.env.GRAFANA_HOME, '/usr/share/grafana', '/opt/homebrew/share/grafana', '/usr/local/share/grafana'].find(
+    (d) => d !== undefined && existsSync(d),
+  );
 }
 
 export interface GrafanaOptions {
@@ -26,21 +28,27 @@ export interface GrafanaOptions {
 
 export async function startGrafana(o: GrafanaOptions): Promise<Managed> {
   const binary = grafanaBinary();
-  if (binary === undefined) throw new Error('grafana is not installed (https://grafana.com/docs/grafana/latest/setup-grafana/installation/)');
+  if (binary === undefined)
+    throw new Error('grafana is not installed (https://grafana.com/docs/grafana/latest/setup-grafana/installation/)');
   const home = grafanaHome();
   const url = `http://127.0.0.1:${o.port}`;
-  return startProcess('Grafana', binary, [
-    ...(binary === 'grafana' ? ['server'] : []),
-    ...(home !== undefined ? [`--homepath=${home}`] : []),
-    `cfg:default.paths.provisioning=${join(o.workDir, 'provisioning')}`,
-    `cfg:default.paths.data=${o.dataDir}`,
-    `cfg:default.paths.logs=${join(o.dataDir, 'log')}`,
-    'cfg:default.server.http_addr=127.0.0.1',
-    `cfg:default.server.http_port=${o.port}`,
-    // A local, loopback-only Grafana: look without logging in.
-    'cfg:default.auth.anonymous.enabled=true',
-    'cfg:default.auth.anonymous.org_role=Viewer',
-    'cfg:default.analytics.reporting_enabled=false',
-    'cfg:default.analytics.check_for_updates=false',
-  ], { url, readyUrl: `${url}/api/health`, echo: o.echo, cwd: o.workDir, timeoutMs: 60_000 });
+  return startProcess(
+    'Grafana',
+    binary,
+    [
+      ...(binary === 'grafana' ? ['server'] : []),
+      ...(home !== undefined ? [`--homepath=${home}`] : []),
+      `cfg:default.paths.provisioning=${join(o.workDir, 'provisioning')}`,
+      `cfg:default.paths.data=${o.dataDir}`,
+      `cfg:default.paths.logs=${join(o.dataDir, 'log')}`,
+      'cfg:default.server.http_addr=127.0.0.1',
+      `cfg:default.server.http_port=${o.port}`,
+      // A local, loopback-only Grafana: look without logging in.
+      'cfg:default.auth.anonymous.enabled=true',
+      'cfg:default.auth.anonymous.org_role=Viewer',
+      'cfg:default.analytics.reporting_enabled=false',
+      'cfg:default.analytics.check_for_updates=false',
+    ],
+    { url, readyUrl: `${url}/api/health`, echo: o.echo, cwd: o.workDir, timeoutMs: 60_000 },
+  );
 }

@@ -47,7 +47,16 @@ export class PgServer {
   start(): void {
     const data = join(this.dir, 'data');
     if (!existsSync(data)) this.run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-    this.run('pg_ctl', ['-D', data, '-l', join(this.dir, 'server.log'), '-w', '-o', `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off`, 'start']);
+    this.run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(this.dir, 'server.log'),
+      '-w',
+      '-o',
+      `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off`,
+      'start',
+    ]);
   }
 
   /** Stops the server at once (`-m fast`: open sessions are terminated). */

@@ -103,11 +103,15 @@ export async function startProcess(name: string, command: string, args: readonly
     },
   };
   try {
-    await waitFor(`${name} at ${options.readyUrl}`, async () => {
-      if (dead) throw new Error(`${name} exited:\n${out.slice(-3000)}`);
-      const res = await fetch(options.readyUrl);
-      return res.status === 200 ? true : undefined;
-    }, options.timeoutMs ?? 30_000);
+    await waitFor(
+      `${name} at ${options.readyUrl}`,
+      async () => {
+        if (dead) throw new Error(`${name} exited:\n${out.slice(-3000)}`);
+        const res = await fetch(options.readyUrl);
+        return res.status === 200 ? true : undefined;
+      },
+      options.timeoutMs ?? 30_000,
+    );
   } catch (err) {
     await managed.stop('SIGKILL');
     throw err;
@@ -132,23 +136,38 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Managed> {
   const binary = prometheusBinary();
   if (binary === undefined) throw new Error('prometheus is not installed (apt-get install prometheus)');
   const url = `http://127.0.0.1:${o.port}`;
-  return startProcess('Prometheus', binary, [
-    `--config.file=${o.configFile}`,
-    `--storage.tsdb.path=${o.dataDir}`,
-    `--storage.tsdb.retention.time=${o.retention ?? '15d'}`,
-    `--web.listen-address=127.0.0.1:${o.port}`,
-  ], { url, readyUrl: `${url}/-/ready`, echo: o.echo });
+  return startProcess(
+    'Prometheus',
+    binary,
+    [
+      `--config.file=${o.configFile}`,
+      `--storage.tsdb.path=${o.dataDir}`,
+      `--storage.tsdb.retention.time=${o.retention ?? '15d'}`,
+      `--web.listen-address=127.0.0.1:${o.port}`,
+    ],
+    { url, readyUrl: `${url}/-/ready`, echo: o.echo },
+  );
 }
 
-export async function startAlertmanager(o: { configFile: string; dataDir: string; port: number; echo?: NodeJS.WritableStream }): Promise<Managed> {
+export async function startAlertmanager(o: {
+  configFile: string;
+  dataDir: string;
+  port: number;
+  echo?: NodeJS.WritableStream;
+}): Promise<Managed> {
   const binary = alertmanagerBinary();
   if (binary === undefined) throw new Error('alertmanager is not installed (apt-get install prometheus-alertmanager)');
   const url = `http://127.0.0.1:${o.port}`;
-  return startProcess('Alertmanager', binary, [
-    `--config.file=${o.configFile}`,
-    `--storage.path=${o.dataDir}`,
-    `--web.listen-address=127.0.0.1:${o.port}`,
-    // A single instance: no gossip listener.
-    '--cluster.listen-address=',
-  ], { url, readyUrl: `${url}/-/ready`, echo: o.echo });
+  return startProcess(
+    'Alertmanager',
+    binary,
+    [
+      `--config.file=${o.configFile}`,
+      `--storage.path=${o.dataDir}`,
+      `--web.listen-address=127.0.0.1:${o.port}`,
+      // A single instance: no gossip listener.
+      '--cluster.listen-address=',
+    ],
+    { url, readyUrl: `${url}/-/ready`, echo: o.echo },
+  );
 }

@@ -23,23 +23,101 @@ type Pick = <T>(xs: readonly T[]) => T;
 
 function hostileRequest(rnd: () => number, pick: Pick, itemId: string): RequestSpec | { raw: Buffer } {
   const json = { 'content-type': 'application/json' };
-  const body = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const body = (...parts: (string | number[])[]) =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
   const kinds: (() => RequestSpec | { raw: Buffer })[] = [
     () => ({ method: pick(METHODS), path: `/api/items/${pick(BAD_ENCODINGS)}`, headers: json, body: '{"name":"x"}' }),
     () => ({ path: `/api/items?cursor=${Buffer.from(String(BigInt(Math.floor(rnd() * 1e6)) * 10n ** 13n)).toString('base64url')}` }),
-    () => ({ path: `/api/items?cursor=${pick(['OTIyMzM3MjAzNjg1NDc3NTgwOA', '%zz', 'AAAA', '-1', '', 'MA', 'OTk5OTk5OTk5OTk5OTk5OTk5OQ'])}` }),
+    () => ({
+      path: `/api/items?cursor=${pick(['OTIyMzM3MjAzNjg1NDc3NTgwOA', '%zz', 'AAAA', '-1', '', 'MA', 'OTk5OTk5OTk5OTk5OTk5OTk5OQ'])}`,
+    }),
     () => ({ path: `/api/items?limit=${pick(['0', '-1', '1e3', 'NaN', '101', '1.5', '%ff', '99999999999999999999'])}&limit=2` }),
     () => ({ path: `/api/items?${pick(['a[b]=1', 'cursor[]=x', '__proto__=1', 'constructor=x', 'limit=1&&&', '%='])}` }),
-    () => ({ method: pick(['POST', 'PUT', 'PATCH']), path: rnd() < 0.5 ? ITEMS_PATH : `${ITEMS_PATH}/${itemId}`, headers: json, body: body('{"name":"a', [0xff, 0xc3, 0x28], '"}') }),
+    () => ({
+      method: pick(['POST', 'PUT', 'PATCH']),
+      path: rnd() < 0.5 ? ITEMS_PATH : `${ITEMS_PATH}/${itemId}`,
+      headers: json,
+      body: body('{"name":"a', [0xff, 0xc3, 0x28], '"}'),
+    }),
     () => ({ method: 'POST', path: ITEMS_PATH, headers: json, body: body('{"name":"ok","tags":["', [0xed, 0xa0, 0x80], '"]}') }),
-    () => ({ method: pick(['POST', 'PUT', 'PATCH']), path: ITEMS_PATH, headers: json, body: pick(['{', '[', 'null', '{"name":', '"x"', '{"name":"\\ud800"}', '{"name":"a\\u0000"}', '1e999', '{"name":1}', '[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]']) }),
-    () => ({ method: 'POST', path: ITEMS_PATH, headers: { 'content-type': pick(['text/plain', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', '*/*', 'application/json; charset']) }, body: '{"name":"x"}' }),
-    () => ({ method: 'POST', path: ITEMS_PATH, headers: { ...json, 'content-encoding': pick(['gzip', 'br', 'deflate', 'x-unknown']) }, body: 'garbage' }),
+    () => ({
+      method: pick(['POST', 'PUT', 'PATCH']),
+      path: ITEMS_PATH,
+      headers: json,
+      body: pick([
+        '{',
+        '[',
+        'null',
+        '{"name":',
+        '"x"',
+        '{"name":"\\ud800"}',
+        '{"name":"a\\u0000"}',
+        '1e999',
+        '{"name":1}',
+        '[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]',
+      ]),
+    }),
+    () => ({
+      method: 'POST',
+      path: ITEMS_PATH,
+      headers: {
+        'content-type': pick([
+          'text/plain',
+          'application/json; charset=latin1',
+          'application/json; charset=utf-16',
+          'multipart/form-data; boundary=x',
+          'application/x-www-form-urlencoded',
+          '*/*',
+          'application/json; charset',
+        ]),
+      },
+      body: '{"name":"x"}',
+    }),
+    () => ({
+      method: 'POST',
+      path: ITEMS_PATH,
+      headers: { ...json, 'content-encoding': pick(['gzip', 'br', 'deflate', 'x-unknown']) },
+      body: 'garbage',
+    }),
     () => ({ method: 'POST', path: ITEMS_PATH, headers: json, body: `{"name":"${'x'.repeat(101 * 1024)}"}` }),
-    () => ({ raw: Buffer.from(`POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n{"name":`) }),
-    () => ({ method: 'GET', path: `/api/items/${itemId}`, headers: { 'x-request-id': pick(['', ' ', 'a'.repeat(500), '../../etc', '\u00e9']), accept: pick(['*/*', 'application/xml', 'text/html;q=0', '', 'garbage;;;']) } }),
-    () => ({ raw: Buffer.from(pick(['GET /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello', 'GET / HTTP/9.9\r\n\r\n', 'GARBAGE\r\n\r\n', 'GET /api/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"nam\r\n0\r\n\r\n', `GET /api/items/${'%ff'.repeat(2000)} HTTP/1.1\r\nHost: x\r\n\r\n`])) }),
-    () => ({ method: pick(METHODS), path: pick(['/api/items/', '/api/items//x', '/api//items', '/api/items/%2F..%2F', `/api/items/${itemId}/extra`, '/api/items?', '/API/ITEMS', '/api/items/..%00']) }),
+    () => ({
+      raw: Buffer.from(
+        `POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n{"name":`,
+      ),
+    }),
+    () => ({
+      method: 'GET',
+      path: `/api/items/${itemId}`,
+      headers: {
+        'x-request-id': pick(['', ' ', 'a'.repeat(500), '../../etc', '\u00e9']),
+        accept: pick(['*/*', 'application/xml', 'text/html;q=0', '', 'garbage;;;']),
+      },
+    }),
+    () => ({
+      raw: Buffer.from(
+        pick([
+          'GET /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
+          'GET / HTTP/9.9\r\n\r\n',
+          'GARBAGE\r\n\r\n',
+          'GET /api/items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+          'POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"nam\r\n0\r\n\r\n',
+          `GET /api/items/${'%ff'.repeat(2000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+        ]),
+      ),
+    }),
+    () => ({
+      method: pick(METHODS),
+      path: pick([
+        '/api/items/',
+        '/api/items//x',
+        '/api//items',
+        '/api/items/%2F..%2F',
+        `/api/items/${itemId}/extra`,
+        '/api/items?',
+        '/API/ITEMS',
+        '/api/items/..%00',
+      ]),
+    }),
   ];
   return kinds[Math.floor(rnd() * kinds.length)]!();
 }
@@ -47,7 +125,12 @@ function hostileRequest(rnd: () => number, pick: Pick, itemId: string): RequestS
 export async function hostileInput(target: Target, count: number, seed = 13): Promise<HostileResult> {
   const rnd = random(seed);
   const pick: Pick = (xs) => xs[Math.floor(rnd() * xs.length)]!;
-  const created = await send(target.url, { method: 'POST', path: ITEMS_PATH, headers: { 'content-type': 'application/json' }, body: '{"name":"target"}' });
+  const created = await send(target.url, {
+    method: 'POST',
+    path: ITEMS_PATH,
+    headers: { 'content-type': 'application/json' },
+    body: '{"name":"target"}',
+  });
   const itemId = (JSON.parse(created.body) as { id: string }).id;
   const before = await scrapeSeries(target.url);
   let answered5xx = 0;
@@ -93,7 +176,7 @@ export interface RandomUrlResult {
   readonly newSeries: number;
 }
 
-const URL_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&\'()*+,;=:@%/';
+const URL_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@%/";
 
 export async function randomUrls(target: Target, count: number, seed = 42): Promise<RandomUrlResult> {
   const rnd = random(seed);
@@ -103,9 +186,15 @@ export async function randomUrls(target: Target, count: number, seed = 42): Prom
   const segment = () => Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => URL_CHARS[Math.floor(rnd() * URL_CHARS.length)]).join('');
   const path = () => {
     const prefix = pick(['', '/api', '/api/items', '/metrics', '/healthz', '/wp-admin', '/.env']);
-    return `${prefix}/${Array.from({ length: 1 + Math.floor(rnd() * 4) }, segment).join('/')}${rnd() < 0.3 ? `?${segment()}=${segment()}` : ''}`.replace(/#/g, '');
+    return `${prefix}/${Array.from({ length: 1 + Math.floor(rnd() * 4) }, segment).join('/')}${rnd() < 0.3 ? `?${segment()}=${segment()}` : ''}`.replace(
+      /#/g,
+      '',
+    );
   };
-  const specs = Array.from({ length: count }, () => ({ method: pick(METHODS.filter((m) => m !== 'POST' && m !== 'PUT' && m !== 'PATCH')), path: path() }));
+  const specs = Array.from({ length: count }, () => ({
+    method: pick(METHODS.filter((m) => m !== 'POST' && m !== 'PUT' && m !== 'PATCH')),
+    path: path(),
+  }));
   await pool(count, 16, async (i) => {
     try {
       if ((await send(target.url, { ...specs[i]!, timeoutMs: 2_000 })).status >= 500) answered5xx++;

@@ -25,7 +25,13 @@ export async function killDuringWrites(options: TargetOptions, rounds: number, w
     const writer = async () => {
       for (let n = 0; n < 100_000 && !killed; n++) {
         try {
-          const res = await send(target.url, { method: 'POST', path: ITEMS_PATH, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `kill-${round}-${n}`, tags: ['durable'] }), timeoutMs: 5_000 });
+          const res = await send(target.url, {
+            method: 'POST',
+            path: ITEMS_PATH,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ name: `kill-${round}-${n}`, tags: ['durable'] }),
+            timeoutMs: 5_000,
+          });
           if (res.status === 201) ids.push((JSON.parse(res.body) as { id: string }).id);
         } catch {
           return; // the process is gone
@@ -70,7 +76,12 @@ export async function sigtermUnderKeepAlive(options: TargetOptions, connections:
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       for (let n = 0; n < 10_000; n++) {
-        const res = await send(target.url, { path: `${ITEMS_PATH}?limit=5`, agent, headers: { 'x-fault-delay-ms': String(i % 20) }, timeoutMs: 15_000 });
+        const res = await send(target.url, {
+          path: `${ITEMS_PATH}?limit=5`,
+          agent,
+          headers: { 'x-fault-delay-ms': String(i % 20) },
+          timeoutMs: 15_000,
+        });
         answered.add(i);
         if (res.status >= 300) failed++;
         if (res.headers.connection === 'close') return;

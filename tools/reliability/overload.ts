@@ -26,12 +26,23 @@ const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 /** Fills the store with `count` items of about 1 kB, so that a page of 100 is about 100 kB. */
 export async function seed(target: Target, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
-    await send(target.url, { method: 'POST', path: ITEMS_PATH, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `seed ${i}`, description: 'd'.repeat(900), tags: ['seed'] }) });
+    await send(target.url, {
+      method: 'POST',
+      path: ITEMS_PATH,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `seed ${i}`, description: 'd'.repeat(900), tags: ['seed'] }),
+    });
   }
 }
 
 /** `sockets` connections each pipelining `perSocket` list requests, unread for `holdMs`, then read to the end (at most `readMs`). */
-export async function pipelineFlood(target: Target, sockets: number, perSocket: number, holdMs: number, readMs: number): Promise<FloodResult> {
+export async function pipelineFlood(
+  target: Target,
+  sockets: number,
+  perSocket: number,
+  holdMs: number,
+  readMs: number,
+): Promise<FloodResult> {
   const rssBefore = target.rss();
   let peak = rssBefore;
   const sampler = setInterval(() => {
@@ -98,7 +109,15 @@ export async function pipelineFlood(target: Target, sockets: number, perSocket: 
   } catch {
     after = 0;
   }
-  return { sockets, requests: sockets * perSocket, rssBeforeMb: mb(rssBefore), peakRssMb: mb(peak), rssAfterMb: mb(after), healthzMaxMs: Math.round(healthzMaxMs), statuses };
+  return {
+    sockets,
+    requests: sockets * perSocket,
+    rssBeforeMb: mb(rssBefore),
+    peakRssMb: mb(peak),
+    rssAfterMb: mb(after),
+    healthzMaxMs: Math.round(healthzMaxMs),
+    statuses,
+  };
 }
 
 export interface SlowResult {

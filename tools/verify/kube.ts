@@ -9,7 +9,10 @@ import type { RequestOptions } from 'node:https';
 import type * as k8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 
 export class KubeError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -29,7 +32,14 @@ export class Kube {
     else config.loadFromDefault();
     if (options.context !== undefined) {
       if (!config.getContexts().some((c) => c.name === options.context)) {
-        throw new Error(`kubeconfig has no context "${options.context}" (it has: ${config.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+        throw new Error(
+          `kubeconfig has no context "${options.context}" (it has: ${
+            config
+              .getContexts()
+              .map((c) => c.name)
+              .join(', ') || 'none'
+          })`,
+        );
       }
       config.setCurrentContext(options.context);
     }

@@ -36,7 +36,12 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     const version = await kube.get<{ gitVersion: string }>('/version');
     list.pass('cluster', `API server answers (context ${kube.context}, ${kube.server}, ${version?.gitVersion ?? 'unknown version'})`);
   } catch (err) {
-    list.fail('cluster', 'API server answers', 'check the kubeconfig and context (kubectl config current-context), or use --manifests for the offline checks', (err as Error).message);
+    list.fail(
+      'cluster',
+      'API server answers',
+      'check the kubeconfig and context (kubectl config current-context), or use --manifests for the offline checks',
+      (err as Error).message,
+    );
     return;
   }
   const ns = o.namespace;
@@ -45,7 +50,8 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
   let crdsDenied: string | undefined;
   for (const crd of CRDS) {
     try {
-      if ((await kube.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}.monitoring.coreos.com`)) === undefined) missingCrds.push(crd);
+      if ((await kube.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}.monitoring.coreos.com`)) === undefined)
+        missingCrds.push(crd);
     } catch (err) {
       if (!isForbidden(err)) throw err;
       crdsDenied = (err as Error).message;
@@ -54,30 +60,63 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
   }
   if (crdsDenied !== undefined) list.skip('crds', 'the Prometheus Operator CRDs are installed', forbidden(crdsDenied));
   else if (missingCrds.length > 0) {
-    list.fail('crds', 'the Prometheus Operator CRDs are installed', 'install the Prometheus Operator (see README, Deploy to a cluster)', `missing: ${missingCrds.map((c) => `${c}.monitoring.coreos.com`).join(', ')}`);
+    list.fail(
+      'crds',
+      'the Prometheus Operator CRDs are installed',
+      'install the Prometheus Operator (see README, Deploy to a cluster)',
+      `missing: ${missingCrds.map((c) => `${c}.monitoring.coreos.com`).join(', ')}`,
+    );
     return;
   } else list.pass('crds', 'the Prometheus Operator CRDs are installed');
 
   const deployment = await kube.get(`/apis/apps/v1/namespaces/${ns}/deployments/${o.name}`);
   if (deployment === undefined) {
-    list.fail('deployment', `Deployment ${ns}/${o.name} is available`, 'apply the manifests: npm run synth && kubectl apply --server-side -f dist/', 'not found');
+    list.fail(
+      'deployment',
+      `Deployment ${ns}/${o.name} is available`,
+      'apply the manifests: npm run synth && kubectl apply --server-side -f dist/',
+      'not found',
+    );
   } else {
     const available = deployment.status?.availableReplicas ?? 0;
     const wanted = deployment.spec?.replicas ?? 1;
     const line = `${available}/${wanted} replicas available`;
     if (available > 0) list.pass('deployment', `Deployment ${ns}/${o.name} is available`, line);
-    else list.fail('deployment', `Deployment ${ns}/${o.name} is available`, `kubectl -n ${ns} describe deploy/${o.name} and the pods' events`, line);
+    else
+      list.fail(
+        'deployment',
+        `Deployment ${ns}/${o.name} is available`,
+        `kubectl -n ${ns} describe deploy/${o.name} and the pods' events`,
+        line,
+      );
   }
 
-  const slices = await kube.list(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${o.name}` });
+  const slices = await kube.list(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+    labelSelector: `kubernetes.io/service-name=${o.name}`,
+  });
   const ready = slices.flatMap((s: any) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false);
-  if (ready.length > 0) list.pass('endpoints', `Service ${ns}/${o.name} has ready endpoints`, `${ready.length} ready: ${ready.map((e: any) => e.addresses?.[0]).join(', ')}`);
-  else list.fail('endpoints', `Service ${ns}/${o.name} has ready endpoints`, 'the Service selects no ready pod: check its selector and the pods\' readiness', `${slices.length} EndpointSlice(s), no ready endpoint`);
+  if (ready.length > 0)
+    list.pass(
+      'endpoints',
+      `Service ${ns}/${o.name} has ready endpoints`,
+      `${ready.length} ready: ${ready.map((e: any) => e.addresses?.[0]).join(', ')}`,
+    );
+  else
+    list.fail(
+      'endpoints',
+      `Service ${ns}/${o.name} has ready endpoints`,
+      "the Service selects no ready pod: check its selector and the pods' readiness",
+      `${slices.length} EndpointSlice(s), no ready endpoint`,
+    );
 
   const sm = await kube.get(`${MONITORING}/namespaces/${ns}/servicemonitors/${o.name}`);
   const rule = await kube.get(`${MONITORING}/namespaces/${ns}/prometheusrules/${o.name}`);
-  for (const [kind, found] of [['ServiceMonitor', sm], ['PrometheusRule', rule]] as const) {
-    if (found === undefined) list.fail(`${kind.toLowerCase()}-exists`, `${kind} ${ns}/${o.name} exists`, 'apply the manifests', 'not found');
+  for (const [kind, found] of [
+    ['ServiceMonitor', sm],
+    ['PrometheusRule', rule],
+  ] as const) {
+    if (found === undefined)
+      list.fail(`${kind.toLowerCase()}-exists`, `${kind} ${ns}/${o.name} exists`, 'apply the manifests', 'not found');
     else list.pass(`${kind.toLowerCase()}-exists`, `${kind} ${ns}/${o.name} exists`);
   }
 
@@ -129,26 +168,44 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
       await checkPrometheusPods(list, kube, p, ns);
     } catch (err) {
       if (!isForbidden(err)) throw err;
-      list.skip('prometheus-pods', `Prometheus ${p.metadata?.namespace ?? ns}/${p.metadata?.name} pods are ready`, forbidden((err as Error).message));
+      list.skip(
+        'prometheus-pods',
+        `Prometheus ${p.metadata?.namespace ?? ns}/${p.metadata?.name} pods are ready`,
+        forbidden((err as Error).message),
+      );
     }
   }
 
   if (o.prometheusUrl === undefined && selecting.length === 0) {
     const why = cannotRun['prometheus-selects-servicemonitor'];
-    if (why !== undefined) list.skip('target-up', `Prometheus scrapes job ${o.name}`, `${why}; pass --prometheus-url to ask Prometheus directly`);
-    else list.fail('target-up', `Prometheus scrapes job ${o.name}`, 'fix the selection above, or pass --prometheus-url', 'no Prometheus selects the ServiceMonitor, so there is none to ask');
+    if (why !== undefined)
+      list.skip('target-up', `Prometheus scrapes job ${o.name}`, `${why}; pass --prometheus-url to ask Prometheus directly`);
+    else
+      list.fail(
+        'target-up',
+        `Prometheus scrapes job ${o.name}`,
+        'fix the selection above, or pass --prometheus-url',
+        'no Prometheus selects the ServiceMonitor, so there is none to ask',
+      );
     return;
   }
   const first = selecting[0];
-  const api = o.prometheusUrl !== undefined
-    ? new PrometheusApi(o.prometheusUrl)
-    : new PrometheusApi((path, params) => kube.get(`/api/v1/namespaces/${first!.metadata?.namespace ?? ns}/services/prometheus-operated:web/proxy${path}`, params));
+  const api =
+    o.prometheusUrl !== undefined
+      ? new PrometheusApi(o.prometheusUrl)
+      : new PrometheusApi((path, params) =>
+          kube.get(`/api/v1/namespaces/${first!.metadata?.namespace ?? ns}/services/prometheus-operated:web/proxy${path}`, params),
+        );
   const where = o.prometheusUrl ?? `service proxy ${first!.metadata?.namespace ?? ns}/prometheus-operated:web`;
   try {
     await addPrometheusChecks(list, api, { job: o.name, namespace: ns }, [...Object.values(ALERT), ...Object.values(SLO_ALERT)], where);
   } catch (err) {
     if (!isForbidden(err)) throw err;
-    list.skip('target-up', `Prometheus scrapes job ${o.name}`, `${forbidden((err as Error).message)}; pass --prometheus-url (e.g. with kubectl port-forward)`);
+    list.skip(
+      'target-up',
+      `Prometheus scrapes job ${o.name}`,
+      `${forbidden((err as Error).message)}; pass --prometheus-url (e.g. with kubectl port-forward)`,
+    );
   }
 }
 
@@ -158,12 +215,32 @@ async function checkPrometheusPods(list: Checklist, kube: Kube, p: K8sObject, ns
   const pname = p.metadata?.name ?? '';
   const pods = await kube.list(`/api/v1/namespaces/${pns}/pods`, { labelSelector: `operator.prometheus.io/name=${pname}` });
   const readyPods = pods.filter((pod: any) => (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
-  if (readyPods.length > 0 && readyPods.length === pods.length) list.pass('prometheus-pods', `Prometheus ${pns}/${pname} pods are ready`, `${readyPods.length}/${pods.length} ready`);
-  else list.fail('prometheus-pods', `Prometheus ${pns}/${pname} pods are ready`, `kubectl -n ${pns} describe pod -l operator.prometheus.io/name=${pname}; kubectl -n ${pns} logs deploy/prometheus-operator`, `${readyPods.length}/${pods.length} ready`);
+  if (readyPods.length > 0 && readyPods.length === pods.length)
+    list.pass('prometheus-pods', `Prometheus ${pns}/${pname} pods are ready`, `${readyPods.length}/${pods.length} ready`);
+  else
+    list.fail(
+      'prometheus-pods',
+      `Prometheus ${pns}/${pname} pods are ready`,
+      `kubectl -n ${pns} describe pod -l operator.prometheus.io/name=${pname}; kubectl -n ${pns} logs deploy/prometheus-operator`,
+      `${readyPods.length}/${pods.length} ready`,
+    );
   if (p.spec?.storage?.volumeClaimTemplate !== undefined) {
-    const claims = (await kube.list(`/api/v1/namespaces/${pns}/persistentvolumeclaims`)).filter((c: any) => new RegExp(`-prometheus-${pname}-\\d+$`).test(c.metadata?.name ?? ''));
+    const claims = (await kube.list(`/api/v1/namespaces/${pns}/persistentvolumeclaims`)).filter((c: any) =>
+      new RegExp(`-prometheus-${pname}-\\d+$`).test(c.metadata?.name ?? ''),
+    );
     const bound = claims.filter((c: any) => c.status?.phase === 'Bound');
-    if (claims.length > 0 && bound.length === claims.length) list.pass('prometheus-pvc', `Prometheus ${pns}/${pname} volume is bound`, ...claims.map((c: any) => `${c.metadata.name}: ${c.status.phase} (${c.status?.capacity?.storage ?? '?'})`));
-    else list.fail('prometheus-pvc', `Prometheus ${pns}/${pname} volume is bound`, 'check the storage class and provisioner: kubectl get pvc,storageclass', claims.length === 0 ? 'no PersistentVolumeClaim yet' : claims.map((c: any) => `${c.metadata.name}: ${c.status?.phase}`).join(', '));
+    if (claims.length > 0 && bound.length === claims.length)
+      list.pass(
+        'prometheus-pvc',
+        `Prometheus ${pns}/${pname} volume is bound`,
+        ...claims.map((c: any) => `${c.metadata.name}: ${c.status.phase} (${c.status?.capacity?.storage ?? '?'})`),
+      );
+    else
+      list.fail(
+        'prometheus-pvc',
+        `Prometheus ${pns}/${pname} volume is bound`,
+        'check the storage class and provisioner: kubectl get pvc,storageclass',
+        claims.length === 0 ? 'no PersistentVolumeClaim yet' : claims.map((c: any) => `${c.metadata.name}: ${c.status?.phase}`).join(', '),
+      );
   }
 }

@@ -20,7 +20,7 @@ export function addWiringChecks(list: Checklist, objects: readonly K8sObject[], 
   const cannotRun = { ...(options.cannotRun ?? {}) };
   if (!objects.some((o) => o.kind === 'Prometheus')) {
     const why =
-      'no Prometheus among these objects, so which one selects the app is unknown: add the cluster\'s ' +
+      "no Prometheus among these objects, so which one selects the app is unknown: add the cluster's " +
       '(kubectl get prometheus -A -o yaml > prometheus.yaml, then --manifests prometheus.yaml) or run verify against the cluster';
     for (const id of SELECTION_CHECKS) cannotRun[id] ??= why;
   }
@@ -39,6 +39,12 @@ export function addWiringChecks(list: Checklist, objects: readonly K8sObject[], 
       continue;
     }
     const warnOnly = options.warnOnly !== undefined && mine.every(options.warnOnly);
-    list.add({ id, title, status: warnOnly ? 'warn' : 'fail', details: mine.map((f) => `${f.message} [${f.objects.join(', ')}]`), fix: [...new Set(mine.map((f) => f.fix))].join('; ') });
+    list.add({
+      id,
+      title,
+      status: warnOnly ? 'warn' : 'fail',
+      details: mine.map((f) => `${f.message} [${f.objects.join(', ')}]`),
+      fix: [...new Set(mine.map((f) => f.fix))].join('; '),
+    });
   }
 }
