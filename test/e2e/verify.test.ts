@@ -73,7 +73,7 @@ describe('verify --manifests (offline)', () => {
   it.each<[string, (o: K8sObject[]) => void, string, RegExp]>([
     [
       'a ServiceMonitor the Prometheus does not select',
-      (o) => delete find(o, 'ServiceMonitor').metadata.labels['app.kubernetes.io/component'],
+      (o) => delete find(o, 'ServiceMonitor').metadata!.labels!['app.kubernetes.io/component'],
       'prometheus-selects-servicemonitor',
       /add label app.kubernetes.io\/component: api/,
     ],
@@ -125,7 +125,7 @@ describe('verify --manifests (offline)', () => {
 
   it('prints a readable checklist', async () => {
     const objects = clone(manifests());
-    delete find(objects, 'PrometheusRule').metadata.labels['app.kubernetes.io/component'];
+    delete find(objects, 'PrometheusRule').metadata!.labels!['app.kubernetes.io/component'];
     const r = spawnSync(
       process.execPath,
       [join(PROJECT_ROOT, 'build', 'tools', 'verify.js'), '--manifests', await writeManifests(objects)],
@@ -254,7 +254,7 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
   it.each<[string, (o: K8sObject[]) => void, string[]]>([
     [
       'a ServiceMonitor the live Prometheus does not select',
-      (o) => delete find(o, 'ServiceMonitor').metadata.labels['app.kubernetes.io/component'],
+      (o) => delete find(o, 'ServiceMonitor').metadata!.labels!['app.kubernetes.io/component'],
       ['prometheus-selects-servicemonitor', 'target-up'],
     ],
     [
@@ -271,7 +271,7 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
       (o) => (o.find((x) => x.kind === 'EndpointSlice') as any).endpoints.forEach((e: any) => (e.conditions.ready = false)),
       ['endpoints'],
     ],
-    ['an unbound Prometheus volume', (o) => (find(o, 'PersistentVolumeClaim').status.phase = 'Pending'), ['prometheus-pvc']],
+    ['an unbound Prometheus volume', (o) => (find(o, 'PersistentVolumeClaim').status!.phase = 'Pending'), ['prometheus-pvc']],
   ])('fails live on %s', async (_case, mutate, ids) => {
     standIn = await startKubeStandIn(cluster(mutate), prometheus.url);
     const r = await verify('--kubeconfig', standIn.kubeconfig);
@@ -285,7 +285,7 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     const objects = clone(manifests(KPS_VALUES));
     find(objects, 'Deployment').status = { replicas: 2, readyReplicas: 2, availableReplicas: 2 };
     const kps = readFixture().filter((o) => ['Prometheus', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind!));
-    const promName = find(kps, 'Prometheus').metadata.name;
+    const promName = find(kps, 'Prometheus').metadata!.name!;
     objects.push(
       ...kps,
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring', labels: { 'kubernetes.io/metadata.name': 'monitoring' } } },

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { NamespaceChart, RestApiChart } from '../../k8s/chart';
-import type { K8sObject } from '../../k8s/checks';
+import { ofKind } from '../../k8s/objects';
+import type { K8sObject, Kind, Typed } from '../../k8s/objects';
 import { resolveConfig } from '../../k8s/config';
 
 /** The app's objects (dist/<name>.yaml), without the Namespace. */
@@ -34,9 +35,9 @@ export const HAVE_KPS_FIXTURE = existsSync(KPS_FIXTURE);
 /** The values file for installing next to kube-prometheus-stack, as users pass it. */
 export const KPS_VALUES_FILE = join(__dirname, '..', '..', 'k8s', 'values', 'kube-prometheus-stack.yaml');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function find(objects: readonly K8sObject[], kind: string, name?: string): any {
-  const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+/** The object of `kind` (named `name`) among `objects`, typed as its kind; throws when there is none. */
+export function find<K extends Kind>(objects: readonly K8sObject[], kind: K, name?: string): Typed<K> {
+  const found = ofKind(objects, kind).find((o) => name === undefined || o.metadata?.name === name);
   if (found === undefined) throw new Error(`no ${kind}${name ? ` ${name}` : ''} in the manifests`);
   return found;
 }

@@ -94,7 +94,7 @@ describe('the database', () => {
   it('deploys a development PostgreSQL by default', () => {
     const sts = find(objects, 'StatefulSet');
     expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
-    expect(find(objects, 'Secret', 'rest-api-database').stringData.DATABASE_URL).toMatch(/^postgres:\/\/.*@rest-api-postgres:5432\//);
+    expect(find(objects, 'Secret', 'rest-api-database').stringData?.DATABASE_URL).toMatch(/^postgres:\/\/.*@rest-api-postgres:5432\//);
   });
 
   it('reads database.existingSecret and renders no database nor database Secret', () => {
@@ -126,8 +126,8 @@ describe('the ServiceMonitor', () => {
       serviceMonitor: { additionalLabels: { release: 'kps' } },
       prometheusRule: { additionalLabels: { release: 'kps', team: 'shop' } },
     });
-    expect(find(kps, 'ServiceMonitor').metadata.labels).toMatchObject({ release: 'kps' });
-    expect(find(kps, 'PrometheusRule').metadata.labels).toMatchObject({ release: 'kps', team: 'shop' });
+    expect(find(kps, 'ServiceMonitor').metadata?.labels).toMatchObject({ release: 'kps' });
+    expect(find(kps, 'PrometheusRule').metadata?.labels).toMatchObject({ release: 'kps', team: 'shop' });
   });
 
   it("puts the route back into `endpoint` after the operator's own `endpoint` target label renamed it", () => {

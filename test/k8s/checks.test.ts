@@ -86,7 +86,7 @@ describe('the wiring checks', () => {
     ],
     [
       'ServiceMonitor labels the Prometheus does not select',
-      (o) => delete find(o, 'ServiceMonitor').metadata.labels['app.kubernetes.io/component'],
+      (o) => delete find(o, 'ServiceMonitor').metadata!.labels!['app.kubernetes.io/component'],
       'prometheus-selects-servicemonitor',
       /add label app.kubernetes.io\/component: api to ServiceMonitor rest-api/,
     ],
@@ -105,7 +105,7 @@ describe('the wiring checks', () => {
     ['a nil ruleSelector', (o) => delete find(o, 'Prometheus').spec.ruleSelector, 'prometheus-selects-rule', /nil ruleSelector/],
     [
       'PrometheusRule labels the Prometheus does not select',
-      (o) => (find(o, 'PrometheusRule').metadata.labels['app.kubernetes.io/instance'] = 'k8s'),
+      (o) => (find(o, 'PrometheusRule').metadata!.labels!['app.kubernetes.io/instance'] = 'k8s'),
       'prometheus-selects-rule',
       /add label app.kubernetes.io\/instance: rest-api to PrometheusRule/,
     ],

@@ -181,10 +181,10 @@ describe('the dashboard', () => {
 describe('where the dashboard goes', () => {
   it('ships as a ConfigMap labelled for the Grafana sidecar, holding the dashboard JSON', () => {
     const cm = find(manifests(), 'ConfigMap', 'rest-api-dashboard');
-    expect(cm.metadata.labels.grafana_dashboard).toBe('1');
-    expect(cm.metadata.namespace).toBe('rest-api');
-    expect(Object.keys(cm.data)).toEqual(['rest-api.json']);
-    expect(JSON.parse(cm.data['rest-api.json'])).toEqual(dashboard);
+    expect(cm.metadata?.labels?.grafana_dashboard).toBe('1');
+    expect(cm.metadata?.namespace).toBe('rest-api');
+    expect(Object.keys(cm.data!)).toEqual(['rest-api.json']);
+    expect(JSON.parse(cm.data!['rest-api.json']!)).toEqual(dashboard);
   });
 
   it('leaves the ConfigMap out when grafana.dashboard.enabled is false', () => {

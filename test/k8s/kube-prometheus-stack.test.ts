@@ -33,8 +33,8 @@ describe('the kube-prometheus-stack values file', () => {
   });
 
   it('labels the ServiceMonitor and PrometheusRule release: kps', () => {
-    expect(find(ours, 'ServiceMonitor').metadata.labels.release).toBe('kps');
-    expect(find(ours, 'PrometheusRule').metadata.labels.release).toBe('kps');
+    expect(find(ours, 'ServiceMonitor').metadata?.labels?.release).toBe('kps');
+    expect(find(ours, 'PrometheusRule').metadata?.labels?.release).toBe('kps');
   });
 
   it('reads the file through SYNTH_CONFIG as users pass it', () => {
