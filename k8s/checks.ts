@@ -6,14 +6,12 @@
  */
 import { mapSelects, peerAdmits, selects } from './label-selectors';
 import type { LabelSelector, PeerPod } from './label-selectors';
-import { namespaceLabels, namespaceOf, podTemplates, ref, WORKLOAD_KINDS } from './objects';
-import type { Finding, K8sObject, PodTemplate } from './objects';
+import { isKind, namespaceLabels, namespaceOf, ofKind, podTemplates, ref, WORKLOAD_KINDS } from './objects';
+import type { Finding, K8sObject, Kind, PodTemplate, Shaped } from './objects';
 import { operatorPrometheusPodLabels } from './operator';
 import { byteSizeBytes, durationSeconds, quantityBytes } from './units';
 
 export type { Finding, K8sObject } from './objects';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface CheckOptions {
   /** Namespace of objects that name none (what `kubectl apply -n` would use). @default default */
@@ -31,10 +29,10 @@ export interface CheckContext {
   readonly objects: readonly K8sObject[];
   readonly defaultNs: string;
   readonly pods: readonly PodTemplate[];
-  readonly prometheuses: readonly K8sObject[];
+  readonly prometheuses: readonly Shaped<'Prometheus'>[];
   /** No Prometheus in view, and one is expected in the cluster: selection cannot be judged. */
   readonly selectionUnknown: boolean;
-  ofKind(kind: string): K8sObject[];
+  ofKind<K extends Kind>(kind: K): Shaped<K>[];
   ns(o: K8sObject): string;
 }
 
@@ -44,7 +42,7 @@ export interface WiringCheck {
   /** What holds when the check passes, as a checklist prints it. */
   readonly title: string;
   /** The kinds it is about: it has something to say when one of them is present. */
-  readonly kinds: readonly string[];
+  readonly kinds: readonly Kind[];
   readonly run: (ctx: CheckContext) => Finding[];
 }
 
@@ -63,7 +61,7 @@ const finding = (check: string, involved: readonly K8sObject[], message: string,
 function namespaceAdmitted(
   objects: readonly K8sObject[],
   prometheus: K8sObject,
-  selector: LabelSelector | undefined,
+  selector: LabelSelector | null | undefined,
   namespace: string,
   defaultNs: string,
 ): boolean {
@@ -71,24 +69,32 @@ function namespaceAdmitted(
   return selects(selector, namespaceLabels(objects, namespace));
 }
 
+/** The Prometheus fields (label selector, namespace selector) that pick each selected kind. */
 const SELECTORS = {
   ServiceMonitor: ['serviceMonitorSelector', 'serviceMonitorNamespaceSelector'],
   PrometheusRule: ['ruleSelector', 'ruleNamespaceSelector'],
 } as const;
+type Selected = keyof typeof SELECTORS;
+type SelectorKey = (typeof SELECTORS)[Selected][number];
+
+const selectorsFor = (o: K8sObject): (typeof SELECTORS)[Selected] => {
+  if (isKind(o, 'ServiceMonitor')) return SELECTORS.ServiceMonitor;
+  if (isKind(o, 'PrometheusRule')) return SELECTORS.PrometheusRule;
+  throw new Error(`${ref(o)}: only a ServiceMonitor or a PrometheusRule is selected by a Prometheus`);
+};
 
 /** The Prometheuses among `objects` whose selectors (labels and namespace) pick `o`, a ServiceMonitor or PrometheusRule. */
-export function prometheusesSelecting(objects: readonly K8sObject[], o: K8sObject, defaultNs = 'default'): K8sObject[] {
-  const [selector, nsSelector] = SELECTORS[o.kind as keyof typeof SELECTORS];
-  return objects.filter(
+export function prometheusesSelecting(objects: readonly K8sObject[], o: K8sObject, defaultNs = 'default'): Shaped<'Prometheus'>[] {
+  const [selector, nsSelector] = selectorsFor(o);
+  return ofKind(objects, 'Prometheus').filter(
     (p) =>
-      p.kind === 'Prometheus' &&
       selects(p.spec?.[selector], o.metadata?.labels) &&
       namespaceAdmitted(objects, p, p.spec?.[nsSelector], namespaceOf(o, defaultNs), defaultNs),
   );
 }
 
 /** Services whose selected pods these are, in the Service's namespace. */
-function podsOf(ctx: CheckContext, svc: K8sObject): PodTemplate[] {
+function podsOf(ctx: CheckContext, svc: Shaped<'Service'>): PodTemplate[] {
   return ctx.pods.filter((p) => ctx.ns(p.owner) === ctx.ns(svc) && mapSelects(svc.spec?.selector, p.labels));
 }
 
@@ -96,7 +102,7 @@ function podsOf(ctx: CheckContext, svc: K8sObject): PodTemplate[] {
 const selectingServices = (ctx: CheckContext) => ctx.ofKind('Service').filter((s) => Object.keys(s.spec?.selector ?? {}).length > 0);
 
 /** The Services a ServiceMonitor picks, in the namespaces it looks in. */
-function servicesOf(ctx: CheckContext, sm: K8sObject): { allowedNs: string[] | undefined; selected: K8sObject[] } {
+function servicesOf(ctx: CheckContext, sm: Shaped<'ServiceMonitor'>): { allowedNs: string[] | undefined; selected: Shaped<'Service'>[] } {
   const allowedNs: string[] | undefined =
     sm.spec?.namespaceSelector?.any === true ? undefined : (sm.spec?.namespaceSelector?.matchNames ?? [ctx.ns(sm)]);
   const selected = ctx
@@ -105,7 +111,8 @@ function servicesOf(ctx: CheckContext, sm: K8sObject): { allowedNs: string[] | u
   return { allowedNs, selected };
 }
 
-const endpointsOf = (sm: K8sObject): [number, any][] => [...(sm.spec?.endpoints ?? []).entries()];
+type Endpoint = Shaped<'ServiceMonitor'>['spec']['endpoints'][number];
+const endpointsOf = (sm: Shaped<'ServiceMonitor'>): [number, Endpoint][] => [...(sm.spec?.endpoints ?? []).entries()];
 
 /** Every wiring check, in the order a checklist prints them. */
 export const WIRING_CHECKS: readonly WiringCheck[] = [
@@ -120,7 +127,7 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
           finding(
             'service-selects-pods',
             [svc],
-            `Service ${svc.metadata?.name} selects ${show(svc.spec.selector)} but no pod template in its namespace has those labels`,
+            `Service ${svc.metadata?.name} selects ${show(svc.spec?.selector)} but no pod template in its namespace has those labels`,
             'make spec.selector a subset of the pod template labels of the workload',
           ),
         ),
@@ -134,15 +141,15 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
         const matched = podsOf(ctx, svc);
         if (matched.length === 0) return []; // service-selects-pods reports it
         return (svc.spec?.ports ?? [])
-          .filter((port: any) => {
+          .filter((port) => {
             const target = port.targetPort ?? port.port;
             return !matched.some((p) =>
-              (p.spec.containers ?? []).some((ct: any) =>
-                (ct.ports ?? []).some((cp: any) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target)),
+              (p.spec.containers ?? []).some((ct) =>
+                (ct.ports ?? []).some((cp) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target)),
               ),
             );
           })
-          .map((port: any) =>
+          .map((port) =>
             finding(
               'service-target-port',
               [svc, matched[0]!.owner],
@@ -163,7 +170,7 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
           finding(
             'workload-selector',
             [p.owner],
-            `${p.owner.kind} ${p.owner.metadata?.name} selector ${show(p.owner.spec.selector.matchLabels)} does not match its pod labels ${show(p.labels)}`,
+            `${p.owner.kind} ${p.owner.metadata?.name} selector ${show(p.owner.spec?.selector?.matchLabels)} does not match its pod labels ${show(p.labels)}`,
             'make spec.selector a subset of spec.template.metadata.labels',
           ),
         ),
@@ -221,7 +228,7 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
             ];
           }
           return servicesOf(ctx, sm).selected.flatMap((s) => {
-            const names = (s.spec?.ports ?? []).map((p: any) => p.name).filter(Boolean);
+            const names = (s.spec?.ports ?? []).map((p) => p.name).filter(Boolean);
             return names.includes(ep.port)
               ? []
               : [
@@ -345,7 +352,7 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
           finding(
             'prometheus-retention-size',
             [p],
-            `Prometheus ${p.metadata?.name} retentionSize ${spec.retentionSize} is not safely below its volume (${spec.storage.volumeClaimTemplate.spec.resources.requests.storage}): the WAL and compaction need headroom`,
+            `Prometheus ${p.metadata?.name} retentionSize ${spec.retentionSize} is not safely below its volume (${volumeRequest(p)}): the WAL and compaction need headroom`,
             'set retentionSize to at most about 80% of the volume size',
           ),
         ];
@@ -401,29 +408,32 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
 /** Runs every wiring check over `objects`. */
 export function checkWiring(objects: readonly K8sObject[], options: CheckOptions = {}): Finding[] {
   const defaultNs = options.defaultNamespace ?? 'default';
-  const prometheuses = objects.filter((o) => o.kind === 'Prometheus');
+  const prometheuses = ofKind(objects, 'Prometheus');
   const ctx: CheckContext = {
     objects,
     defaultNs,
     pods: podTemplates(objects),
     prometheuses,
     selectionUnknown: options.prometheusInCluster === true && prometheuses.length === 0,
-    ofKind: (kind) => objects.filter((o) => o.kind === kind),
+    ofKind: (kind) => ofKind(objects, kind),
     ns: (o) => namespaceOf(o, defaultNs),
   };
   return WIRING_CHECKS.flatMap((check) => check.run(ctx));
 }
 
-function volumeBytes(p: K8sObject): number | undefined {
-  return quantityBytes(p.spec?.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage ?? '');
+/** The storage request of a Prometheus's volume claim template, as written. */
+const volumeRequest = (p: Shaped<'Prometheus'>) => p.spec?.storage?.volumeClaimTemplate?.spec?.resources?.requests?.storage;
+
+function volumeBytes(p: Shaped<'Prometheus'>): number | undefined {
+  return quantityBytes(String(volumeRequest(p) ?? ''));
 }
 
 /** Findings for each object of `kind` whose pod selector (read by `selectorOf`) matches no pod template in its namespace. */
-function selectingNoPods(
+function selectingNoPods<K extends Kind>(
   ctx: CheckContext,
-  kind: string,
+  kind: K,
   check: string,
-  selectorOf: (o: K8sObject) => LabelSelector | undefined,
+  selectorOf: (o: Shaped<K>) => LabelSelector | undefined,
 ): Finding[] {
   return ctx
     .ofKind(kind)
@@ -439,7 +449,7 @@ function selectingNoPods(
 }
 
 /** Findings for each object of `kind` that no Prometheus in view selects. */
-function unselected(ctx: CheckContext, kind: keyof typeof SELECTORS, check: string, selectorKey: string, nsKey: string): Finding[] {
+function unselected(ctx: CheckContext, kind: Selected, check: string, selectorKey: SelectorKey, nsKey: SelectorKey): Finding[] {
   if (ctx.selectionUnknown) return [];
   return ctx
     .ofKind(kind)
@@ -454,18 +464,25 @@ function unselected(ctx: CheckContext, kind: keyof typeof SELECTORS, check: stri
     );
 }
 
-function selectionMessage(kind: string, o: K8sObject, prometheuses: K8sObject[], selectorKey: string, nsKey: string): string {
+function selectionMessage(
+  kind: Selected,
+  o: K8sObject,
+  prometheuses: Shaped<'Prometheus'>[],
+  selectorKey: SelectorKey,
+  nsKey: SelectorKey,
+): string {
   if (prometheuses.length === 0) return `${kind} ${o.metadata?.name} is selected by no Prometheus: there is none in these manifests`;
   const described = prometheuses.map((p) => {
     const sel = p.spec?.[selectorKey];
-    return `Prometheus ${p.metadata?.name} selects ${sel === undefined ? 'nothing (nil ' + selectorKey + ')' : show(sel.matchLabels)}${p.spec?.[nsKey] === undefined ? ' in its own namespace' : ` in namespaces matching ${show(p.spec[nsKey].matchLabels)}`}`;
+    const nsSel = p.spec?.[nsKey];
+    return `Prometheus ${p.metadata?.name} selects ${sel === undefined ? 'nothing (nil ' + selectorKey + ')' : show(sel.matchLabels)}${nsSel === undefined ? ' in its own namespace' : ` in namespaces matching ${show(nsSel.matchLabels)}`}`;
   });
   return `${kind} ${o.metadata?.name} (namespace ${o.metadata?.namespace ?? '-'}) has labels ${show(o.metadata?.labels)}; ${described.join('; ')}`;
 }
 
-function selectionFix(o: K8sObject, prometheuses: K8sObject[], selectorKey: string): string {
+function selectionFix(o: K8sObject, prometheuses: Shaped<'Prometheus'>[], selectorKey: SelectorKey): string {
   const p = prometheuses[0];
-  const wanted = p?.spec?.[selectorKey]?.matchLabels as Record<string, string> | undefined;
+  const wanted = p?.spec?.[selectorKey]?.matchLabels;
   if (p === undefined) return 'deploy a Prometheus whose selectors match this object';
   if (wanted === undefined) return `set Prometheus ${p.metadata?.name} spec.${selectorKey} (a nil selector selects nothing)`;
   const missing = Object.entries(wanted).filter(([k, v]) => o.metadata?.labels?.[k] !== v);
@@ -475,29 +492,29 @@ function selectionFix(o: K8sObject, prometheuses: K8sObject[], selectorKey: stri
 }
 
 /** The Prometheus ServiceAccount must be allowed to list endpoints (or endpointslices) where it scrapes. */
-function checkPrometheusRbac(objects: readonly K8sObject[], p: K8sObject, defaultNs: string): Finding[] {
+function checkPrometheusRbac(objects: readonly K8sObject[], p: Shaped<'Prometheus'>, defaultNs: string): Finding[] {
   const sa = p.spec?.serviceAccountName ?? 'default';
   const ns = namespaceOf;
   const pNs = ns(p, defaultNs);
-  const boundTo = (b: K8sObject) =>
-    ((b as any).subjects ?? []).some((s: any) => s.kind === 'ServiceAccount' && s.name === sa && (s.namespace ?? ns(b, defaultNs)) === pNs);
-  const roles = [
-    ...objects.filter((o) => o.kind === 'RoleBinding' && ns(o, defaultNs) === pNs),
-    ...objects.filter((o) => o.kind === 'ClusterRoleBinding'),
-  ]
+  const boundTo = (b: Shaped<'RoleBinding' | 'ClusterRoleBinding'>) =>
+    (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === sa && (s.namespace ?? ns(b, defaultNs)) === pNs);
+  const isRole = (o: K8sObject): o is Shaped<'Role' | 'ClusterRole'> => isKind(o, 'Role') || isKind(o, 'ClusterRole');
+  const roles = [...ofKind(objects, 'RoleBinding').filter((o) => ns(o, defaultNs) === pNs), ...ofKind(objects, 'ClusterRoleBinding')]
     .filter(boundTo)
-    .map((b) => (b as any).roleRef)
-    .map((r: any) =>
-      objects.find((o) => o.kind === r?.kind && o.metadata?.name === r?.name && (r.kind === 'ClusterRole' || ns(o, defaultNs) === pNs)),
+    .map((b) => b.roleRef)
+    .map((r) =>
+      objects
+        .filter(isRole)
+        .find((o) => o.kind === r?.kind && o.metadata?.name === r?.name && (r.kind === 'ClusterRole' || ns(o, defaultNs) === pNs)),
     )
-    .filter((r): r is K8sObject => r !== undefined);
+    .filter((r) => r !== undefined);
   const grants = (resource: string, group: string) =>
     roles.some((r) =>
-      ((r as any).rules ?? []).some(
-        (rule: any) =>
-          (rule.apiGroups ?? []).some((g: string) => g === group || g === '*') &&
-          (rule.resources ?? []).some((x: string) => x === resource || x === '*') &&
-          (rule.verbs ?? []).some((v: string) => v === 'list' || v === '*'),
+      (r.rules ?? []).some(
+        (rule) =>
+          (rule.apiGroups ?? []).some((g) => g === group || g === '*') &&
+          (rule.resources ?? []).some((x) => x === resource || x === '*') &&
+          (rule.verbs ?? []).some((v) => v === 'list' || v === '*'),
       ),
     );
   if (grants('endpoints', '') || grants('endpointslices', 'discovery.k8s.io')) return [];
@@ -513,16 +530,14 @@ function checkPrometheusRbac(objects: readonly K8sObject[], p: K8sObject, defaul
 
 /** The pods of every Prometheus among `objects`, labelled as the operator labels them. */
 function prometheusPeerPods(objects: readonly K8sObject[], defaultNs: string): PeerPod[] {
-  return objects
-    .filter((o) => o.kind === 'Prometheus')
-    .map((p) => {
-      const pNs = namespaceOf(p, defaultNs);
-      return {
-        ns: pNs,
-        labels: { ...(p.spec?.podMetadata?.labels ?? {}), ...operatorPrometheusPodLabels(p.metadata?.name ?? '') },
-        nsLabels: namespaceLabels(objects, pNs),
-      };
-    });
+  return ofKind(objects, 'Prometheus').map((p) => {
+    const pNs = namespaceOf(p, defaultNs);
+    return {
+      ns: pNs,
+      labels: { ...(p.spec?.podMetadata?.labels ?? {}), ...operatorPrometheusPodLabels(p.metadata?.name ?? '') },
+      nsLabels: namespaceLabels(objects, pNs),
+    };
+  });
 }
 
 /**
@@ -533,22 +548,21 @@ function checkMetricsReachable(ctx: CheckContext): Finding[] {
   const { objects, defaultNs } = ctx;
   const ns = namespaceOf;
   const findings: Finding[] = [];
-  for (const sm of objects.filter((o) => o.kind === 'ServiceMonitor')) {
+  for (const sm of ofKind(objects, 'ServiceMonitor')) {
     const scrapers = prometheusPeerPods(prometheusesSelecting(objects, sm, defaultNs), defaultNs);
     if (scrapers.length === 0) continue;
-    for (const svc of objects.filter((o) => o.kind === 'Service' && selects(sm.spec?.selector, o.metadata?.labels))) {
+    for (const svc of ofKind(objects, 'Service').filter((o) => selects(sm.spec?.selector, o.metadata?.labels))) {
       for (const ep of sm.spec?.endpoints ?? []) {
-        const port = (svc.spec?.ports ?? []).find((p: any) => p.name === ep.port);
+        const port = (svc.spec?.ports ?? []).find((p) => p.name === ep.port);
         if (port === undefined) continue;
         const target = port.targetPort ?? port.port;
         const pods = ctx.pods.filter((p) => mapSelects(svc.spec?.selector, p.labels));
         for (const pod of pods) {
           const containerPort = (pod.spec.containers ?? [])
-            .flatMap((c: any) => c.ports ?? [])
-            .find((cp: any) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target));
-          const policies = objects.filter(
+            .flatMap((c) => c.ports ?? [])
+            .find((cp) => (typeof target === 'string' ? cp.name === target : cp.containerPort === target));
+          const policies = ofKind(objects, 'NetworkPolicy').filter(
             (o) =>
-              o.kind === 'NetworkPolicy' &&
               ns(o, defaultNs) === ns(pod.owner, defaultNs) &&
               selects(o.spec?.podSelector, pod.labels) &&
               (o.spec?.policyTypes ?? ['Ingress']).includes('Ingress'),
@@ -556,12 +570,11 @@ function checkMetricsReachable(ctx: CheckContext): Finding[] {
           if (policies.length === 0 || containerPort === undefined) continue;
           for (const scraper of scrapers) {
             const open = policies.some((np) =>
-              (np.spec?.ingress ?? []).some((rule: any) => {
+              (np.spec?.ingress ?? []).some((rule) => {
+                const ports = rule.ports ?? [];
                 const portOk =
-                  (rule.ports ?? []).length === 0 ||
-                  rule.ports.some(
-                    (p: any) => p.port === undefined || p.port === containerPort.name || p.port === containerPort.containerPort,
-                  );
+                  ports.length === 0 ||
+                  ports.some((p) => p.port === undefined || p.port === containerPort.name || p.port === containerPort.containerPort);
                 return portOk && peerAdmits(rule.from, ns(np, defaultNs), scraper);
               }),
             );

@@ -3,8 +3,6 @@
  * label selectors, equality-based selectors (Service.spec.selector) and NetworkPolicy peers.
  */
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
   matchExpressions?: { key: string; operator: string; values?: string[] }[];
@@ -40,6 +38,12 @@ export function mapSelects(selector: Record<string, string> | undefined, labels:
   return selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
+/** A NetworkPolicyPeer, as far as pods go (an ipBlock names no pods). */
+export interface NetworkPolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+}
+
 /** A pod as a NetworkPolicy sees it: its labels, its namespace and that namespace's labels. */
 export interface PeerPod {
   readonly ns: string;
@@ -53,7 +57,7 @@ export interface PeerPod {
  * of the matching namespaces, both together matching pods in matching namespaces). An ipBlock
  * cannot be matched to a pod from manifests, so it admits none here.
  */
-export function peerAdmits(from: readonly any[] | undefined, policyNs: string, pod: PeerPod): boolean {
+export function peerAdmits(from: readonly NetworkPolicyPeer[] | undefined, policyNs: string, pod: PeerPod): boolean {
   if (from === undefined || from.length === 0) return true;
   return from.some((peer) => {
     if (peer.podSelector === undefined && peer.namespaceSelector === undefined) return false;

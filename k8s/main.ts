@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { App, YamlOutputType } from 'cdk8s';
+import type { Chart } from 'cdk8s';
 import { NamespaceChart, RestApiChart } from './chart';
 import { DeployConfigError, loadDeployConfig } from './config';
 import type { DeployConfig } from './config';
@@ -83,6 +84,11 @@ export function synth(config: DeployConfig, outdir: string = DEFAULT_OUTDIR): Re
   }
 }
 
+/** cdk8s gives a chart's manifests as `any[]`: plain JSON objects, of kinds the checks narrow. */
+function manifestObjects(chart: Chart): K8sObject[] {
+  return chart.toJson() as K8sObject[];
+}
+
 function synthInto(config: DeployConfig, outdir: string): Record<string, unknown>[] {
   const app = new App({ outdir, outputFileExtension: '.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
   const chart = new RestApiChart(app, config.name, config);
@@ -92,7 +98,7 @@ function synthInto(config: DeployConfig, outdir: string): Record<string, unknown
     yamlOutputType: YamlOutputType.FILE_PER_CHART,
   });
   const nsChart = new NamespaceChart(nsApp, config.namespace, config);
-  const objects = [...nsChart.toJson(), ...chart.toJson()] as K8sObject[];
+  const objects = [...manifestObjects(nsChart), ...manifestObjects(chart)];
   // Without the bundled Prometheus, the one that selects the app lives in the cluster: verify checks it there.
   const findings = checkManifests(objects, { prometheusInCluster: !config.prometheus.enabled });
   if (findings.length > 0) throw new SynthCheckError(findings);
@@ -104,7 +110,7 @@ function synthInto(config: DeployConfig, outdir: string): Record<string, unknown
     mkdirSync(dirname(join(outdir, file)), { recursive: true });
     writeFileSync(join(outdir, file), text);
   }
-  return objects as Record<string, unknown>[];
+  return objects;
 }
 
 if (require.main === module) {

@@ -28,13 +28,17 @@ import type {
   IServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1' with { 'resolution-mode': 'import' };
 
-/** Any object: what a manifest file or the API server gives before its kind is checked. */
-export interface K8sObject {
+/** The fields every object has, whatever its kind. */
+export interface ObjectHead {
   apiVersion?: string;
   kind?: string;
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   [key: string]: unknown;
+}
+
+/** Any object: what a manifest file or the API server gives before its kind is checked. */
+export interface K8sObject extends ObjectHead {
+  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** The shape of each kind the checks, the chart and the tests read. */
@@ -66,16 +70,26 @@ export interface KindMap {
 
 export type Kind = keyof KindMap;
 
-/** `o` typed as its kind: the checks trust that an object of a kind has that kind's shape. */
+/**
+ * An object typed as its kind, as `isKind` and `ofKind` give it: the checks trust that an object
+ * of a kind has that kind's shape.
+ */
+export type Shaped<K extends Kind> = KindMap[K] & ObjectHead;
+
+/**
+ * The same, intersected with K8sObject. While K8sObject.spec is `any`, so is the spec of this
+ * type (`any` absorbs an intersection), which the tests' `find()` still relies on; once
+ * K8sObject.spec is `unknown`, this and Shaped<K> are one type.
+ */
 export type Typed<K extends Kind> = KindMap[K] & K8sObject;
 
-export function isKind<K extends Kind>(o: K8sObject, kind: K): o is Typed<K> {
+export function isKind<K extends Kind>(o: K8sObject, kind: K): o is Shaped<K> {
   return o.kind === kind;
 }
 
 /** The objects of `kind` among `objects`. */
-export function ofKind<K extends Kind>(objects: readonly K8sObject[], kind: K): Typed<K>[] {
-  return objects.filter((o): o is Typed<K> => isKind(o, kind));
+export function ofKind<K extends Kind>(objects: readonly K8sObject[], kind: K): Shaped<K>[] {
+  return objects.filter((o): o is Shaped<K> => isKind(o, kind));
 }
 
 export interface Finding {
@@ -89,7 +103,7 @@ export interface Finding {
 
 /** Kinds whose spec.template is a pod template. */
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job'] as const satisfies readonly Kind[];
-export type Workload = Typed<(typeof WORKLOAD_KINDS)[number]>;
+export type Workload = Shaped<(typeof WORKLOAD_KINDS)[number]>;
 
 export const isWorkload = (o: K8sObject): o is Workload => (WORKLOAD_KINDS as readonly string[]).includes(o.kind ?? '');
 
@@ -99,7 +113,7 @@ export const ref = (o: K8sObject): string => `${o.kind}/${o.metadata?.namespace 
 export const namespaceOf = (o: K8sObject, fallback: string): string => o.metadata?.namespace ?? fallback;
 
 export interface PodTemplate {
-  readonly owner: K8sObject;
+  readonly owner: Workload;
   readonly labels: Record<string, string>;
   readonly spec: IPodSpec;
 }
@@ -108,7 +122,7 @@ export interface PodTemplate {
 export function podTemplates(objects: readonly K8sObject[]): PodTemplate[] {
   return objects
     .filter(isWorkload)
-    .map((o) => ({ owner: o, labels: o.spec?.template.metadata?.labels ?? {}, spec: o.spec?.template.spec ?? { containers: [] } }));
+    .map((o) => ({ owner: o, labels: o.spec?.template?.metadata?.labels ?? {}, spec: o.spec?.template?.spec ?? { containers: [] } }));
 }
 
 /** Labels of namespace `name`: those of its Namespace object, or the one label the API server always sets. */

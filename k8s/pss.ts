@@ -3,14 +3,17 @@
  * of workloads and the pod securityContext of Prometheus resources, plus this project's own
  * rule that containers run with a read-only root filesystem.
  */
-import { ref, WORKLOAD_KINDS } from './objects';
+import type { IPodSecurityContext, IPodSpec, ISecurityContext } from 'kubernetes-models/v1' with { 'resolution-mode': 'import' };
+import { isKind, isWorkload, ref } from './objects';
 import type { Finding, K8sObject } from './objects';
 
 const ALLOWED_VOLUMES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
-const WORKLOADS = [...WORKLOAD_KINDS, 'Pod'];
+const NO_POD: IPodSpec = { containers: [] };
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-export function podSpecViolations(spec: any): string[] {
+const seccompOk = (sc: ISecurityContext | IPodSecurityContext): boolean =>
+  ['RuntimeDefault', 'Localhost'].includes(sc.seccompProfile?.type ?? '');
+
+export function podSpecViolations(spec: IPodSpec): string[] {
   const v: string[] = [];
   const podSc = spec.securityContext ?? {};
   if (spec.hostNetwork || spec.hostPID || spec.hostIPC) v.push('host namespaces are shared');
@@ -18,7 +21,6 @@ export function podSpecViolations(spec: any): string[] {
     const type = Object.keys(vol).find((k) => k !== 'name');
     if (type !== undefined && !ALLOWED_VOLUMES.includes(type)) v.push(`volume ${vol.name} has type ${type}`);
   }
-  const seccompOk = (sc: any) => ['RuntimeDefault', 'Localhost'].includes(sc?.seccompProfile?.type);
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
     const sc = c.securityContext ?? {};
     const at = `container ${c.name}`;
@@ -35,20 +37,23 @@ export function podSpecViolations(spec: any): string[] {
   return v;
 }
 
+/** What the restricted profile asks of the pod securityContext the operator gives Prometheus or Alertmanager pods. */
+function operatorPodViolations(sc: IPodSecurityContext): string[] {
+  const v: string[] = [];
+  if (sc.runAsNonRoot !== true) v.push('securityContext does not set runAsNonRoot: true');
+  if (sc.runAsUser === 0 || sc.runAsUser === undefined) v.push('securityContext sets no non-root runAsUser');
+  if (sc.fsGroup === undefined) v.push('securityContext sets no fsGroup (the volume would not be writable)');
+  if (!seccompOk(sc)) v.push('securityContext has no RuntimeDefault seccomp profile');
+  return v;
+}
+
 export function checkPodSecurity(objects: readonly K8sObject[]): Finding[] {
   const findings: Finding[] = [];
   for (const o of objects) {
     let violations: string[] = [];
-    if (WORKLOADS.includes(o.kind ?? '')) {
-      violations = podSpecViolations(o.kind === 'Pod' ? (o.spec ?? {}) : (o.spec?.template?.spec ?? {}));
-    } else if (o.kind === 'Prometheus' || o.kind === 'Alertmanager') {
-      const sc = o.spec?.securityContext ?? {};
-      if (sc.runAsNonRoot !== true) violations.push('securityContext does not set runAsNonRoot: true');
-      if (sc.runAsUser === 0 || sc.runAsUser === undefined) violations.push('securityContext sets no non-root runAsUser');
-      if (sc.fsGroup === undefined) violations.push('securityContext sets no fsGroup (the volume would not be writable)');
-      if (!['RuntimeDefault', 'Localhost'].includes(sc.seccompProfile?.type))
-        violations.push('securityContext has no RuntimeDefault seccomp profile');
-    }
+    if (isKind(o, 'Pod')) violations = podSpecViolations(o.spec ?? NO_POD);
+    else if (isWorkload(o)) violations = podSpecViolations(o.spec?.template?.spec ?? NO_POD);
+    else if (isKind(o, 'Prometheus') || isKind(o, 'Alertmanager')) violations = operatorPodViolations(o.spec?.securityContext ?? {});
     for (const message of violations) {
       findings.push({
         check: 'pod-security-restricted',

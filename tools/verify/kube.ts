@@ -48,8 +48,11 @@ export class Kube {
     return new Kube(config, cluster.server, config.getCurrentContext());
   }
 
-  /** GETs an API path; undefined when the server answers 404. */
-  async get<T = any>(path: string, query: Record<string, string> = {}): Promise<T | undefined> {
+  /**
+   * GETs an API path; undefined when the server answers 404. `T` is the shape the caller expects
+   * of the answer (a @kubernetes/client-node model, or K8sObject): it is not checked.
+   */
+  async get<T = unknown>(path: string, query: Record<string, string> = {}): Promise<T | undefined> {
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const options: RequestOptions = { method: 'GET', headers: {} };
@@ -77,10 +80,12 @@ export class Kube {
       }
       throw new KubeError(status, `GET ${url.pathname}: ${status} ${message}`);
     }
+    // Where the API server's JSON enters: typed as the caller expects it.
     return JSON.parse(body) as T;
   }
 
-  async list<T = any>(path: string, query: Record<string, string> = {}): Promise<T[]> {
+  /** The items of a list path (a List's `items`); empty when the server answers 404. */
+  async list<T = unknown>(path: string, query: Record<string, string> = {}): Promise<T[]> {
     const list = await this.get<{ items?: T[] }>(path, query);
     return list?.items ?? [];
   }

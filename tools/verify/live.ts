@@ -2,10 +2,12 @@
  * The live half of `verify`: the cluster as it is, read through the kubeconfig, then Prometheus
  * itself through the API server's service proxy (or --prometheus-url).
  */
+import type * as k8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { ALERT } from '../../k8s/alerts';
 import { prometheusesSelecting, WIRING_CHECKS } from '../../k8s/checks';
 import { ref } from '../../k8s/objects';
 import type { Finding, K8sObject } from '../../k8s/checks';
+import type { Shaped } from '../../k8s/objects';
 import { SLO_ALERT } from '../../k8s/slo';
 import { PrometheusApi } from '../lib/prometheus-api';
 import type { Checklist } from './checklist';
@@ -69,7 +71,7 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     return;
   } else list.pass('crds', 'the Prometheus Operator CRDs are installed');
 
-  const deployment = await kube.get(`/apis/apps/v1/namespaces/${ns}/deployments/${o.name}`);
+  const deployment = await kube.get<k8s.V1Deployment>(`/apis/apps/v1/namespaces/${ns}/deployments/${o.name}`);
   if (deployment === undefined) {
     list.fail(
       'deployment',
@@ -91,15 +93,15 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
       );
   }
 
-  const slices = await kube.list(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+  const slices = await kube.list<k8s.V1EndpointSlice>(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
     labelSelector: `kubernetes.io/service-name=${o.name}`,
   });
-  const ready = slices.flatMap((s: any) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false);
+  const ready = slices.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready !== false);
   if (ready.length > 0)
     list.pass(
       'endpoints',
       `Service ${ns}/${o.name} has ready endpoints`,
-      `${ready.length} ready: ${ready.map((e: any) => e.addresses?.[0]).join(', ')}`,
+      `${ready.length} ready: ${ready.map((e) => e.addresses?.[0]).join(', ')}`,
     );
   else
     list.fail(
@@ -109,8 +111,8 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
       `${slices.length} EndpointSlice(s), no ready endpoint`,
     );
 
-  const sm = await kube.get(`${MONITORING}/namespaces/${ns}/servicemonitors/${o.name}`);
-  const rule = await kube.get(`${MONITORING}/namespaces/${ns}/prometheusrules/${o.name}`);
+  const sm = await kube.get<Shaped<'ServiceMonitor'>>(`${MONITORING}/namespaces/${ns}/servicemonitors/${o.name}`);
+  const rule = await kube.get<Shaped<'PrometheusRule'>>(`${MONITORING}/namespaces/${ns}/prometheusrules/${o.name}`);
   for (const [kind, found] of [
     ['ServiceMonitor', sm],
     ['PrometheusRule', rule],
@@ -126,7 +128,7 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
   const denied = (checks: readonly string[], err: string) => checks.forEach((id) => (cannotRun[id] ??= forbidden(err)));
   const read = async (kind: string, path: string, needs: readonly string[]): Promise<K8sObject[]> => {
     try {
-      return withKind(kind, await kube.list(path));
+      return withKind(kind, await kube.list<K8sObject>(path));
     } catch (err) {
       if (!isForbidden(err)) throw err;
       denied(needs, (err as Error).message);
@@ -210,11 +212,11 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
 }
 
 /** The selecting Prometheus's pods are ready and its volume bound. */
-async function checkPrometheusPods(list: Checklist, kube: Kube, p: K8sObject, ns: string): Promise<void> {
+async function checkPrometheusPods(list: Checklist, kube: Kube, p: Shaped<'Prometheus'>, ns: string): Promise<void> {
   const pns = p.metadata?.namespace ?? ns;
   const pname = p.metadata?.name ?? '';
-  const pods = await kube.list(`/api/v1/namespaces/${pns}/pods`, { labelSelector: `operator.prometheus.io/name=${pname}` });
-  const readyPods = pods.filter((pod: any) => (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'));
+  const pods = await kube.list<k8s.V1Pod>(`/api/v1/namespaces/${pns}/pods`, { labelSelector: `operator.prometheus.io/name=${pname}` });
+  const readyPods = pods.filter((pod) => (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
   if (readyPods.length > 0 && readyPods.length === pods.length)
     list.pass('prometheus-pods', `Prometheus ${pns}/${pname} pods are ready`, `${readyPods.length}/${pods.length} ready`);
   else
@@ -225,22 +227,22 @@ async function checkPrometheusPods(list: Checklist, kube: Kube, p: K8sObject, ns
       `${readyPods.length}/${pods.length} ready`,
     );
   if (p.spec?.storage?.volumeClaimTemplate !== undefined) {
-    const claims = (await kube.list(`/api/v1/namespaces/${pns}/persistentvolumeclaims`)).filter((c: any) =>
+    const claims = (await kube.list<k8s.V1PersistentVolumeClaim>(`/api/v1/namespaces/${pns}/persistentvolumeclaims`)).filter((c) =>
       new RegExp(`-prometheus-${pname}-\\d+$`).test(c.metadata?.name ?? ''),
     );
-    const bound = claims.filter((c: any) => c.status?.phase === 'Bound');
+    const bound = claims.filter((c) => c.status?.phase === 'Bound');
     if (claims.length > 0 && bound.length === claims.length)
       list.pass(
         'prometheus-pvc',
         `Prometheus ${pns}/${pname} volume is bound`,
-        ...claims.map((c: any) => `${c.metadata.name}: ${c.status.phase} (${c.status?.capacity?.storage ?? '?'})`),
+        ...claims.map((c) => `${c.metadata?.name}: ${c.status?.phase} (${c.status?.capacity?.storage ?? '?'})`),
       );
     else
       list.fail(
         'prometheus-pvc',
         `Prometheus ${pns}/${pname} volume is bound`,
         'check the storage class and provisioner: kubectl get pvc,storageclass',
-        claims.length === 0 ? 'no PersistentVolumeClaim yet' : claims.map((c: any) => `${c.metadata.name}: ${c.status?.phase}`).join(', '),
+        claims.length === 0 ? 'no PersistentVolumeClaim yet' : claims.map((c) => `${c.metadata?.name}: ${c.status?.phase}`).join(', '),
       );
   }
 }

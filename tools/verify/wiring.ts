@@ -30,7 +30,7 @@ export function addWiringChecks(list: Checklist, objects: readonly K8sObject[], 
     // A check about kinds absent from the set has nothing to say.
     const applies = kinds.some((k) => present.has(k));
     if (cannotRun[id] !== undefined) {
-      if (applies) list.skip(id, title, cannotRun[id]!);
+      if (applies) list.skip(id, title, cannotRun[id]);
       continue;
     }
     const mine = findings.filter((f) => f.check === id);
