@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ruleGroups, ALERT } from '../../k8s/alerts';
 import { DeployConfigError, loadDeployConfig, resolveConfig } from '../../k8s/config';
@@ -7,6 +8,7 @@ import { PORT_NAME } from '../../src/contract';
 import { synth } from '../../k8s/main';
 import type { K8sObject, KindMap } from '../../k8s/objects';
 import { METRIC } from '../../src/contract';
+import { PROJECT_ROOT } from '../../tools/lib/processes';
 import { tempDir } from '../helpers/app';
 import { appManifests, find, manifests } from '../helpers/manifests';
 
@@ -331,21 +333,46 @@ interface RuleFile {
   readonly groups: readonly unknown[];
 }
 
+/** The built entry of `npm run synth` (the test script builds first). */
+const SYNTH_ENTRY = join(PROJECT_ROOT, 'build', 'k8s', 'main.js');
+const SYNTH_FILES = [
+  'rest-api.yaml',
+  'namespace/rest-api.yaml',
+  'local/prometheus.yml',
+  'local/alert_rules.yml',
+  'local/recording_rules.yml',
+  'local/slo_rules.yml',
+];
+
+/** Every file under `dir`, by path relative to `root`, with its content. */
+function filesIn(dir: string, root = dir): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) Object.assign(files, filesIn(path, root));
+    else files[relative(root, path)] = readFileSync(path, 'utf8');
+  }
+  return files;
+}
+
 describe('npm run synth output', () => {
-  it('is identical when synthesized twice', async () => {
-    const [a, b] = [await tempDir('synth-a'), await tempDir('synth-b')];
-    synth(resolveConfig({}), a);
-    synth(resolveConfig({}), b);
-    for (const file of [
-      'rest-api.yaml',
-      'namespace/rest-api.yaml',
-      'local/prometheus.yml',
-      'local/alert_rules.yml',
-      'local/recording_rules.yml',
-      'local/slo_rules.yml',
-    ]) {
-      expect(readFileSync(join(b, file), 'utf8')).toBe(readFileSync(join(a, file), 'utf8'));
+  it('is byte-identical across separate runs of `npm run synth`, each a fresh process in another time zone', async () => {
+    // Two synths in one process share whatever was decided at load (a random value, the pid, the
+    // clock or the time zone); separate processes, as two runs of `npm run synth` are, do not.
+    const runs: Record<string, string>[] = [];
+    for (const tz of ['UTC', 'Pacific/Kiritimati']) {
+      const out = await tempDir('synth-run');
+      const run = spawnSync(process.execPath, [SYNTH_ENTRY], {
+        cwd: PROJECT_ROOT,
+        env: { PATH: process.env.PATH, TZ: tz, SYNTH_OUTDIR: out },
+        encoding: 'utf8',
+      });
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+      runs.push(filesIn(out));
     }
+    const [first, second] = runs;
+    expect(Object.keys(first!)).toEqual(expect.arrayContaining([...SYNTH_FILES, 'grafana/rest-api.json']));
+    expect(second).toEqual(first);
   });
 
   it('leaves every file untouched, content and modification time, when rendered twice into the same folder (skaffold watches them)', async () => {
