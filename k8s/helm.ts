@@ -17,8 +17,11 @@ import { PROJECT_ROOT } from '../tools/lib/processes';
 import { RestApiChart } from './chart';
 import type { K8sObject } from './checks';
 import { configSchema, DEFAULT_RUNBOOK_BASE_URL, resolveConfig } from './config';
+import type { DeployConfig } from './config';
 import { DEV } from './constructs/database';
 import { helpersTpl, notesTxt, testPod } from './helm-templates';
+import { isKind } from './objects';
+import type { KindMap } from './objects';
 
 export const CHART_NAME = 'rest-api';
 export const CHART_DIR = join('charts', CHART_NAME);
@@ -40,7 +43,16 @@ const S = {
 const marker = (kind: string, path: string) => `__HELM_${kind}__${path}__`;
 const SENTINEL_PEERS = [{ podSelector: { matchLabels: { 'helm-metrics-from': 'peers' } } }];
 
-type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Deploy-config input as a user writes it (plain data; resolveConfig checks it). */
+type Input = Record<string, unknown>;
+
+const isMap = (value: unknown): value is Input => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** `value`, which the synth always sets; names `what` when it is missing. */
+function required<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`the synthesized ${what} is missing`);
+  return value;
+}
 
 /** One switch of the chart: the synth runs with each option, the template tests `when` of each. */
 interface Dimension {
@@ -49,7 +61,11 @@ interface Dimension {
 const set = (input: Input, path: string, value: unknown) => {
   const keys = path.split('.');
   let o = input;
-  for (const k of keys.slice(0, -1)) o = o[k] ??= {};
+  for (const k of keys.slice(0, -1)) {
+    const next = o[k] ?? {};
+    if (!isMap(next)) throw new Error(`${path}: ${k} is not a map`);
+    o = o[k] = next;
+  }
   o[keys.at(-1)!] = value;
 };
 const boolean = (path: string, helmWhen = `.Values.${path}`): Dimension => ({
@@ -70,7 +86,15 @@ function ruleVariants(): Input[] {
   const files = readdirSync(VALUES_DIR)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort();
-  return [{}, ...files.map((f) => parseYaml(readFileSync(join(VALUES_DIR, f), 'utf8')) ?? {})];
+  return [{}, ...files.map((f) => valuesFile(join(VALUES_DIR, f)))];
+}
+
+/** A values file: a map of deploy-config values (resolveConfig checks them), or empty. */
+function valuesFile(path: string): Input {
+  const parsed: unknown = parseYaml(readFileSync(path, 'utf8'));
+  if (parsed === null || parsed === undefined) return {};
+  if (!isMap(parsed)) throw new Error(`${path}: must be a map of deploy-config values`);
+  return parsed;
 }
 
 /** JSON with sorted keys, as Helm's toJson prints a map. */
@@ -88,7 +112,8 @@ function canonicalJson(value: unknown): string {
 /** The alerts (less the runbook URL, which is templated) and SLO values that rule content depends on. */
 function rulesKey(input: Input): string {
   const c = resolveConfig(input);
-  const { runbookBaseUrl: _, ...alerts } = c.alerts;
+  const alerts: Partial<DeployConfig['alerts']> = { ...c.alerts };
+  delete alerts.runbookBaseUrl;
   return canonicalJson({ alerts, slo: c.slo });
 }
 
@@ -109,9 +134,10 @@ function dimensions(): Dimension[] {
       options: keys.map((key) => ({
         when: `eq (include "${CHART_NAME}.rulesKey" .) ${JSON.stringify(key)}`,
         apply: (i: Input) => {
-          const v = variants.find((x) => rulesKey(x) === key)!;
-          if (v.alerts !== undefined) i.alerts = { ...structuredClone(v.alerts), runbookBaseUrl: S.runbookBaseUrl };
-          if (v.slo !== undefined) i.slo = structuredClone(v.slo);
+          const { alerts, slo } = variants.find((x) => rulesKey(x) === key)!;
+          // rulesKey resolved the variant, so its alerts, when set, are a map.
+          if (isMap(alerts)) i.alerts = { ...structuredClone(alerts), runbookBaseUrl: S.runbookBaseUrl };
+          if (slo !== undefined) i.slo = structuredClone(slo);
         },
       })),
     },
@@ -156,53 +182,76 @@ function fixedPaths(values: Input, prefix = ''): string[] {
   return Object.entries(values).flatMap(([k, v]) => {
     const path = prefix ? `${prefix}.${k}` : k;
     if (TEMPLATED.includes(path)) return [];
-    if (TEMPLATED.some((t) => t.startsWith(`${path}.`)) && v !== null && typeof v === 'object') return fixedPaths(v, path);
+    if (TEMPLATED.some((t) => t.startsWith(`${path}.`)) && isMap(v)) return fixedPaths(v, path);
     return [path];
   });
+}
+
+/**
+ * Puts marker `kind` for `path` at `key` of `target`. A marker is a string where the kind's shape
+ * may want a number, a map or a list: helmize() turns it into the template that renders the value.
+ */
+function mark<T extends object>(target: T, key: keyof T & string, kind: string, path: string): void {
+  Object.assign(target, { [key]: marker(kind, path) });
 }
 
 /** Puts markers where values.yaml decides, on the synthesized objects. */
 function placeholders(objects: K8sObject[]): void {
   for (const o of objects) {
-    const spec = o.spec;
-    if (o.kind === 'Deployment') {
-      spec.replicas = marker('RAW', 'replicas');
-      const pod = spec.template.spec;
-      const api = pod.containers[0];
-      api.imagePullPolicy = marker('VALUE', 'image.pullPolicy');
-      api.resources = marker('BLOCK', 'resources');
-      spec.template.metadata.annotations = marker('OPTIONAL_BLOCK', 'podAnnotations');
-      spec.template.metadata.labels['helm-pod-labels'] = 'with';
-      pod.imagePullSecrets = marker('PULL_SECRETS', 'image.pullSecrets');
-      for (const key of ['nodeSelector', 'tolerations', 'affinity']) pod[key] = marker('OPTIONAL_BLOCK', key);
-      const env = (name: string) => api.env.find((e: { name: string }) => e.name === name);
-      env('LOG_LEVEL').value = marker('VALUE', 'logLevel');
-      env('FAULT_INJECTION').value = marker('STRING', 'faultInjection');
-    }
-    if (o.kind === 'ServiceMonitor') {
-      for (const ep of spec.endpoints) {
-        ep.interval = marker('VALUE', 'serviceMonitor.interval');
-        ep.scrapeTimeout = marker('VALUE', 'serviceMonitor.scrapeTimeout');
-      }
-      spec.sampleLimit = marker('RAW', 'serviceMonitor.sampleLimit');
-    }
-    if (o.kind === 'Prometheus') {
-      spec.scrapeInterval = marker('VALUE', 'serviceMonitor.interval');
-      spec.scrapeTimeout = marker('VALUE', 'serviceMonitor.scrapeTimeout');
-      spec.retention = marker('VALUE', 'prometheus.retention');
-      spec.replicas = marker('RAW', 'prometheus.replicas');
-      spec.evaluationInterval = marker('VALUE', 'prometheus.evaluationInterval');
-      spec.resources = marker('BLOCK', 'prometheus.resources');
-      spec.retentionSize = marker('RETENTION_SIZE', 'prometheus.retentionSize');
-      const claim = spec.storage.volumeClaimTemplate.spec;
-      claim.resources.requests.storage = marker('VALUE', 'prometheus.storage.size');
-      claim.storageClassName = marker('OPTIONAL', 'prometheus.storage.storageClass');
-    }
-    if (o.kind === 'NetworkPolicy') {
-      for (const rule of spec.ingress ?? []) {
-        if (JSON.stringify(rule.from) === JSON.stringify(SENTINEL_PEERS)) rule.from = marker('BLOCK', 'networkPolicy.metricsFrom');
-      }
-    }
+    if (isKind(o, 'Deployment')) deploymentPlaceholders(o);
+    if (isKind(o, 'ServiceMonitor')) serviceMonitorPlaceholders(o);
+    if (isKind(o, 'Prometheus')) prometheusPlaceholders(o);
+    if (isKind(o, 'NetworkPolicy')) networkPolicyPlaceholders(o);
+  }
+}
+
+function deploymentPlaceholders(o: KindMap['Deployment']): void {
+  const spec = required(o.spec, 'Deployment spec');
+  const metadata = required(spec.template.metadata, 'pod template metadata');
+  const pod = required(spec.template.spec, 'pod spec');
+  const api = required(pod.containers[0], 'API container');
+  mark(spec, 'replicas', 'RAW', 'replicas');
+  mark(api, 'imagePullPolicy', 'VALUE', 'image.pullPolicy');
+  mark(api, 'resources', 'BLOCK', 'resources');
+  mark(metadata, 'annotations', 'OPTIONAL_BLOCK', 'podAnnotations');
+  required(metadata.labels, 'pod template labels')['helm-pod-labels'] = 'with';
+  mark(pod, 'imagePullSecrets', 'PULL_SECRETS', 'image.pullSecrets');
+  for (const key of ['nodeSelector', 'tolerations', 'affinity'] as const) mark(pod, key, 'OPTIONAL_BLOCK', key);
+  const env = (name: string) =>
+    required(
+      api.env?.find((e) => e.name === name),
+      `env ${name}`,
+    );
+  mark(env('LOG_LEVEL'), 'value', 'VALUE', 'logLevel');
+  mark(env('FAULT_INJECTION'), 'value', 'STRING', 'faultInjection');
+}
+
+function serviceMonitorPlaceholders(o: KindMap['ServiceMonitor']): void {
+  const spec = required(o.spec, 'ServiceMonitor spec');
+  for (const ep of required(spec.endpoints, 'ServiceMonitor endpoints')) {
+    mark(ep, 'interval', 'VALUE', 'serviceMonitor.interval');
+    mark(ep, 'scrapeTimeout', 'VALUE', 'serviceMonitor.scrapeTimeout');
+  }
+  mark(spec, 'sampleLimit', 'RAW', 'serviceMonitor.sampleLimit');
+}
+
+function prometheusPlaceholders(o: KindMap['Prometheus']): void {
+  const spec = required(o.spec, 'Prometheus spec');
+  mark(spec, 'scrapeInterval', 'VALUE', 'serviceMonitor.interval');
+  mark(spec, 'scrapeTimeout', 'VALUE', 'serviceMonitor.scrapeTimeout');
+  mark(spec, 'retention', 'VALUE', 'prometheus.retention');
+  mark(spec, 'replicas', 'RAW', 'prometheus.replicas');
+  mark(spec, 'evaluationInterval', 'VALUE', 'prometheus.evaluationInterval');
+  mark(spec, 'resources', 'BLOCK', 'prometheus.resources');
+  mark(spec, 'retentionSize', 'RETENTION_SIZE', 'prometheus.retentionSize');
+  const claim = required(spec.storage?.volumeClaimTemplate?.spec, 'Prometheus volume claim');
+  mark(required(claim.resources?.requests, 'Prometheus volume requests'), 'storage', 'VALUE', 'prometheus.storage.size');
+  mark(claim, 'storageClassName', 'OPTIONAL', 'prometheus.storage.storageClass');
+}
+
+function networkPolicyPlaceholders(o: KindMap['NetworkPolicy']): void {
+  for (const rule of required(o.spec, 'NetworkPolicy spec').ingress ?? []) {
+    if (JSON.stringify(rule.from) === JSON.stringify(SENTINEL_PEERS)) mark(rule, 'from', 'BLOCK', 'networkPolicy.metricsFrom');
   }
 }
 
@@ -360,7 +409,9 @@ export function valuesSchema(): Record<string, unknown> {
 
 /** values.yaml: every default of the deploy config, less what Helm decides. */
 export function chartValues(): Input {
-  const { name: _n, namespace: _ns, ...values } = configSchema.parse({}) as Input;
+  const values: Partial<z.output<typeof configSchema>> = configSchema.parse({});
+  delete values.name;
+  delete values.namespace;
   return values;
 }
 
@@ -368,8 +419,9 @@ export function chartValues(): Input {
 export function chartFiles(): Record<string, string> {
   const dims = dimensions();
   const values = chartValues();
-  const defaults = configSchema.parse({}) as Input;
-  const fixed = fixedPaths(values).map((path) => ({ path, json: canonicalJson(path.split('.').reduce<Input>((v, k) => v[k], defaults)) }));
+  const defaults: Input = configSchema.parse({});
+  const at = (path: string) => path.split('.').reduce<unknown>((v, k) => (isMap(v) ? v[k] : undefined), defaults);
+  const fixed = fixedPaths(values).map((path) => ({ path, json: canonicalJson(at(path)) }));
   const variants = [...new Set(ruleVariants().map(rulesKey))];
   const files: Record<string, string> = {
     'Chart.yaml':

@@ -39,9 +39,13 @@ export function helm(args: readonly string[]): HelmResult {
 export function helmTemplate(release: string, namespace: string, args: readonly string[] = []): K8sObject[] {
   const r = helm(['template', release, CHART, '--namespace', namespace, ...args]);
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
-  return parseAllDocuments(r.stdout)
-    .map((d) => d.toJS() as K8sObject | null)
-    .filter((o): o is K8sObject => o !== null);
+  // helm prints Kubernetes objects and empty documents: each map is taken as a K8sObject.
+  const docs = parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as unknown)
+    .filter((o) => o !== null);
+  const objects = docs.filter((o): o is K8sObject => typeof o === 'object' && o !== null && !Array.isArray(o));
+  if (objects.length !== docs.length) throw new Error(`helm template printed a document that is not an object:\n${r.stdout}`);
+  return objects;
 }
 
 /** helm's error message for a render that must fail (empty when it rendered). */

@@ -1,89 +1,94 @@
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ruleGroups, ALERT } from '../../k8s/alerts';
 import { DeployConfigError, loadDeployConfig, resolveConfig } from '../../k8s/config';
 import { PORT_NAME } from '../../src/contract';
 import { synth } from '../../k8s/main';
+import type { K8sObject, KindMap } from '../../k8s/objects';
 import { METRIC } from '../../src/contract';
+import { PROJECT_ROOT } from '../../tools/lib/processes';
 import { tempDir } from '../helpers/app';
-import { appManifests, clone, find, manifests } from '../helpers/manifests';
+import { appManifests, find, manifests } from '../helpers/manifests';
 
+// Each object as its kind's shape (KindMap), where its spec is typed.
 const objects = manifests();
-const deployment = find(objects, 'Deployment');
-const pod = deployment.spec.template.spec;
-const api = pod.containers[0];
-const service = find(objects, 'Service', 'rest-api');
-const serviceMonitor = find(objects, 'ServiceMonitor');
-const rule = find(objects, 'PrometheusRule');
-const prometheus = find(objects, 'Prometheus');
+const deployment: KindMap['Deployment'] = find(objects, 'Deployment');
+const pod = deployment.spec!.template.spec!;
+const api = pod.containers[0]!;
+const service: KindMap['Service'] = find(objects, 'Service', 'rest-api');
+const serviceMonitor: KindMap['ServiceMonitor'] = find(objects, 'ServiceMonitor');
+const rule: KindMap['PrometheusRule'] = find(objects, 'PrometheusRule');
+const prometheus: KindMap['Prometheus'] = find(objects, 'Prometheus');
 
 describe('the API workload', () => {
   it('runs at least 2 replicas with a rollout that never drops below the desired count', () => {
-    expect(deployment.spec.replicas).toBe(2);
-    expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(deployment.spec!.replicas).toBe(2);
+    expect(deployment.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
   });
 
   it('probes readiness on /readyz and liveness on /healthz', () => {
-    expect(api.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 8080 });
-    expect(api.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 8080 });
+    expect(api.readinessProbe!.httpGet).toMatchObject({ path: '/readyz', port: 8080 });
+    expect(api.livenessProbe!.httpGet).toMatchObject({ path: '/healthz', port: 8080 });
   });
 
   it('gives the app time to drain: preStop delay, then its own shutdown timeout, within the grace period', () => {
-    const preStop = Number(api.lifecycle.preStop.exec.command[1]);
-    const shutdownMs = Number(api.env.find((e: any) => e.name === 'SHUTDOWN_TIMEOUT_MS').value);
+    const preStop = Number(api.lifecycle!.preStop!.exec!.command![1]);
+    const shutdownMs = Number(api.env!.find((e) => e.name === 'SHUTDOWN_TIMEOUT_MS')!.value);
     expect(preStop).toBe(5);
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStop + shutdownMs / 1000);
   });
 
   it('sets resources and spreads replicas across nodes', () => {
     expect(api.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
-    expect(pod.topologySpreadConstraints.map((t: any) => t.topologyKey)).toContain('kubernetes.io/hostname');
+    expect(pod.topologySpreadConstraints!.map((t) => t.topologyKey)).toContain('kubernetes.io/hostname');
   });
 
   it('runs restricted: non-root UID, no escalation, no capabilities, RuntimeDefault seccomp, read-only root', () => {
     expect(pod.securityContext).toMatchObject({
       runAsNonRoot: true,
-      runAsUser: expect.any(Number),
+      runAsUser: expect.any(Number) as unknown,
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(pod.securityContext!.runAsUser).toBeGreaterThan(0);
     expect(api.securityContext).toMatchObject({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
-    expect(api.volumeMounts.map((m: any) => m.mountPath).sort()).toEqual(['/tmp', '/var/lib/rest-api']);
+    expect(api.volumeMounts!.map((m) => m.mountPath).sort()).toEqual(['/tmp', '/var/lib/rest-api']);
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(find(objects, 'ServiceAccount', 'rest-api').automountServiceAccountToken).toBe(false);
   });
 
   it('keeps the selector a stable subset of the labels, without the version', () => {
-    const selector = deployment.spec.selector.matchLabels;
+    const selector = deployment.spec!.selector.matchLabels!;
+    const labels = deployment.spec!.template.metadata!.labels!;
     expect(Object.keys(selector).sort()).toEqual(['app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/name']);
-    for (const [k, v] of Object.entries(selector)) expect(deployment.spec.template.metadata.labels[k]).toBe(v);
-    expect(deployment.spec.template.metadata.labels['app.kubernetes.io/version']).toBe('0.1.0');
-    expect(service.spec.selector).toEqual(selector);
+    for (const [k, v] of Object.entries(selector)) expect(labels[k]).toBe(v);
+    expect(labels['app.kubernetes.io/version']).toBe('0.1.0');
+    expect(service.spec!.selector).toEqual(selector);
   });
 
   it('exposes named ports on a ClusterIP Service, metrics on its own port', () => {
-    expect(service.spec.type).toBe('ClusterIP');
-    expect(service.spec.ports.map((p: any) => p.name)).toEqual([PORT_NAME.http, PORT_NAME.metrics]);
+    expect(service.spec!.type).toBe('ClusterIP');
+    expect(service.spec!.ports!.map((p) => p.name)).toEqual([PORT_NAME.http, PORT_NAME.metrics]);
     expect(api.env).toEqual(expect.arrayContaining([{ name: 'METRICS_PORT', value: '9464' }]));
   });
 
   it('reads DATABASE_URL from a Secret', () => {
-    expect(api.env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({
+    expect(api.env!.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef).toEqual({
       name: 'rest-api-database',
       key: 'DATABASE_URL',
     });
   });
 
   it('has a PodDisruptionBudget and a NetworkPolicy for its pods', () => {
-    expect(find(objects, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: deployment.spec.selector });
-    const np = find(objects, 'NetworkPolicy');
-    expect(np.spec.podSelector).toEqual(deployment.spec.selector);
-    expect(np.spec.ingress[1]).toEqual({
+    expect(find(objects, 'PodDisruptionBudget').spec).toEqual({ maxUnavailable: 1, selector: deployment.spec!.selector });
+    const np: KindMap['NetworkPolicy'] = find(objects, 'NetworkPolicy');
+    expect(np.spec!.podSelector).toEqual(deployment.spec!.selector);
+    expect(np.spec!.ingress![1]).toEqual({
       from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus', 'operator.prometheus.io/name': 'rest-api' } } }],
       ports: [{ port: 'metrics', protocol: 'TCP' }],
     });
@@ -92,8 +97,8 @@ describe('the API workload', () => {
 
 describe('the database', () => {
   it('deploys a development PostgreSQL by default', () => {
-    const sts = find(objects, 'StatefulSet');
-    expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
+    const sts: KindMap['StatefulSet'] = find(objects, 'StatefulSet');
+    expect(sts.spec!.volumeClaimTemplates![0]!.spec!.resources!.requests!.storage).toBe('1Gi');
     expect(find(objects, 'Secret', 'rest-api-database').stringData?.DATABASE_URL).toMatch(/^postgres:\/\/.*@rest-api-postgres:5432\//);
   });
 
@@ -101,24 +106,31 @@ describe('the database', () => {
     const prod = manifests({ database: { existingSecret: 'my-db', existingSecretKey: 'url' } });
     expect(prod.find((o) => o.kind === 'StatefulSet')).toBeUndefined();
     expect(prod.find((o) => o.kind === 'Secret')).toBeUndefined();
-    expect(
-      find(prod, 'Deployment').spec.template.spec.containers[0].env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef,
-    ).toEqual({ name: 'my-db', key: 'url' });
+    const prodDeployment: KindMap['Deployment'] = find(prod, 'Deployment');
+    const env = prodDeployment.spec!.template.spec!.containers[0]!.env!;
+    expect(env.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef).toEqual({ name: 'my-db', key: 'url' });
   });
 });
 
 describe('the ServiceMonitor', () => {
   it('scrapes the named metrics port every 10s with a timeout within the interval', () => {
     expect(serviceMonitor.spec.endpoints).toEqual([
-      { port: 'metrics', path: '/metrics', scheme: 'http', interval: '10s', scrapeTimeout: '5s', metricRelabelings: expect.any(Array) },
+      {
+        port: 'metrics',
+        path: '/metrics',
+        scheme: 'http',
+        interval: '10s',
+        scrapeTimeout: '5s',
+        metricRelabelings: expect.any(Array) as unknown,
+      },
     ]);
-    expect(serviceMonitor.spec.selector.matchLabels).toEqual(service.spec.selector);
+    expect(serviceMonitor.spec.selector.matchLabels).toEqual(service.spec!.selector);
     expect(serviceMonitor.spec.sampleLimit).toBe(5000);
   });
 
   it('carries the labels the Prometheus selects', () => {
-    expect(serviceMonitor.metadata?.labels).toMatchObject(prometheus.spec.serviceMonitorSelector.matchLabels);
-    expect(rule.metadata?.labels).toMatchObject(prometheus.spec.ruleSelector.matchLabels);
+    expect(serviceMonitor.metadata?.labels).toMatchObject(prometheus.spec.serviceMonitorSelector!.matchLabels!);
+    expect(rule.metadata?.labels).toMatchObject(prometheus.spec.ruleSelector!.matchLabels!);
   });
 
   it('adds serviceMonitor.additionalLabels and prometheusRule.additionalLabels', () => {
@@ -131,7 +143,7 @@ describe('the ServiceMonitor', () => {
   });
 
   it("puts the route back into `endpoint` after the operator's own `endpoint` target label renamed it", () => {
-    expect(serviceMonitor.spec.endpoints[0].metricRelabelings).toEqual([
+    expect(serviceMonitor.spec.endpoints[0]!.metricRelabelings).toEqual([
       { sourceLabels: ['exported_endpoint'], regex: '(.+)', targetLabel: 'endpoint', replacement: '$1', action: 'replace' },
       { regex: 'exported_endpoint', action: 'labeldrop' },
     ]);
@@ -149,8 +161,8 @@ describe('the ServiceMonitor', () => {
 });
 
 describe('the PrometheusRule', () => {
-  const rules = rule.spec.groups.flatMap((g: any) => g.rules).filter((r: any) => r.alert !== undefined);
-  const byName = (name: string) => rules.find((r: any) => r.alert === name);
+  const rules = rule.spec.groups!.flatMap((g) => g.rules!).filter((r) => r.alert !== undefined);
+  const byName = (name: string) => rules.find((r) => r.alert === name)!;
 
   it('has the guide alerts with the guide thresholds and durations', () => {
     expect(byName('HighErrorRate')).toMatchObject({ for: '5m', labels: { severity: 'critical' } });
@@ -171,7 +183,7 @@ describe('the PrometheusRule', () => {
   });
 
   it('links every alert to its runbook with an absolute URL', () => {
-    for (const r of rules) expect(r.annotations.runbook_url).toMatch(new RegExp(`^https?://[^/]+/.*#${r.alert.toLowerCase()}$`));
+    for (const r of rules) expect(r.annotations!.runbook_url).toMatch(new RegExp(`^https?://[^/]+/.*#${r.alert!.toLowerCase()}$`));
     expect(() => resolveConfig({ alerts: { runbookBaseUrl: 'docs/runbooks.md' } })).toThrow(
       'alerts.runbookBaseUrl = "docs/runbooks.md": must be an absolute http(s) URL',
     );
@@ -185,14 +197,14 @@ describe('the PrometheusRule', () => {
   it('tells on-call when the target is down or missing', () => {
     expect(byName(ALERT.targetDown).expr).toBe('up{namespace="rest-api",job="rest-api"} == 0');
     expect(byName(ALERT.targetMissing).expr).toBe('absent(up{namespace="rest-api",job="rest-api"})');
-    expect(byName(ALERT.targetDown).annotations.description).toContain('{{ $labels.namespace }}/{{ $labels.pod }}');
+    expect(byName(ALERT.targetDown).annotations!.description).toContain('{{ $labels.namespace }}/{{ $labels.pod }}');
   });
 
   it('gives every alert the same shape', () => {
     for (const r of rules) {
       expect(Object.keys(r).sort()).toEqual(['alert', 'annotations', 'expr', 'for', 'labels']);
-      expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
-      expect(['critical', 'warning', 'info']).toContain(r.labels.severity);
+      expect(Object.keys(r.annotations!).sort()).toEqual(['description', 'runbook_url', 'summary']);
+      expect(['critical', 'warning', 'info']).toContain(r.labels!.severity);
     }
   });
 
@@ -209,15 +221,15 @@ describe('the PrometheusRule', () => {
 describe('the Prometheus', () => {
   it('keeps 15 days on a 10Gi volume with a size limit safely below it', () => {
     expect(prometheus.spec).toMatchObject({ retention: '15d', retentionSize: '8GiB' });
-    expect(prometheus.spec.storage.volumeClaimTemplate.spec).toEqual({
+    expect(prometheus.spec.storage!.volumeClaimTemplate!.spec).toEqual({
       accessModes: ['ReadWriteOnce'],
       resources: { requests: { storage: '10Gi' } },
     });
   });
 
   it('sets every selector, with explicit namespace selectors', () => {
-    for (const key of ['serviceMonitorSelector', 'ruleSelector', 'serviceMonitorNamespaceSelector', 'ruleNamespaceSelector']) {
-      expect(prometheus.spec[key]).toEqual({ matchLabels: expect.any(Object) });
+    for (const key of ['serviceMonitorSelector', 'ruleSelector', 'serviceMonitorNamespaceSelector', 'ruleNamespaceSelector'] as const) {
+      expect(prometheus.spec[key]).toEqual({ matchLabels: expect.any(Object) as unknown });
     }
   });
 
@@ -249,10 +261,12 @@ describe('the Prometheus', () => {
     expect(prometheus.spec.alerting).toEqual({
       alertmanagers: [{ namespace: 'rest-api', name: 'alertmanager-operated', port: 'web', apiVersion: 'v2' }],
     });
-    expect(find(objects, 'Alertmanager').spec.securityContext).toMatchObject({ runAsNonRoot: true, fsGroup: 2000 });
+    const alertmanager: KindMap['Alertmanager'] = find(objects, 'Alertmanager');
+    expect(alertmanager.spec.securityContext).toMatchObject({ runAsNonRoot: true, fsGroup: 2000 });
     const without = manifests({ alertmanager: { enabled: false } });
     expect(without.find((o) => o.kind === 'Alertmanager')).toBeUndefined();
-    expect(find(without, 'Prometheus').spec.alerting).toBeUndefined();
+    const alone: KindMap['Prometheus'] = find(without, 'Prometheus');
+    expect(alone.spec.alerting).toBeUndefined();
   });
 
   it("gives the Alertmanager the AlertmanagerConfigs of the app's namespace and a volume for silences", () => {
@@ -265,9 +279,12 @@ describe('the Prometheus', () => {
   });
 
   it('follows config overrides: volume, storage class, retention', () => {
-    const custom = find(manifests({ prometheus: { storage: { size: '50Gi', storageClass: 'fast' }, retention: '30d' } }), 'Prometheus');
+    const custom: KindMap['Prometheus'] = find(
+      manifests({ prometheus: { storage: { size: '50Gi', storageClass: 'fast' }, retention: '30d' } }),
+      'Prometheus',
+    );
     expect(custom.spec).toMatchObject({ retention: '30d', retentionSize: '40GiB' });
-    expect(custom.spec.storage.volumeClaimTemplate.spec.storageClassName).toBe('fast');
+    expect(custom.spec.storage!.volumeClaimTemplate!.spec!.storageClassName).toBe('fast');
   });
 });
 
@@ -300,28 +317,62 @@ describe('the deploy config', () => {
   it('reads overrides from the file named by SYNTH_CONFIG', async () => {
     const dir = await tempDir('synth-config');
     const file = join(dir, 'config.yaml');
-    require('node:fs').writeFileSync(file, 'namespace: shop\nimage:\n  repository: registry.example/rest-api\n  tag: 2.0.0\n');
+    writeFileSync(file, 'namespace: shop\nimage:\n  repository: registry.example/rest-api\n  tag: 2.0.0\n');
     const config = loadDeployConfig([], { SYNTH_CONFIG: file });
     expect(config).toMatchObject({ namespace: 'shop', image: { repository: 'registry.example/rest-api', tag: '2.0.0' } });
     expect(loadDeployConfig(['--config', file], {}).namespace).toBe('shop');
   });
 });
 
+/** The parts of dist/local/prometheus.yml and of its rule files that the tests read. */
+interface PrometheusConfig {
+  readonly rule_files: readonly string[];
+  readonly scrape_configs: readonly unknown[];
+}
+interface RuleFile {
+  readonly groups: readonly unknown[];
+}
+
+/** The built entry of `npm run synth` (the test script builds first). */
+const SYNTH_ENTRY = join(PROJECT_ROOT, 'build', 'k8s', 'main.js');
+const SYNTH_FILES = [
+  'rest-api.yaml',
+  'namespace/rest-api.yaml',
+  'local/prometheus.yml',
+  'local/alert_rules.yml',
+  'local/recording_rules.yml',
+  'local/slo_rules.yml',
+];
+
+/** Every file under `dir`, by path relative to `root`, with its content. */
+function filesIn(dir: string, root = dir): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) Object.assign(files, filesIn(path, root));
+    else files[relative(root, path)] = readFileSync(path, 'utf8');
+  }
+  return files;
+}
+
 describe('npm run synth output', () => {
-  it('is identical when synthesized twice', async () => {
-    const [a, b] = [await tempDir('synth-a'), await tempDir('synth-b')];
-    synth(resolveConfig({}), a);
-    synth(resolveConfig({}), b);
-    for (const file of [
-      'rest-api.yaml',
-      'namespace/rest-api.yaml',
-      'local/prometheus.yml',
-      'local/alert_rules.yml',
-      'local/recording_rules.yml',
-      'local/slo_rules.yml',
-    ]) {
-      expect(readFileSync(join(b, file), 'utf8')).toBe(readFileSync(join(a, file), 'utf8'));
+  it('is byte-identical across separate runs of `npm run synth`, each a fresh process in another time zone', async () => {
+    // Two synths in one process share whatever was decided at load (a random value, the pid, the
+    // clock or the time zone); separate processes, as two runs of `npm run synth` are, do not.
+    const runs: Record<string, string>[] = [];
+    for (const tz of ['UTC', 'Pacific/Kiritimati']) {
+      const out = await tempDir('synth-run');
+      const run = spawnSync(process.execPath, [SYNTH_ENTRY], {
+        cwd: PROJECT_ROOT,
+        env: { PATH: process.env.PATH, TZ: tz, SYNTH_OUTDIR: out },
+        encoding: 'utf8',
+      });
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+      runs.push(filesIn(out));
     }
+    const [first, second] = runs;
+    expect(Object.keys(first!)).toEqual(expect.arrayContaining([...SYNTH_FILES, 'grafana/rest-api.json']));
+    expect(second).toEqual(first);
   });
 
   it('leaves every file untouched, content and modification time, when rendered twice into the same folder (skaffold watches them)', async () => {
@@ -344,7 +395,7 @@ describe('npm run synth output', () => {
   });
 
   it('applies pull secrets, pod annotations and labels, scheduling and an existing service account to the Deployment', () => {
-    const deployment = find(
+    const deployment: KindMap['Deployment'] = find(
       appManifests({
         image: { pullSecrets: ['regcred'] },
         podAnnotations: { 'example.com/team': 'payments' },
@@ -356,9 +407,9 @@ describe('npm run synth output', () => {
       }),
       'Deployment',
     );
-    const pod = deployment.spec.template;
-    expect(pod.metadata.annotations).toEqual({ 'example.com/team': 'payments' });
-    expect(pod.metadata.labels.team).toBe('payments');
+    const pod = deployment.spec!.template;
+    expect(pod.metadata!.annotations).toEqual({ 'example.com/team': 'payments' });
+    expect(pod.metadata!.labels!.team).toBe('payments');
     expect(pod.spec).toMatchObject({
       imagePullSecrets: [{ name: 'regcred' }],
       nodeSelector: { 'kubernetes.io/os': 'linux' },
@@ -374,19 +425,22 @@ describe('npm run synth output', () => {
   it('writes the manifests and plain Prometheus files whose rules are exactly the PrometheusRule groups', async () => {
     const out = await tempDir('synth-out');
     synth(resolveConfig({}), out);
-    const docs = parseAllDocuments(readFileSync(join(out, 'rest-api.yaml'), 'utf8')).map((d) => d.toJS());
+    // The synth writes Kubernetes objects; the local Prometheus files are read as the shapes below.
+    const docs = parseAllDocuments(readFileSync(join(out, 'rest-api.yaml'), 'utf8')).map((d) => d.toJS() as K8sObject);
     expect(docs).toEqual(objects.filter((o) => o.kind !== 'Namespace'));
     // The namespace in a folder of its own: `kubectl delete -f dist/` (not recursive) leaves it alone.
-    const ns = parseAllDocuments(readFileSync(join(out, 'namespace', 'rest-api.yaml'), 'utf8')).map((d) => d.toJS());
+    const ns = parseAllDocuments(readFileSync(join(out, 'namespace', 'rest-api.yaml'), 'utf8')).map((d) => d.toJS() as K8sObject);
     expect(ns).toEqual([find(objects, 'Namespace')]);
-    expect(ns[0].metadata.labels).toMatchObject({
+    expect(ns[0]!.metadata!.labels).toMatchObject({
       'pod-security.kubernetes.io/enforce': 'restricted',
       'pod-security.kubernetes.io/warn': 'restricted',
       'pod-security.kubernetes.io/audit': 'restricted',
     });
-    const prom = parseAllDocuments(readFileSync(join(out, 'local', 'prometheus.yml'), 'utf8'))[0]!.toJS();
+    const prom = parseAllDocuments(readFileSync(join(out, 'local', 'prometheus.yml'), 'utf8'))[0]!.toJS() as PrometheusConfig;
     expect(prom.rule_files).toEqual(['alert_rules.yml', 'recording_rules.yml', 'slo_rules.yml']);
-    const local = prom.rule_files.flatMap((f: string) => parseAllDocuments(readFileSync(join(out, 'local', f), 'utf8'))[0]!.toJS().groups);
+    const local = prom.rule_files.flatMap(
+      (f) => (parseAllDocuments(readFileSync(join(out, 'local', f), 'utf8'))[0]!.toJS() as RuleFile).groups,
+    );
     expect(local).toEqual(rule.spec.groups);
     expect(prom.scrape_configs).toEqual([
       expect.objectContaining({

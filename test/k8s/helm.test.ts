@@ -13,13 +13,14 @@ import type { K8sObject } from '../../k8s/checks';
 import { configSchema } from '../../k8s/config';
 import { CHART_DIR, chartFiles } from '../../k8s/helm';
 import { checkManifests } from '../../k8s/main';
+import { isKind, ofKind } from '../../k8s/objects';
+import type { KindMap } from '../../k8s/objects';
 import { PROJECT_ROOT } from '../../tools/lib/processes';
 import { loadOperatorCrdValidators } from '../helpers/crd-schema';
 import { CHART, HAVE_HELM, helm, HELM_HOWTO, helmTemplate, helmTemplateError } from '../helpers/helm';
-import { HAVE_SHARED_SCHEMAS, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
+import { find, HAVE_SHARED_SCHEMAS, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
 import { KNOWN_MODEL_BUGS, validateModels } from '../helpers/models';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const dir = join(PROJECT_ROOT, CHART_DIR);
 const generated = chartFiles();
 
@@ -35,18 +36,29 @@ function committed(): Record<string, string> {
   return files;
 }
 
-const values = parse(generated['values.yaml']!);
+// values.yaml is a map: the deploy config's defaults less name and namespace.
+const values = parse(generated['values.yaml']!) as Record<string, unknown>;
 const ciFiles = Object.keys(generated)
   .filter((f) => f.startsWith('ci/'))
   .sort();
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const ref = (o: K8sObject) => `${o.kind}/${o.metadata?.name}`;
 
+/** Where a spec of any kind holds label maps: a selector's matchLabels, a pod template's labels. */
+interface LabelledSpec {
+  readonly selector?: { readonly matchLabels?: Record<string, string> };
+  readonly template?: { readonly metadata?: { readonly labels?: Record<string, string> } };
+}
+
 /** Every label map of an object: its own, selectors, pod templates. */
-function labelMaps(o: any): Record<string, string>[] {
-  const maps = [o.metadata?.labels, o.spec?.selector?.matchLabels, o.spec?.template?.metadata?.labels];
-  if (o.kind === 'Service') maps.push(o.spec?.selector);
-  return maps.filter((m) => m !== undefined && m !== null);
+function labelMaps(o: K8sObject): Record<string, string>[] {
+  const spec = (o as { spec?: LabelledSpec }).spec;
+  const maps = [o.metadata?.labels, spec?.selector?.matchLabels, spec?.template?.metadata?.labels];
+  if (isKind(o, 'Service')) {
+    const service: KindMap['Service'] = o;
+    maps.push(service.spec?.selector);
+  }
+  return maps.filter((m): m is Record<string, string> => m !== undefined && m !== null);
 }
 
 describe('the Helm chart', () => {
@@ -58,7 +70,7 @@ describe('the Helm chart', () => {
     expect(parse(generated['Chart.yaml']!)).toEqual({
       apiVersion: 'v2',
       name: 'rest-api',
-      description: expect.any(String),
+      description: expect.any(String) as unknown,
       type: 'application',
       version: '0.1.0',
       appVersion: '0.1.0',
@@ -66,7 +78,9 @@ describe('the Helm chart', () => {
   });
 
   it('has values that are the deploy config with its defaults, and a schema generated from it', () => {
-    const { name: _n, namespace: _ns, ...defaults } = configSchema.parse({}) as Record<string, unknown>;
+    const defaults: Record<string, unknown> = configSchema.parse({});
+    delete defaults.name;
+    delete defaults.namespace;
     expect(values).toEqual(defaults);
     const validate = new Ajv({ strict: false, allErrors: true }).compile(JSON.parse(generated['values.schema.json']!));
     expect(validate(values)).toBe(true);
@@ -110,8 +124,9 @@ describe('the Helm chart rendered by the real helm', () => {
 
   describeRendered(ciFiles.map((f) => [f]))('with %s', (file) => {
     const objects = HAVE_HELM ? helmTemplate('rest-api', 'shop', ['-f', join(CHART, file)]) : [];
-    const input = { ...configSchema.parse({}), ...parse(generated[file]!) };
-    const inCluster = input.prometheus?.enabled === false;
+    // A ci values file is Helm values (deploy-config input); only prometheus.enabled is read here.
+    const ciValues = parse(generated[file]!) as { prometheus?: { enabled?: boolean } } | null;
+    const inCluster = ciValues?.prometheus?.enabled === false;
 
     it('renders objects, all namespaced in the release namespace', () => {
       process.stdout.write(`${file}: ${objects.length} objects\n`);
@@ -153,7 +168,7 @@ describe('the Helm chart rendered by the real helm', () => {
             'app.kubernetes.io/managed-by': 'Helm',
             'app.kubernetes.io/instance': 'rest-api',
             'helm.sh/chart': 'rest-api-0.1.0',
-          }),
+          }) as unknown,
         });
       }
     });
@@ -192,26 +207,26 @@ describe('the Helm chart rendered by the real helm', () => {
     for (const release of ['alpha', 'beta']) {
       const sm = both.find((o) => o.kind === 'ServiceMonitor' && o.metadata?.name === `${release}-rest-api`)!;
       expect(prometheusesSelecting(both, sm, `${release}-rest-api`).map((p) => p.metadata?.name)).toEqual([`${release}-rest-api`]);
-      const service = both.find((o) => o.kind === 'Service' && o.metadata?.name === `${release}-rest-api`)!;
-      const selected = both.filter(
-        (o) => o.kind === 'Deployment' && Object.entries(service.spec.selector).every(([k, v]) => o.spec.template.metadata.labels[k] === v),
+      const service: KindMap['Service'] = find(both, 'Service', `${release}-rest-api`);
+      const selected = ofKind(both, 'Deployment').filter((d: KindMap['Deployment']) =>
+        Object.entries(service.spec!.selector!).every(([k, v]) => d.spec!.template.metadata!.labels![k] === v),
       );
       expect(selected.map(ref)).toEqual([`Deployment/${release}-rest-api`]);
     }
   });
 
   run('renders with the default values the objects `npm run synth` produces, up to Helm labels and the generated password', () => {
-    const normalize = (o: any) => {
+    const normalize = (o: K8sObject): K8sObject => {
       const copy = structuredClone(o);
-      for (const m of [copy.metadata?.labels, copy.spec?.template?.metadata?.labels]) {
+      const spec = (copy as { spec?: LabelledSpec }).spec;
+      for (const m of [copy.metadata?.labels, spec?.template?.metadata?.labels]) {
         if (m === undefined) continue;
         delete m['helm.sh/chart'];
         if (m['app.kubernetes.io/managed-by'] === 'Helm') m['app.kubernetes.io/managed-by'] = 'cdk8s';
       }
-      if (copy.kind === 'Secret') copy.stringData = Object.keys(copy.stringData).sort();
-      return copy;
+      return isKind(copy, 'Secret') ? { ...copy, stringData: Object.keys(copy.stringData!).sort() } : copy;
     };
-    const byRef = (a: any, b: any) => ref(a).localeCompare(ref(b));
+    const byRef = (a: K8sObject, b: K8sObject) => ref(a).localeCompare(ref(b));
     const rendered = helmTemplate('rest-api', 'rest-api', ['--skip-tests']).map(normalize).sort(byRef);
     const synth = manifests()
       .filter((o) => o.kind !== 'Namespace')
@@ -221,19 +236,20 @@ describe('the Helm chart rendered by the real helm', () => {
   });
 
   run('generates the development database password, never the literal, the same in the URL and for PostgreSQL', () => {
-    const secret: any = helmTemplate('rest-api', 'rest-api').find((o) => o.kind === 'Secret');
-    const password = secret.stringData.POSTGRES_PASSWORD;
+    const secret = find(helmTemplate('rest-api', 'rest-api'), 'Secret');
+    const password = secret.stringData!.POSTGRES_PASSWORD!;
     expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
-    expect(secret.stringData.DATABASE_URL).toContain(`:${password}@`);
+    expect(secret.stringData!.DATABASE_URL).toContain(`:${password}@`);
     expect(generated['templates/secret-database.yaml']).not.toContain('rest-api-dev');
     expect(generated['templates/_helpers.tpl']).toContain('lookup "v1" "Secret"');
   });
 
   run('reads an existing database Secret and renders no database of its own with database.existingSecret', () => {
-    const objects: any[] = helmTemplate('rest-api', 'rest-api', ['--set', 'database.existingSecret=my-db']);
+    const objects = helmTemplate('rest-api', 'rest-api', ['--set', 'database.existingSecret=my-db']);
     expect(objects.filter((o) => o.kind === 'Secret' || o.kind === 'StatefulSet').map(ref)).toEqual([]);
-    const env = objects.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].env;
-    expect(env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({ name: 'my-db', key: 'DATABASE_URL' });
+    const deployment: KindMap['Deployment'] = find(objects, 'Deployment');
+    const env = deployment.spec!.template.spec!.containers[0]!.env!;
+    expect(env.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef).toEqual({ name: 'my-db', key: 'DATABASE_URL' });
   });
 
   it.each([
@@ -242,11 +258,12 @@ describe('the Helm chart rendered by the real helm', () => {
     ['a bare digest', 'sha256:' + 'b'.repeat(64), `rest-api@sha256:${'b'.repeat(64)}`],
   ])('renders valid labels and the image for %s as image.tag', (_what, tag, image) => {
     if (!HAVE_HELM) return;
-    const objects: any[] = helmTemplate('rest-api', 'rest-api', ['--set-string', `image.tag=${tag}`]);
+    const objects = helmTemplate('rest-api', 'rest-api', ['--set-string', `image.tag=${tag}`]);
     for (const o of objects)
       for (const m of labelMaps(o))
         for (const v of Object.values(m)) expect({ v, ok: LABEL_VALUE.test(v) && v.length <= 63 }).toEqual({ v, ok: true });
-    expect(objects.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0].image).toBe(image);
+    const deployment: KindMap['Deployment'] = find(objects, 'Deployment');
+    expect(deployment.spec!.template.spec!.containers[0]!.image).toBe(image);
   });
 
   runEach([
@@ -284,16 +301,17 @@ describe('the Helm chart rendered by the real helm', () => {
   });
 
   run('has a helm test pod that checks /readyz and http_requests_total, which the NetworkPolicy admits to the metrics port', () => {
-    const objects: any[] = helmTemplate('alpha', 'shop');
-    const pod = objects.find((o) => o.kind === 'Pod');
-    expect(pod.metadata.annotations['helm.sh/hook']).toBe('test');
-    expect(pod.spec.containers[0].command.join(' ')).toMatch(/readyz[\s\S]*http_requests_total/);
-    expect(pod.spec.containers[0].env.find((e: any) => e.name === 'METRICS_URL').value).toBe('http://alpha-rest-api.shop.svc:9464/metrics');
-    const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'alpha-rest-api');
-    const admitted = policy.spec.ingress.flatMap((r: any) => r.from ?? []).map((p: any) => p.podSelector?.matchLabels);
+    const objects = helmTemplate('alpha', 'shop');
+    const pod: KindMap['Pod'] = find(objects, 'Pod');
+    const container = pod.spec!.containers[0]!;
+    expect(pod.metadata!.annotations!['helm.sh/hook']).toBe('test');
+    expect(container.command!.join(' ')).toMatch(/readyz[\s\S]*http_requests_total/);
+    expect(container.env!.find((e) => e.name === 'METRICS_URL')!.value).toBe('http://alpha-rest-api.shop.svc:9464/metrics');
+    const policy: KindMap['NetworkPolicy'] = find(objects, 'NetworkPolicy', 'alpha-rest-api');
+    const admitted = policy.spec!.ingress!.flatMap((r) => r.from ?? []).map((p) => p.podSelector?.matchLabels);
     expect(admitted).toContainEqual(
       Object.fromEntries(
-        Object.entries(pod.metadata.labels).filter(([k]) =>
+        Object.entries(pod.metadata!.labels!).filter(([k]) =>
           ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'].includes(k),
         ),
       ),
@@ -330,25 +348,25 @@ describe('the Helm chart rendered by the real helm', () => {
   });
 
   run('applies the Helm-style values to the Deployment and the monitoring objects', () => {
-    const objects: any[] = helmTemplate('prod', 'shop', ['-f', join(CHART, 'ci', 'everything-values.yaml')]);
-    const deployment = objects.find((o) => o.kind === 'Deployment');
+    const objects = helmTemplate('prod', 'shop', ['-f', join(CHART, 'ci', 'everything-values.yaml')]);
+    const deployment: KindMap['Deployment'] = find(objects, 'Deployment');
     // nameOverride: api
-    expect(deployment.metadata.name).toBe('prod-api');
-    expect(deployment.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/instance': 'prod' });
-    const pod = deployment.spec.template;
-    expect(pod.metadata.annotations).toEqual({ 'example.com/team': 'payments' });
-    expect(pod.metadata.labels.team).toBe('payments');
+    expect(deployment.metadata!.name).toBe('prod-api');
+    expect(deployment.metadata!.labels).toMatchObject({ 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/instance': 'prod' });
+    const pod = deployment.spec!.template;
+    expect(pod.metadata!.annotations).toEqual({ 'example.com/team': 'payments' });
+    expect(pod.metadata!.labels!.team).toBe('payments');
     expect(pod.spec).toMatchObject({
       nodeSelector: { 'kubernetes.io/os': 'linux' },
       imagePullSecrets: [{ name: 'one' }, { name: 'two' }],
       serviceAccountName: 'rest-api-runner',
     });
-    expect(pod.spec.tolerations).toHaveLength(1);
-    expect(pod.spec.affinity.nodeAffinity).toBeDefined();
-    expect(deployment.spec.replicas).toBe(4);
-    expect(objects.find((o) => o.kind === 'ServiceMonitor').metadata.labels.release).toBe('kps');
-    expect(objects.find((o) => o.kind === 'PrometheusRule').metadata.labels.release).toBe('kps');
-    expect(objects.find((o) => o.kind === 'Prometheus').spec).toMatchObject({
+    expect(pod.spec!.tolerations).toHaveLength(1);
+    expect(pod.spec!.affinity!.nodeAffinity).toBeDefined();
+    expect(deployment.spec!.replicas).toBe(4);
+    expect(find(objects, 'ServiceMonitor').metadata!.labels!.release).toBe('kps');
+    expect(find(objects, 'PrometheusRule').metadata!.labels!.release).toBe('kps');
+    expect(find(objects, 'Prometheus').spec).toMatchObject({
       replicas: 2,
       evaluationInterval: '30s',
       retention: '30d',
@@ -356,13 +374,13 @@ describe('the Helm chart rendered by the real helm', () => {
       scrapeInterval: '30s',
       resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '4Gi' } },
     });
-    expect(pod.spec.containers[0].env).toEqual(
+    expect(pod.spec!.containers[0]!.env).toEqual(
       expect.arrayContaining([
         { name: 'LOG_LEVEL', value: 'debug' },
         { name: 'FAULT_INJECTION', value: 'true' },
       ]),
     );
-    const rules = JSON.stringify(objects.find((o) => o.kind === 'PrometheusRule').spec);
+    const rules = JSON.stringify(find(objects, 'PrometheusRule').spec);
     expect(rules).toContain('https://runbooks.example/rest-api#');
     expect(rules).toContain('job=\\"prod-api\\"');
     expect(rules).toContain('namespace=\\"shop\\"');
