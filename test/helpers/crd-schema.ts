@@ -11,6 +11,15 @@ import { parse } from 'yaml';
 
 type Schema = Record<string, unknown>;
 
+/** The fields of a CustomResourceDefinition (apiextensions.k8s.io/v1) the loader reads. */
+interface Crd {
+  spec: {
+    group: string;
+    names: { kind: string };
+    versions: { name: string; schema: { openAPIV3Schema: Schema } }[];
+  };
+}
+
 function structural(schema: Schema): Schema {
   const out: Schema = {};
   for (const [k, v] of Object.entries(schema)) {
@@ -43,7 +52,8 @@ goRegExp.code = 'goRegExp';
 
 /** A validator per version of the CRD in `file`, keyed `group/version Kind`. */
 export function loadCrdValidators(file: string): Map<string, ValidateFunction> {
-  const crd = parse(readFileSync(file, 'utf8'));
+  // Cast, not checked: the files are the upstream CRDs; a file of another shape fails below.
+  const crd = parse(readFileSync(file, 'utf8')) as Crd;
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
   const validators = new Map<string, ValidateFunction>();
   for (const version of crd.spec.versions) {

@@ -13,12 +13,20 @@ export const KNOWN_MODEL_BUGS = [
   /^data\/spec\/storage\/volumeClaimTemplate must have required property apiVersion, data\/spec\/storage\/volumeClaimTemplate must have required property kind$/,
 ];
 
+/** What validate-models.mjs prints for one object. */
+export interface ModelValidation {
+  ref: string;
+  modelErrors: string[];
+  unknownFields: string[];
+}
+
 /** Runs test/helpers/validate-models.mjs (plain Node ESM) over `objects`. */
-export function validateModels(objects: readonly K8sObject[]): { ref: string; modelErrors: string[]; unknownFields: string[] }[] {
+export function validateModels(objects: readonly K8sObject[]): ModelValidation[] {
   const out = execFileSync(process.execPath, [join(__dirname, '..', 'helpers', 'validate-models.mjs')], {
     input: JSON.stringify(objects),
     cwd: join(__dirname, '..', '..'),
     encoding: 'utf8',
   });
-  return JSON.parse(out);
+  // Cast, not checked: the script is ours and prints exactly this shape.
+  return JSON.parse(out) as ModelValidation[];
 }

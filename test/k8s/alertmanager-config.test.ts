@@ -4,20 +4,24 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { IAlertmanagerConfig } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1' with {
+  'resolution-mode': 'import',
+};
 import { parse, parseAllDocuments } from 'yaml';
 import { selects } from '../../k8s/label-selectors';
 import { namespaceLabels } from '../../k8s/objects';
-import type { K8sObject } from '../../k8s/objects';
+import type { K8sObject, KindMap } from '../../k8s/objects';
 import { loadCrdValidators } from '../helpers/crd-schema';
 import { find, HAVE_KPS_FIXTURE, HAVE_SHARED_SCHEMAS, KPS_FIXTURE, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
 
 const ROOT = join(__dirname, '..', '..');
 const text = readFileSync(join(ROOT, 'k8s', 'examples', 'alertmanager-config.yaml'), 'utf8');
-const example = parse(text) as K8sObject;
+// Cast, not checked: the CRD test below validates the example against the upstream schema.
+const example = parse(text) as IAlertmanagerConfig;
 requireInCi('the AlertmanagerConfig checks', HAVE_SHARED_SCHEMAS && HAVE_KPS_FIXTURE, '../shared (schemas and fixtures) is missing');
 
 /** Whether Alertmanager `am` (namespace `amNs`) picks `config` up, as the operator selects. */
-function picksUp(am: K8sObject, amNs: string, config: K8sObject, objects: readonly K8sObject[]): boolean {
+function picksUp(am: KindMap['Alertmanager'], amNs: string, config: IAlertmanagerConfig, objects: readonly K8sObject[]): boolean {
   const nsSelector = am.spec?.alertmanagerConfigNamespaceSelector;
   const configNs = config.metadata!.namespace!;
   const nsOk =

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { VariableType } from '@grafana/grafana-foundation-sdk/dashboard';
 import { parse } from 'yaml';
 import { chartFiles } from '../../k8s/helm';
 import { resolveConfig } from '../../k8s/config';
@@ -15,16 +16,16 @@ import { synth } from '../../k8s/main';
 import { allRuleGroups } from '../../k8s/rule-files';
 import { METRIC } from '../../src/contract';
 import { tempDir } from '../helpers/app';
+import { isPanel, isRow, parseDashboard } from '../helpers/dashboard';
 import { find, manifests } from '../helpers/manifests';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const config = resolveConfig({});
-const dashboard = JSON.parse(dashboardJson(config));
-const panels: any[] = dashboard.panels.filter((p: any) => p.type !== 'row');
-const rows: any[] = dashboard.panels.filter((p: any) => p.type === 'row');
-const targets: any[] = panels.flatMap((p) => p.targets);
-const variables: any[] = dashboard.templating.list;
-const annotations: any[] = dashboard.annotations.list;
+const dashboard = parseDashboard(dashboardJson(config));
+const panels = dashboard.panels.filter(isPanel);
+const rows = dashboard.panels.filter(isRow);
+const targets = panels.flatMap((p) => p.targets);
+const variables = dashboard.templating.list;
+const annotations = dashboard.annotations.list;
 
 /**
  * Every `$name` / `${name}` Grafana would interpolate in `text`; built-ins (`$__…`) and
@@ -39,8 +40,8 @@ function variablesUsed(text: string): string[] {
 describe('the dashboard', () => {
   it('has a uid Grafana accepts (1 to 40 characters), even for a long app name', () => {
     expect(dashboard.uid).toBe('rest-api');
-    const long = JSON.parse(dashboardJson(resolveConfig({ name: 'a'.repeat(52) })));
-    expect(long.uid.length).toBe(MAX_UID_LENGTH);
+    const long = parseDashboard(dashboardJson(resolveConfig({ name: 'a'.repeat(52) })));
+    expect(long.uid?.length).toBe(MAX_UID_LENGTH);
   });
 
   it('is read-only in Grafana: it is generated', () => {
@@ -73,7 +74,7 @@ describe('the dashboard', () => {
     expect(DATASOURCE).toEqual({ type: 'prometheus', uid: '${datasource}' });
     for (const p of panels) expect({ title: p.title, ds: p.datasource }).toEqual({ title: p.title, ds: DATASOURCE });
     for (const t of targets) expect({ expr: t.expr, ds: t.datasource }).toEqual({ expr: t.expr, ds: DATASOURCE });
-    for (const v of variables.filter((x) => x.type === 'query')) expect(v.datasource).toEqual(DATASOURCE);
+    for (const v of variables.filter((x) => x.type === VariableType.Query)) expect(v.datasource).toEqual(DATASOURCE);
     for (const a of annotations) expect(a.datasource).toEqual(DATASOURCE);
   });
 
@@ -84,9 +85,9 @@ describe('the dashboard', () => {
     // Multi-value with `.+` for all, labelled like the label: grafana/dashboard-linter's template-job-rule.
     for (const name of ['namespace', 'job', 'endpoint'])
       expect(byName[name]).toMatchObject({ type: 'query', label: name, multi: true, includeAll: true, allValue: '.+', refresh: 2 });
-    expect(byName.namespace.current.value).toBe('rest-api');
-    expect(byName.job.current.value).toBe('rest-api');
-    expect(byName.endpoint.current.value).toBe('$__all');
+    expect(byName.namespace?.current.value).toBe('rest-api');
+    expect(byName.job?.current.value).toBe('rest-api');
+    expect(byName.endpoint?.current.value).toBe('$__all');
   });
 
   it('uses only variables it declares', () => {
@@ -113,7 +114,7 @@ describe('the dashboard', () => {
           expr: true,
           legend: true,
         });
-      expect(new Set(p.targets.map((t: any) => t.refId)).size).toBe(p.targets.length);
+      expect(new Set(p.targets.map((t) => t.refId)).size).toBe(p.targets.length);
     }
   });
 
@@ -202,11 +203,15 @@ describe('where the dashboard goes', () => {
     synth(config, out);
     expect(readFileSync(join(out, 'grafana', 'rest-api.json'), 'utf8')).toBe(dashboardJson(config));
     const provisioning = join(out, LOCAL_GRAFANA_DIR, 'provisioning');
-    const ds = parse(readFileSync(join(provisioning, 'datasources', 'prometheus.yml'), 'utf8'));
+    // Grafana's provisioning files, as localGrafanaFiles writes them: only the fields read here.
+    const ds = parse(readFileSync(join(provisioning, 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: unknown[] };
     expect(ds.datasources).toEqual([
       expect.objectContaining({ type: 'prometheus', uid: 'prometheus', url: 'http://localhost:9090', jsonData: { timeInterval: '10s' } }),
     ]);
-    const provider = parse(readFileSync(join(provisioning, 'dashboards', 'rest-api.yml'), 'utf8')).providers[0];
+    const { providers } = parse(readFileSync(join(provisioning, 'dashboards', 'rest-api.yml'), 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
+    const provider = providers[0]!;
     // Grafana runs in dist/local/grafana/ (tools/monitoring-local.ts), so the path resolves from there.
     expect(resolve(join(out, LOCAL_GRAFANA_DIR), provider.options.path)).toBe(dirname(join(out, 'grafana', 'rest-api.json')));
   });

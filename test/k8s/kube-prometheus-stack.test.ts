@@ -12,6 +12,8 @@ import { peerAdmits } from '../../k8s/label-selectors';
 import type { K8sObject } from '../../k8s/checks';
 import { loadDeployConfig } from '../../k8s/config';
 import { checkManifests, synth } from '../../k8s/main';
+import { ofKind } from '../../k8s/objects';
+import type { KindMap } from '../../k8s/objects';
 import { operatorPrometheusPodLabels } from '../../k8s/operator';
 import { tempDir } from '../helpers/app';
 import { HAVE_HELM, HELM_HOWTO, helmTemplate } from '../helpers/helm';
@@ -63,7 +65,7 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
         .map((d) => d.toJS() as K8sObject | null)
         .filter((o): o is K8sObject => o !== null && typeof o.kind === 'string')
     : [];
-  const kpsPrometheus = kps.find((o) => o.kind === 'Prometheus')!;
+  const kpsPrometheus: KindMap['Prometheus'] = ofKind(kps, 'Prometheus')[0]!;
   const monitoringNs = {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -75,7 +77,10 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
     labels: { ...(kpsPrometheus.spec?.podMetadata?.labels ?? {}), ...operatorPrometheusPodLabels(kpsPrometheus.metadata!.name!) },
     nsLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
   };
-  const metricsRule = (objects: K8sObject[]) => find(objects, 'NetworkPolicy').spec.ingress.find((r: any) => r.ports[0].port === 'metrics');
+  const metricsRule = (objects: K8sObject[]) => {
+    const policy: KindMap['NetworkPolicy'] = find(objects, 'NetworkPolicy');
+    return policy.spec!.ingress!.find((r) => r.ports![0]!.port === 'metrics')!;
+  };
 
   it("is selected by kps's Prometheus: ServiceMonitor and PrometheusRule", () => {
     expect(prometheusesSelecting(cluster, find(ours, 'ServiceMonitor'), 'rest-api').map((p) => p.metadata?.name)).toEqual([

@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { K8sObject } from '../../k8s/checks';
+import type { KindMap } from '../../k8s/objects';
 import { loadOperatorCrdValidators } from '../helpers/crd-schema';
 import { KNOWN_MODEL_BUGS, validateModels } from '../helpers/models';
-import { HAVE_SHARED_SCHEMAS, KPS_VALUES_FILE, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
+import { find, HAVE_SHARED_SCHEMAS, KPS_VALUES_FILE, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
 
 const variants: [string, K8sObject[]][] = [
   ['defaults (bundled Prometheus, development database)', manifests()],
@@ -38,11 +39,13 @@ describe.each(variants)('the %s manifests', (_variant, objects) => {
 });
 
 it('the validators catch an unknown field and a wrong type', () => {
-  const [deployment] = manifests().filter((o) => o.kind === 'Deployment');
-  const bad = structuredClone(deployment!);
-  bad.spec.template.spec.containers[0].imagePullPolicy = 'IfNotPresent';
-  bad.spec.template.spec.topologySpreadConstraint = [];
-  bad.spec.replicas = 'two';
+  const bad = structuredClone(find(manifests(), 'Deployment'));
+  const deployment: KindMap['Deployment'] = bad; // the same object, typed by its model
+  const podSpec = deployment.spec!.template.spec!;
+  podSpec.containers[0]!.imagePullPolicy = 'IfNotPresent';
+  // What the model forbids, on purpose: Object.assign lets the test write it.
+  Object.assign(podSpec, { topologySpreadConstraint: [] }); // topologySpreadConstraints, misspelt
+  Object.assign(deployment.spec!, { replicas: 'two' }); // not a number
   const [r] = validateModels([bad]);
   expect(r!.unknownFields).toEqual(['.spec.template.spec.topologySpreadConstraint']);
   expect(r!.modelErrors.join()).toContain('replicas');
@@ -64,8 +67,9 @@ describe('the Prometheus Operator resources against the upstream CRDs', () => {
   });
 
   (HAVE_SHARED_SCHEMAS ? it : it.skip)('rejects an unknown field, as the API server does', () => {
-    const sm = structuredClone(custom.find(([, o]) => o.kind === 'ServiceMonitor')![1]);
-    sm.spec.endpoints[0].intervall = '10s';
+    const objects = custom.map(([, o]) => o);
+    const sm: KindMap['ServiceMonitor'] = structuredClone(find(objects, 'ServiceMonitor'));
+    Object.assign(sm.spec.endpoints[0]!, { intervall: '10s' }); // interval, misspelt: a field the model has not
     const validate = validators.get(`${MONITORING} ServiceMonitor`)!;
     expect(validate(sm)).toBe(false);
     expect(JSON.stringify(validate.errors)).toContain('intervall');
