@@ -6,6 +6,7 @@
  */
 import type { IDaemonSet, IDeployment, IReplicaSet, IStatefulSet } from 'kubernetes-models/apps/v1' with { 'resolution-mode': 'import' };
 import type { IJob } from 'kubernetes-models/batch/v1' with { 'resolution-mode': 'import' };
+import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1' with { 'resolution-mode': 'import' };
 import type { IIngress, INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1' with { 'resolution-mode': 'import' };
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1' with { 'resolution-mode': 'import' };
 import type { IClusterRole, IClusterRoleBinding, IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1' with {
@@ -28,17 +29,13 @@ import type {
   IServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1' with { 'resolution-mode': 'import' };
 
-/** The fields every object has, whatever its kind. */
-export interface ObjectHead {
+/** Any object: what a manifest file or the API server gives before its kind is checked. */
+export interface K8sObject {
   apiVersion?: string;
   kind?: string;
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: unknown;
   [key: string]: unknown;
-}
-
-/** Any object: what a manifest file or the API server gives before its kind is checked. */
-export interface K8sObject extends ObjectHead {
-  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** The shape of each kind the checks, the chart and the tests read. */
@@ -49,6 +46,7 @@ export interface KindMap {
   ConfigMap: IConfigMap;
   DaemonSet: IDaemonSet;
   Deployment: IDeployment;
+  EndpointSlice: IEndpointSlice;
   Ingress: IIngress;
   Job: IJob;
   Namespace: INamespace;
@@ -74,14 +72,7 @@ export type Kind = keyof KindMap;
  * An object typed as its kind, as `isKind` and `ofKind` give it: the checks trust that an object
  * of a kind has that kind's shape.
  */
-export type Shaped<K extends Kind> = KindMap[K] & ObjectHead;
-
-/**
- * The same, intersected with K8sObject. While K8sObject.spec is `any`, so is the spec of this
- * type (`any` absorbs an intersection), which the tests' `find()` still relies on; once
- * K8sObject.spec is `unknown`, this and Shaped<K> are one type.
- */
-export type Typed<K extends Kind> = KindMap[K] & K8sObject;
+export type Shaped<K extends Kind> = KindMap[K] & K8sObject;
 
 export function isKind<K extends Kind>(o: K8sObject, kind: K): o is Shaped<K> {
   return o.kind === kind;

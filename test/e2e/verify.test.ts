@@ -46,7 +46,7 @@ function verify(...args: string[]): Promise<Result> {
   return new Promise((resolve, reject) =>
     child.once('exit', (code) => {
       try {
-        resolve({ code, out: stdout + stderr, json: JSON.parse(stdout) });
+        resolve({ code, out: stdout + stderr, json: JSON.parse(stdout) as Result['json'] });
       } catch {
         reject(new Error(`verify printed no JSON (exit ${code}):\n${stdout}${stderr}`));
       }
@@ -79,7 +79,8 @@ describe('verify --manifests (offline)', () => {
     ],
     [
       'a numeric ServiceMonitor port',
-      (o) => (find(o, 'ServiceMonitor').spec.endpoints[0].port = 9464),
+      // A number where the CRD wants a port name: Object.assign lets the test break the type.
+      (o) => Object.assign(find(o, 'ServiceMonitor').spec.endpoints[0]!, { port: 9464 }),
       'servicemonitor-port',
       /name of a Service port/,
     ],
@@ -172,7 +173,7 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
           { addresses: ['10.0.0.5'], conditions: { ready: true } },
           { addresses: ['10.0.0.6'], conditions: { ready: true } },
         ],
-      } as K8sObject,
+      },
       {
         apiVersion: 'v1',
         kind: 'Pod',
@@ -268,7 +269,7 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     ],
     [
       'no ready endpoints',
-      (o) => (o.find((x) => x.kind === 'EndpointSlice') as any).endpoints.forEach((e: any) => (e.conditions.ready = false)),
+      (o) => find(o, 'EndpointSlice').endpoints!.forEach((e) => (e.conditions = { ...e.conditions, ready: false })),
       ['endpoints'],
     ],
     ['an unbound Prometheus volume', (o) => (find(o, 'PersistentVolumeClaim').status!.phase = 'Pending'), ['prometheus-pvc']],
@@ -299,7 +300,7 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
         kind: 'EndpointSlice',
         metadata: { name: 'rest-api-abc', namespace: 'rest-api', labels: { 'kubernetes.io/service-name': 'rest-api' } },
         endpoints: [{ addresses: ['10.0.0.5'], conditions: { ready: true } }],
-      } as K8sObject,
+      },
       {
         apiVersion: 'v1',
         kind: 'Pod',

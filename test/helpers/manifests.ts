@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { NamespaceChart, RestApiChart } from '../../k8s/chart';
 import { ofKind } from '../../k8s/objects';
-import type { K8sObject, Kind, Typed } from '../../k8s/objects';
+import type { K8sObject, Kind, Shaped } from '../../k8s/objects';
 import { resolveConfig } from '../../k8s/config';
 
 /** The app's objects (dist/<name>.yaml), without the Namespace. */
@@ -36,7 +36,7 @@ export const HAVE_KPS_FIXTURE = existsSync(KPS_FIXTURE);
 export const KPS_VALUES_FILE = join(__dirname, '..', '..', 'k8s', 'values', 'kube-prometheus-stack.yaml');
 
 /** The object of `kind` (named `name`) among `objects`, typed as its kind; throws when there is none. */
-export function find<K extends Kind>(objects: readonly K8sObject[], kind: K, name?: string): Typed<K> {
+export function find<K extends Kind>(objects: readonly K8sObject[], kind: K, name?: string): Shaped<K> {
   const found = ofKind(objects, kind).find((o) => name === undefined || o.metadata?.name === name);
   if (found === undefined) throw new Error(`no ${kind}${name ? ` ${name}` : ''} in the manifests`);
   return found;

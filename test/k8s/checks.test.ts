@@ -2,14 +2,10 @@ import type { K8sObject } from '../../k8s/checks';
 import { checkWiring, WIRING_CHECKS } from '../../k8s/checks';
 import { selects } from '../../k8s/label-selectors';
 import { checkManifests } from '../../k8s/main';
-import type { Kind, KindMap } from '../../k8s/objects';
 import { checkPodSecurity } from '../../k8s/pss';
 import { clone, find, manifests } from '../helpers/manifests';
 
 const good = manifests();
-
-/** The object of `kind` typed by its model alone (K8sObject's own `spec` is untyped). */
-const model = <K extends Kind>(objects: readonly K8sObject[], kind: K, name?: string): KindMap[K] => find(objects, kind, name);
 
 /** A broken copy of the project's manifests: `mutate` edits it in place. */
 function broken(mutate: (objects: K8sObject[]) => void): K8sObject[] {
@@ -49,43 +45,43 @@ describe('the wiring checks', () => {
     [
       'a ServiceMonitor port that is a number',
       // A number where the model (and the CRD) want a port name: Object.assign lets the test break the type.
-      (o) => Object.assign(model(o, 'ServiceMonitor').spec.endpoints[0]!, { port: 9464 }),
+      (o) => Object.assign(find(o, 'ServiceMonitor').spec.endpoints[0]!, { port: 9464 }),
       'servicemonitor-port',
       /no named port/,
     ],
     [
       'a ServiceMonitor port the Service does not name',
-      (o) => (model(o, 'ServiceMonitor').spec.endpoints[0]!.port = 'http-metrics'),
+      (o) => (find(o, 'ServiceMonitor').spec.endpoints[0]!.port = 'http-metrics'),
       'servicemonitor-port',
       /"http-metrics" but Service rest-api has ports named \["http","metrics"\]/,
     ],
     [
       'an unnamed Service port',
-      (o) => delete model(o, 'Service', 'rest-api').spec!.ports![1]!.name,
+      (o) => delete find(o, 'Service', 'rest-api').spec!.ports![1]!.name,
       'servicemonitor-port',
       /has ports named \["http"\]/,
     ],
     [
       'a ServiceMonitor selector matching no Service',
-      (o) => (model(o, 'ServiceMonitor').spec.selector.matchLabels!['app.kubernetes.io/name'] = 'api'),
+      (o) => (find(o, 'ServiceMonitor').spec.selector.matchLabels!['app.kubernetes.io/name'] = 'api'),
       'servicemonitor-selects-service',
       /none matches/,
     ],
     [
       'a ServiceMonitor looking in another namespace',
-      (o) => (model(o, 'ServiceMonitor').spec.namespaceSelector!.matchNames = ['default']),
+      (o) => (find(o, 'ServiceMonitor').spec.namespaceSelector!.matchNames = ['default']),
       'servicemonitor-selects-service',
       /in default/,
     ],
     [
       'a Service selecting no pods',
-      (o) => (model(o, 'Service', 'rest-api').spec!.selector!['app.kubernetes.io/component'] = 'web'),
+      (o) => (find(o, 'Service', 'rest-api').spec!.selector!['app.kubernetes.io/component'] = 'web'),
       'service-selects-pods',
       /no pod template/,
     ],
     [
       'a Service targeting a port no container has',
-      (o) => (model(o, 'Service', 'rest-api').spec!.ports![1]!.targetPort = 9100),
+      (o) => (find(o, 'Service', 'rest-api').spec!.ports![1]!.targetPort = 9100),
       'service-target-port',
       /targets 9100/,
     ],
@@ -97,17 +93,17 @@ describe('the wiring checks', () => {
     ],
     [
       'a nil serviceMonitorSelector',
-      (o) => delete model(o, 'Prometheus').spec.serviceMonitorSelector,
+      (o) => delete find(o, 'Prometheus').spec.serviceMonitorSelector,
       'prometheus-selects-servicemonitor',
       /nil serviceMonitorSelector/,
     ],
     [
       'a serviceMonitorNamespaceSelector for another namespace',
-      (o) => (model(o, 'Prometheus').spec.serviceMonitorNamespaceSelector!.matchLabels!['kubernetes.io/metadata.name'] = 'monitoring'),
+      (o) => (find(o, 'Prometheus').spec.serviceMonitorNamespaceSelector!.matchLabels!['kubernetes.io/metadata.name'] = 'monitoring'),
       'prometheus-selects-servicemonitor',
       /namespace/,
     ],
-    ['a nil ruleSelector', (o) => delete model(o, 'Prometheus').spec.ruleSelector, 'prometheus-selects-rule', /nil ruleSelector/],
+    ['a nil ruleSelector', (o) => delete find(o, 'Prometheus').spec.ruleSelector, 'prometheus-selects-rule', /nil ruleSelector/],
     [
       'PrometheusRule labels the Prometheus does not select',
       (o) => (find(o, 'PrometheusRule').metadata!.labels!['app.kubernetes.io/instance'] = 'k8s'),
@@ -117,37 +113,37 @@ describe('the wiring checks', () => {
     ['no Prometheus at all', (o) => o.splice(o.indexOf(find(o, 'Prometheus')), 1), 'prometheus-selects-servicemonitor', /there is none/],
     [
       'a scrapeTimeout above the interval',
-      (o) => (model(o, 'ServiceMonitor').spec.endpoints[0]!.scrapeTimeout = '15s'),
+      (o) => (find(o, 'ServiceMonitor').spec.endpoints[0]!.scrapeTimeout = '15s'),
       'scrape-timeout',
       /scrapeTimeout 15s exceeds interval 10s/,
     ],
-    ['the default 24h retention', (o) => delete model(o, 'Prometheus').spec.retention, 'prometheus-retention', /default of 24h/],
+    ['the default 24h retention', (o) => delete find(o, 'Prometheus').spec.retention, 'prometheus-retention', /default of 24h/],
     [
       'a retentionSize as large as the volume',
-      (o) => (model(o, 'Prometheus').spec.retentionSize = '10GiB'),
+      (o) => (find(o, 'Prometheus').spec.retentionSize = '10GiB'),
       'prometheus-retention-size',
       /not safely below/,
     ],
-    ['no persistent volume', (o) => delete model(o, 'Prometheus').spec.storage, 'prometheus-storage', /no persistent volume/],
-    ['no fsGroup', (o) => delete model(o, 'Prometheus').spec.securityContext!.fsGroup, 'prometheus-security-context', /fsGroup/],
+    ['no persistent volume', (o) => delete find(o, 'Prometheus').spec.storage, 'prometheus-storage', /no persistent volume/],
+    ['no fsGroup', (o) => delete find(o, 'Prometheus').spec.securityContext!.fsGroup, 'prometheus-security-context', /fsGroup/],
     ['no RBAC for endpoints', (o) => o.splice(o.indexOf(find(o, 'RoleBinding')), 1), 'prometheus-rbac', /list endpoints/],
-    ['no sampleLimit', (o) => delete model(o, 'ServiceMonitor').spec.sampleLimit, 'servicemonitor-sample-limit', /sampleLimit/],
+    ['no sampleLimit', (o) => delete find(o, 'ServiceMonitor').spec.sampleLimit, 'servicemonitor-sample-limit', /sampleLimit/],
     [
       'a PDB selecting no pods',
-      (o) => (model(o, 'PodDisruptionBudget').spec!.selector!.matchLabels!['app.kubernetes.io/name'] = 'x'),
+      (o) => (find(o, 'PodDisruptionBudget').spec!.selector!.matchLabels!['app.kubernetes.io/name'] = 'x'),
       'pdb-selects-pods',
       /no pod template/,
     ],
     [
       'a NetworkPolicy selecting no pods',
-      (o) => (model(o, 'NetworkPolicy').spec!.podSelector!.matchLabels!['app.kubernetes.io/name'] = 'x'),
+      (o) => (find(o, 'NetworkPolicy').spec!.podSelector!.matchLabels!['app.kubernetes.io/name'] = 'x'),
       'networkpolicy-selects-pods',
       /no pod template/,
     ],
     [
       'a NetworkPolicy closing the metrics port to Prometheus',
       (o) => {
-        const spec = model(o, 'NetworkPolicy').spec!;
+        const spec = find(o, 'NetworkPolicy').spec!;
         spec.ingress = spec.ingress!.filter((r) => !JSON.stringify(r.from ?? []).includes('prometheus'));
       },
       'networkpolicy-metrics',
@@ -156,14 +152,14 @@ describe('the wiring checks', () => {
     [
       'a selector with the version in it',
       (o) => {
-        model(o, 'Deployment').spec!.selector.matchLabels!['app.kubernetes.io/version'] = '0.1.0';
+        find(o, 'Deployment').spec!.selector.matchLabels!['app.kubernetes.io/version'] = '0.1.0';
       },
       'workload-selector-version',
       /version/,
     ],
     [
       'a workload selector its own pods do not match',
-      (o) => (model(o, 'StatefulSet').spec!.selector.matchLabels!['app.kubernetes.io/component'] = 'db'),
+      (o) => (find(o, 'StatefulSet').spec!.selector.matchLabels!['app.kubernetes.io/component'] = 'db'),
       'workload-selector',
       /StatefulSet rest-api-postgres selector .* does not match its pod labels/,
     ],
@@ -193,13 +189,13 @@ describe('Pod Security Standards restricted', () => {
   it.each<[string, (o: K8sObject[]) => void, RegExp]>([
     [
       'privilege escalation',
-      (o) => (model(o, 'Deployment').spec!.template.spec!.containers[0]!.securityContext!.allowPrivilegeEscalation = true),
+      (o) => (find(o, 'Deployment').spec!.template.spec!.containers[0]!.securityContext!.allowPrivilegeEscalation = true),
       /allowPrivilegeEscalation/,
     ],
     [
       'a root UID',
       (o) => {
-        const spec = model(o, 'StatefulSet').spec!.template.spec!;
+        const spec = find(o, 'StatefulSet').spec!.template.spec!;
         spec.securityContext!.runAsUser = 0;
         delete spec.containers[0]!.securityContext!.runAsUser;
       },
@@ -207,13 +203,13 @@ describe('Pod Security Standards restricted', () => {
     ],
     [
       'kept capabilities',
-      (o) => (model(o, 'Deployment').spec!.template.spec!.containers[0]!.securityContext!.capabilities = { drop: ['NET_RAW'] }),
+      (o) => (find(o, 'Deployment').spec!.template.spec!.containers[0]!.securityContext!.capabilities = { drop: ['NET_RAW'] }),
       /drop ALL/,
     ],
     [
       'no seccomp profile',
       (o) => {
-        const spec = model(o, 'StatefulSet').spec!.template.spec!;
+        const spec = find(o, 'StatefulSet').spec!.template.spec!;
         delete spec.securityContext!.seccompProfile;
         delete spec.containers[0]!.securityContext!.seccompProfile;
       },
@@ -221,15 +217,15 @@ describe('Pod Security Standards restricted', () => {
     ],
     [
       'a hostPath volume',
-      (o) => model(o, 'Deployment').spec!.template.spec!.volumes!.push({ name: 'h', hostPath: { path: '/' } }),
+      (o) => find(o, 'Deployment').spec!.template.spec!.volumes!.push({ name: 'h', hostPath: { path: '/' } }),
       /hostPath/,
     ],
     [
       'a writable root filesystem',
-      (o) => (model(o, 'Deployment').spec!.template.spec!.containers[0]!.securityContext!.readOnlyRootFilesystem = false),
+      (o) => (find(o, 'Deployment').spec!.template.spec!.containers[0]!.securityContext!.readOnlyRootFilesystem = false),
       /readOnlyRootFilesystem/,
     ],
-    ['a Prometheus running as root', (o) => (model(o, 'Prometheus').spec.securityContext!.runAsUser = 0), /non-root runAsUser/],
+    ['a Prometheus running as root', (o) => (find(o, 'Prometheus').spec.securityContext!.runAsUser = 0), /non-root runAsUser/],
   ])('catch %s', (_case, mutate, message) => {
     const findings = checkPodSecurity(broken(mutate));
     expect(findings.map((f) => f.message).join('\n')).toMatch(message);
