@@ -1,6 +1,6 @@
 /** Starts the real app on an ephemeral port with a real store, as server.ts would. */
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { Agent, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,3 +69,20 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
 /** The response body as JSON, typed loosely for assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const json = (res: Response): Promise<any> => res.json() as Promise<any>;
+
+/** The status and Connection header a GET through `agent` (a keep-alive pool, say) answers with. */
+export interface Answer {
+  status: number;
+  connection: string | undefined;
+}
+
+export function get(url: string, agent: Agent, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -6,10 +6,9 @@
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { rm } from 'node:fs/promises';
-import { waitFor } from '../../tools/lib/processes';
-import { tempDir } from '../helpers/app';
-import { get, startServer } from '../helpers/process';
-import type { Answer } from '../helpers/process';
+import { startServer, waitFor } from '../../tools/lib/processes';
+import { get, tempDir } from '../helpers/app';
+import type { Answer } from '../helpers/app';
 
 let dataDir: string;
 beforeEach(async () => {

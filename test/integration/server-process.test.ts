@@ -1,8 +1,7 @@
 import { Agent } from 'node:http';
 import { rm } from 'node:fs/promises';
-import { json, postJson, startApp, tempDir } from '../helpers/app';
-import { get, runServer, startServer } from '../helpers/process';
-import { waitFor } from '../../tools/lib/processes';
+import { get, json, postJson, startApp, tempDir } from '../helpers/app';
+import { runServer, startServer, waitFor } from '../../tools/lib/processes';
 
 let dataDir: string;
 beforeEach(async () => {
