@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createApp } from '../../src/app';
 import type { AppDeps } from '../../src/app';
+import { InFlight } from '../../src/http/in-flight';
 import { Lifecycle } from '../../src/lifecycle';
 import { HttpMetrics } from '../../src/metrics/registry';
 import { openStore } from '../../src/store';
@@ -19,6 +20,8 @@ export interface RunningApp {
   readonly store: ItemStore;
   readonly metrics: HttpMetrics;
   readonly lifecycle: Lifecycle;
+  /** The requests the app is answering. */
+  readonly inFlight: InFlight;
   close(): Promise<void>;
 }
 
@@ -38,7 +41,8 @@ export async function startApp(
   const store = options.store ?? (await openStore({ dataDir: dataDir!, databaseUrl: undefined, dbPoolMax: 1 }));
   const metrics = new HttpMetrics({ version: '0.0.0-test' });
   const lifecycle = new Lifecycle();
-  const app = createApp({ store, metrics, lifecycle, logger: pino({ level: 'silent' }), ...options });
+  const inFlight = new InFlight();
+  const app = createApp({ store, metrics, lifecycle, inFlight, logger: pino({ level: 'silent' }), ...options });
   const server = createServer(app);
   const url = await listenOnEphemeralPort(server);
   return {
@@ -47,6 +51,7 @@ export async function startApp(
     store,
     metrics,
     lifecycle,
+    inFlight,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -77,12 +82,36 @@ export interface Answer {
 }
 
 export function get(url: string, agent: Agent, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
+  return startGet(url, agent, headers).answer;
+}
+
+/** A GET under way. */
+export interface PendingGet {
+  /** Resolves once the whole request is written out on its connection. */
+  readonly sent: Promise<void>;
+  readonly answer: Promise<Answer>;
+}
+
+export function startGet(url: string, agent: Agent, headers: Record<string, string> = {}): PendingGet {
+  let sentResolve: () => void = () => undefined;
+  let sentReject: (err: Error) => void = () => undefined;
+  const sent = new Promise<void>((resolve, reject) => {
+    sentResolve = resolve;
+    sentReject = reject;
+  });
+  // Whoever awaits `sent` sees a failure; the answer reports it in any case.
+  sent.catch(() => undefined);
+  const answer = new Promise<Answer>((resolve, reject) => {
     const req = httpRequest(url, { agent, headers }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
     });
-    req.on('error', reject);
+    req.once('finish', sentResolve);
+    req.on('error', (err) => {
+      sentReject(err);
+      reject(err);
+    });
     req.end();
   });
+  return { sent, answer };
 }

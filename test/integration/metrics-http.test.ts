@@ -7,6 +7,7 @@ import { METRIC, UNMATCHED_ENDPOINT } from '../../src/contract';
 import { json, listenOnEphemeralPort, postJson, startApp } from '../helpers/app';
 import type { RunningApp } from '../helpers/app';
 import { scrape, select, valueOf } from '../helpers/exposition';
+import { waitFor } from '../../tools/lib/processes';
 
 const ITEMS = '/api/items';
 const ITEM = '/api/items/:id';
@@ -107,11 +108,20 @@ describe('HTTP metrics of the real app', () => {
     const pending = fetch(`${app.url}${ITEMS}`, { headers: { 'x-fault-delay-ms': '400' }, signal: controller.signal }).catch(
       () => 'aborted',
     );
-    await new Promise((r) => setTimeout(r, 100));
+    // Abort once the app is answering the request (in the injected delay), not before it has it.
+    await waitFor('the request in the app', async () => (app.inFlight.size === 1 ? true : undefined), 5_000, 5);
     controller.abort();
     expect(await pending).toBe('aborted');
-    await new Promise((r) => setTimeout(r, 500));
-    const exp = await scrape(app.url);
+    // The app records the request once it sees the connection close.
+    const exp = await waitFor(
+      'the aborted request counted',
+      async () => {
+        const e = await scrape(app.url);
+        return valueOf(e, METRIC.requestsTotal, { method: 'GET', endpoint: ITEMS }) > 0 ? e : undefined;
+      },
+      5_000,
+      10,
+    );
     expect(valueOf(exp, METRIC.requestsTotal, { method: 'GET', endpoint: ITEMS, status: '499' })).toBe(1);
     expect(valueOf(exp, METRIC.requests4xx, { method: 'GET', endpoint: ITEMS })).toBe(1);
   });

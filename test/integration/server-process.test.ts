@@ -1,6 +1,6 @@
 import { Agent } from 'node:http';
 import { rm } from 'node:fs/promises';
-import { get, json, postJson, startApp, tempDir } from '../helpers/app';
+import { get, json, postJson, startApp, startGet, tempDir } from '../helpers/app';
 import { runServer, startServer, waitFor } from '../../tools/lib/processes';
 
 let dataDir: string;
@@ -16,14 +16,26 @@ describe('the server process', () => {
     // One idle keep-alive connection: shutdown must close it rather than wait for it.
     expect((await get(`${server.url}/api/items`, agent)).status).toBe(200);
 
-    const inFlight = Array.from({ length: 50 }, () => get(`${server.url}/api/items`, agent, { 'x-fault-delay-ms': '1500' }));
-    await new Promise((r) => setTimeout(r, 500));
+    const inFlight = Array.from({ length: 50 }, () => startGet(`${server.url}/api/items`, agent, { 'x-fault-delay-ms': '1500' }));
+    // Every request written out on its connection before the signal (the server accepts what is
+    // in its listen backlog before it closes the listener).
+    await Promise.all(inFlight.map((r) => r.sent));
     const signalled = Date.now();
     server.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
 
-    await expect(get(`${server.url}/healthz`, new Agent())).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    const answers = await Promise.all(inFlight);
+    // New connections are refused once the listener has closed; until then one may be answered.
+    const refusal = await waitFor(
+      'a new connection to be refused',
+      () =>
+        get(`${server.url}/healthz`, new Agent()).then(
+          () => undefined,
+          (err: NodeJS.ErrnoException) => err,
+        ),
+      2_000,
+      10,
+    );
+    expect(refusal).toMatchObject({ code: 'ECONNREFUSED' });
+    const answers = await Promise.all(inFlight.map((r) => r.answer));
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
     expect(await server.exited).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(5_000);
@@ -33,8 +45,9 @@ describe('the server process', () => {
 
   it('cuts connections still open at SHUTDOWN_TIMEOUT_MS and exits 1', async () => {
     const server = await startServer({ DATA_DIR: dataDir, FAULT_INJECTION: 'true', SHUTDOWN_TIMEOUT_MS: '300' });
-    const slow = get(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '5000' }).catch((err: Error) => err);
-    await new Promise((r) => setTimeout(r, 300));
+    const request = startGet(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '5000' });
+    const slow = request.answer.catch((err: Error) => err);
+    await request.sent;
     const signalled = Date.now();
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(1);
@@ -96,8 +109,8 @@ describe('the server process', () => {
     const metricsPort = /"port":(\d+)[^\n]*"msg":"metrics on/.exec(server.output())?.[1];
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     expect(await (await fetch(metricsUrl)).text()).toMatch(/^rest_api_ready 1$/m);
-    const slow = get(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '1500' });
-    await new Promise((r) => setTimeout(r, 300));
+    const slow = startGet(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '1500' });
+    await slow.sent;
     server.child.kill('SIGTERM');
     await waitFor(
       'the gauge to drop',
@@ -105,7 +118,7 @@ describe('the server process', () => {
       1_000,
       50,
     );
-    expect(await slow).toEqual({ status: 200, connection: 'close' });
+    expect(await slow.answer).toEqual({ status: 200, connection: 'close' });
     expect(await server.exited).toBe(0);
   });
 
