@@ -66,14 +66,14 @@ function parseOptions(argv: string[]): (LoadOptions & { json: boolean }) | undef
     return n;
   };
   return {
-    url: values.url!.replace(/\/$/, ''),
-    durationS: num('duration', values.duration!, 1, 86_400),
-    concurrency: num('concurrency', values.concurrency!, 1, 1000),
-    errorShare: num('error-share', values['error-share']!, 0, 1),
-    errorStatus: num('error-status', values['error-status']!, 400, 599),
-    slowShare: num('slow-share', values['slow-share']!, 0, 1),
-    slowMs: num('slow-ms', values['slow-ms']!, 0, 10_000),
-    json: values.json!,
+    url: values.url.replace(/\/$/, ''),
+    durationS: num('duration', values.duration, 1, 86_400),
+    concurrency: num('concurrency', values.concurrency, 1, 1000),
+    errorShare: num('error-share', values['error-share'], 0, 1),
+    errorStatus: num('error-status', values['error-status'], 400, 599),
+    slowShare: num('slow-share', values['slow-share'], 0, 1),
+    slowMs: num('slow-ms', values['slow-ms'], 0, 10_000),
+    json: values.json,
   };
 }
 
