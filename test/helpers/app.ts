@@ -13,6 +13,8 @@ import { Lifecycle } from '../../src/lifecycle';
 import { HttpMetrics } from '../../src/metrics/registry';
 import { openStore } from '../../src/store';
 import type { ItemStore } from '../../src/store';
+import type { Item } from '../../src/store/types';
+import type { FieldError, ProblemCode } from '../../src/http/problems';
 
 export interface RunningApp {
   readonly url: string;
@@ -71,9 +73,30 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   });
 }
 
-/** The response body as JSON, typed loosely for assertions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const json = (res: Response): Promise<any> => res.json() as Promise<any>;
+/** A page of GET /api/items. */
+export interface ItemList {
+  readonly items: readonly Item[];
+  readonly nextCursor: string | null;
+}
+
+/** An error answer: RFC 9457 problem details, as src/http/problems.ts renders them. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: ProblemCode;
+  readonly detail?: string;
+  readonly instance?: string;
+  readonly errors?: readonly FieldError[];
+}
+
+/**
+ * The response body parsed as JSON and taken, here and only here, as the shape the caller names
+ * (the API's answers: Item, ItemList, Problem). @default Item
+ */
+export async function json<T = Item>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
 
 /** The status and Connection header a GET through `agent` (a keep-alive pool, say) answers with. */
 export interface Answer {

@@ -42,10 +42,7 @@ describePg('readiness on a PostgreSQL server that comes and goes', () => {
 
   it('listens before its database is up, becomes ready when it is, and follows it down and up', async () => {
     server = await startServer({ DATABASE_URL: pg.url, METRICS_PORT: '0', DATA_DIR: dataDir }, { waitForStore: false });
-    const metricsPort = await waitFor(
-      'the metrics listener',
-      async () => /"port":(\d+)[^\n]*"msg":"metrics on/.exec(server!.output())?.[1],
-    );
+    const [, metricsPort] = await server.waitForOutput(/"port":(\d+)[^\n]*"msg":"metrics on/, 30_000);
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
 
     // No database yet: listening, not ready, API requests answer 503 with Retry-After.

@@ -138,7 +138,7 @@ describe('readiness', () => {
     const app = await startApp();
     try {
       expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
-      await app.lifecycle.shutdown([], 1000, async () => undefined);
+      await app.lifecycle.shutdown([], 1000, () => Promise.resolve());
       const res = await fetch(`${app.url}/readyz`);
       expect(res.status).toBe(503);
       expect(res.headers.get('connection')).toBe('close');

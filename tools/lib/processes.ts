@@ -54,12 +54,12 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Polls `probe` until it returns a value other than undefined (a thrown error counts as not yet)
+ * Polls `probe` (sync or async) until it returns a value other than undefined (a thrown error counts as not yet)
  * and resolves with it; rejects after `timeoutMs`, or at once with the reason when `signal` aborts.
  */
 export async function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined>,
+  probe: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 30_000,
   intervalMs = 200,
   signal?: AbortSignal,
@@ -102,7 +102,7 @@ export interface RunningProcess {
   /** Resolves with the first match of `pattern` in the output; rejects if the process exits first, or after `timeoutMs`. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** Like `waitFor`, but rejects as soon as the process exits. */
-  waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number, intervalMs?: number): Promise<T>;
+  waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs?: number, intervalMs?: number): Promise<T>;
   /** Sends `signal`, then SIGKILL if the process still runs after `graceMs`; resolves with the exit code. */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
