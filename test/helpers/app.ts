@@ -2,6 +2,7 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { Agent, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,4 +138,23 @@ export function startGet(url: string, agent: Agent, headers: Record<string, stri
     req.end();
   });
   return { sent, answer };
+}
+
+/**
+ * Connections the kernel has completed on the listener at `port` that the server has not
+ * accepted yet (Linux: the LISTEN socket's rx_queue in /proc/net/tcp and tcp6). Closing a
+ * listener resets these, so a test that signals shutdown under load waits for 0 first.
+ */
+export function unaccepted(port: number): number {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let queued = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      // sl local_address rem_address st tx_queue:rx_queue ...; st 0A is LISTEN.
+      const [, local, , state, queues] = line.trim().split(/\s+/);
+      if (state === '0A' && local?.endsWith(hexPort)) queued += parseInt(queues?.split(':')[1] ?? '0', 16);
+    }
+  }
+  return queued;
 }
