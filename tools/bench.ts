@@ -7,8 +7,6 @@
  * event-loop delay of the server while it is scraped under load.
  *   --quick  a smoke run of at most about a minute     --json  one JSON object as the last line
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +15,9 @@ import { resolveConfig } from '../k8s/config';
 import { BENCH_ITEM_ID } from './bench/server';
 import { scrapeCost } from './bench/scrape';
 import type { ScrapeCost } from './bench/scrape';
+import { runMain } from './lib/main';
+import { spawnProcess } from './lib/processes';
+import type { RunningProcess } from './lib/processes';
 
 interface Run {
   variant: string;
@@ -26,37 +27,49 @@ interface Run {
 }
 
 const SERVER = join(__dirname, 'bench', 'server.js');
+/** Bound on one request of the runner's own (a scrape at the sample limit under load included). */
+const FETCH_TIMEOUT_MS = 30_000;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function startServer(
-  variant: string,
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string; itemId: string }> {
-  const child = spawn(process.execPath, [SERVER, variant, '0', join(tmpdir(), `bench-${process.pid}-${Date.now()}`)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const ready = /ready (\d+)/.exec(out);
-      if (ready !== null) resolve({ child, url: `http://127.0.0.1:${ready[1]}`, itemId: /item (\S+)/.exec(out)?.[1] ?? BENCH_ITEM_ID });
-    });
-    child.once('exit', (code) => reject(new Error(`bench server ${variant} exited with ${code}: ${out}`)));
-  });
+interface BenchServer {
+  readonly process: RunningProcess;
+  readonly url: string;
+  readonly itemId: string;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  child.removeAllListeners('exit');
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
+async function startServer(variant: string, env: Record<string, string> = {}): Promise<BenchServer> {
+  const server = spawnProcess(
+    `bench server ${variant}`,
+    process.execPath,
+    [SERVER, variant, '0', join(tmpdir(), `bench-${process.pid}-${Date.now()}`)],
+    {
+      env,
+    },
+  );
+  try {
+    const [, port] = await server.waitForOutput(/ready (\d+)/);
+    return { process: server, url: `http://127.0.0.1:${port}`, itemId: /item (\S+)/.exec(server.output())?.[1] ?? BENCH_ITEM_ID };
+  } catch (err) {
+    await server.stop('SIGKILL');
+    throw err;
+  }
+}
+
+/** What the bench server's /__event-loop answers. */
+interface EventLoopDelay {
+  maxMs: number;
+  p99Ms: number;
+}
+
+/** The body of a GET; an answer other than 2xx is an error, not a measurement. */
+async function getText(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+  return res.text();
 }
 
 async function load(url: string, seconds: number): Promise<autocannon.Result> {
@@ -72,7 +85,7 @@ async function measure(variant: string, seconds: number, warmup: number): Promis
     if (r.non2xx > 0 || r.errors > 0) throw new Error(`${variant}: ${r.non2xx} non-2xx, ${r.errors} errors`);
     return { variant, reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
   } finally {
-    await stop(server.child);
+    await server.process.stop();
   }
 }
 
@@ -87,23 +100,24 @@ async function scrapeUnderLoad(
 ): Promise<{ maxMs: number; p99Ms: number; scrapes: number }> {
   const server = await startServer('project', { BENCH_LABEL_SETS: String(labelSets), BENCH_EVENT_LOOP: 'true' });
   try {
-    await fetch(`${server.url}/__event-loop`);
+    await getText(`${server.url}/__event-loop`); // resets the histogram
     let scrapes = 0;
     let running = scrape;
     const scraper = (async () => {
       while (running) {
-        await (await fetch(`${server.url}/metrics`)).text();
+        await getText(`${server.url}/metrics`);
         scrapes++;
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 100)); // the scrape interval
       }
     })();
+    scraper.catch(() => undefined); // rethrown by the await below, once the load is done
     await load(`${server.url}/api/items/${BENCH_ITEM_ID}`, seconds);
     running = false;
     await scraper;
-    const eld = (await (await fetch(`${server.url}/__event-loop`)).json()) as { maxMs: number; p99Ms: number };
+    const eld = JSON.parse(await getText(`${server.url}/__event-loop`)) as EventLoopDelay;
     return { ...eld, scrapes };
   } finally {
-    await stop(server.child);
+    await server.process.stop();
   }
 }
 
@@ -215,4 +229,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+runMain('bench', main);

@@ -5,6 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import { ITEMS_PATH } from '../src/contract';
+import { runMain } from './lib/main';
+
+/** A request unanswered this long counts as a connection error (the slowest injected delay is 10 s). */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 const HELP = `usage: npm run load -- [options]
   --url URL            API base URL (default http://localhost:8080)
@@ -62,14 +66,14 @@ function parseOptions(argv: string[]): (LoadOptions & { json: boolean }) | undef
     return n;
   };
   return {
-    url: values.url!.replace(/\/$/, ''),
-    durationS: num('duration', values.duration!, 1, 86_400),
-    concurrency: num('concurrency', values.concurrency!, 1, 1000),
-    errorShare: num('error-share', values['error-share']!, 0, 1),
-    errorStatus: num('error-status', values['error-status']!, 400, 599),
-    slowShare: num('slow-share', values['slow-share']!, 0, 1),
-    slowMs: num('slow-ms', values['slow-ms']!, 0, 10_000),
-    json: values.json!,
+    url: values.url.replace(/\/$/, ''),
+    durationS: num('duration', values.duration, 1, 86_400),
+    concurrency: num('concurrency', values.concurrency, 1, 1000),
+    errorShare: num('error-share', values['error-share'], 0, 1),
+    errorStatus: num('error-status', values['error-status'], 400, 599),
+    slowShare: num('slow-share', values['slow-share'], 0, 1),
+    slowMs: num('slow-ms', values['slow-ms'], 0, 10_000),
+    json: values.json,
   };
 }
 
@@ -131,7 +135,7 @@ export async function runLoad(o: LoadOptions, onTick?: (elapsedS: number, s: Loa
     }
     const t0 = performance.now();
     try {
-      const res = await fetch(`${o.url}${path}`, { method, headers, body });
+      const res = await fetch(`${o.url}${path}`, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       const text = await res.text();
       latencies.push(performance.now() - t0);
       byClass[`${Math.floor(res.status / 100)}xx`] = (byClass[`${Math.floor(res.status / 100)}xx`] ?? 0) + 1;
@@ -191,4 +195,4 @@ async function main(): Promise<void> {
   if (s.transportErrors > 0 && s.requests === 0) process.exit(1);
 }
 
-if (require.main === module) void main();
+if (require.main === module) runMain('load', main);

@@ -12,6 +12,7 @@ import { dashboardUid } from '../k8s/dashboard/dashboard';
 import { LOCAL_GRAFANA_DIR } from '../k8s/grafana-local';
 import { synth } from '../k8s/main';
 import { grafanaBinary, startGrafana } from './lib/grafana';
+import { runMain } from './lib/main';
 import type { Managed } from './lib/processes';
 import { alertmanagerBinary, PROJECT_ROOT, prometheusBinary, startAlertmanager, startApi, startPrometheus } from './lib/processes';
 
@@ -89,10 +90,9 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
     await stopAll();
-    process.exit(1);
+    throw err;
   }
 }
 
-void main();
+runMain('monitoring:local', main);

@@ -21,6 +21,7 @@ import { pipelineFlood, seed, slowClients } from './reliability/overload';
 import type { FloodResult, SlowResult } from './reliability/overload';
 import type { TargetOptions } from './reliability/target';
 import { startTarget } from './reliability/target';
+import { runMain } from './lib/main';
 import { scratchDatabase } from './lib/pg-server';
 import { API_ENTRY } from './lib/processes';
 
@@ -224,7 +225,4 @@ async function main(): Promise<void> {
   process.exit(failures.length === 0 ? 0 : 1);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`reliability: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(2);
-});
+runMain('reliability', main, 2);

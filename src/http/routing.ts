@@ -111,7 +111,8 @@ export class RouteGroup {
     for (const method of ROUTE_METHODS) {
       const handlers = spec[method];
       if (handlers === undefined) continue;
-      const chain = [...(this.options.before ?? []), ...(Array.isArray(handlers) ? handlers : [handlers as RequestHandler])];
+      const own: readonly RequestHandler[] = typeof handlers === 'function' ? [handlers] : handlers;
+      const chain = [...(this.options.before ?? []), ...own];
       chain[0] = tagged(endpoint, chain[0]!);
       route[method](...chain);
       this.options.onRoute?.(method.toUpperCase(), endpoint);

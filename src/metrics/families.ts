@@ -94,7 +94,8 @@ export class CounterFamily extends Family<CounterSeries> {
     return { value: 0 };
   }
 
-  *slices(sliceSize: number, _openMetrics = false): Generator<string[]> {
+  // A counter's lines are the same in both formats.
+  *slices(sliceSize: number): Generator<string[]> {
     let lines: string[] = [];
     for (const entry of this.entries.values()) {
       entry.prefixes ??= [`${this.name}{${entry.labelText}} `];

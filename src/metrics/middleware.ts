@@ -11,13 +11,10 @@ import type { Express, RequestHandler, Response } from 'express';
 import { CLIENT_CLOSED_STATUS, KNOWN_METHODS, OTHER_METHOD, UNMATCHED_ENDPOINT } from '../contract';
 import type { HttpMetrics } from './registry';
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Express {
-    interface Locals {
-      /** Route template of the matched route, mount prefix included. */
-      endpoint?: string;
-    }
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** Route template of the matched route, mount prefix included. */
+    endpoint?: string;
   }
 }
 
@@ -27,6 +24,12 @@ const METRICS = Symbol('metrics.registry');
 const INSTRUMENTED = Symbol('metrics.instrumented');
 
 type Timed = Response & { [STARTED]?: number; [METRICS]?: HttpMetrics };
+
+/** The response prototype as patched here: `end` is a plain function property, called with the response as `this`. */
+interface ResponseProto {
+  end: (this: Response, ...args: unknown[]) => Response;
+  [INSTRUMENTED]?: boolean;
+}
 
 export function foldMethod(method: string | undefined): string {
   return method !== undefined && knownMethods.has(method) ? method : OTHER_METHOD;
@@ -47,13 +50,13 @@ function record(res: Timed): void {
  * Handlers mounted before it (health probes, /metrics) are not counted.
  */
 export function useHttpMetrics(app: Express, metrics: HttpMetrics): void {
-  const proto = app.response as Response & { [INSTRUMENTED]?: boolean };
+  const proto = app.response as ResponseProto;
   if (proto[INSTRUMENTED] !== true) {
     const end = proto.end;
     proto.end = function (this: Timed, ...args: unknown[]) {
       record(this);
-      return (end as (...a: unknown[]) => Response).apply(this, args);
-    } as Response['end'];
+      return end.apply(this, args);
+    };
     proto[INSTRUMENTED] = true;
   }
   const timer: RequestHandler = (_req, res, next) => {

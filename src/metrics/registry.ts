@@ -117,9 +117,9 @@ export class HttpMetrics {
   /** Records one finished request. `method` must already be folded (see names.ts). */
   observe(method: string, endpoint: string, status: number, seconds: number): void {
     let byMethod = this.handles.get(endpoint);
-    if (byMethod === undefined) this.handles.set(endpoint, (byMethod = new Map()));
+    if (byMethod === undefined) this.handles.set(endpoint, (byMethod = new Map<string, Map<number, SeriesHandles>>()));
     let byStatus = byMethod.get(method);
-    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map<number, SeriesHandles>()));
     let h = byStatus.get(status);
     if (h === undefined) {
       h = {

@@ -9,11 +9,7 @@ export const PAGE_SIZE_DEFAULT = 20;
 export const PAGE_SIZE_MAX = 100;
 
 /** Length in Unicode code points, so an emoji counts as one character. */
-const length = (s: string): number => {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-};
+const length = (s: string): number => [...s].length;
 
 /**
  * A string PostgreSQL can store exactly as sent: well-formed Unicode (a lone surrogate would be

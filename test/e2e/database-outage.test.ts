@@ -46,7 +46,7 @@ const TIMING = {
     dir = await tempDir('e2e-outage');
     // A server of the test's own: the shared test server must not be stopped under other suites.
     pg = new PgServer(await freePort());
-    pg.start();
+    await pg.start();
     const [apiPort, metricsPort, promPort] = [await freePort(), await freePort(), await freePort()];
     // Prometheus scrapes the separate metrics port, as in the cluster.
     const config = resolveConfig({ ...TIMING, local: { target: `127.0.0.1:${metricsPort}`, alertmanager: '127.0.0.1:1' } });
@@ -59,7 +59,7 @@ const TIMING = {
 
   afterAll(async () => {
     await Promise.all([api, prometheus].filter(Boolean).map((p) => p.stop('SIGKILL')));
-    pg?.destroy();
+    await pg?.destroy();
   });
 
   it('drops the readiness gauge to 0 and fires RestApiNotReady, then recovers', async () => {
@@ -67,7 +67,7 @@ const TIMING = {
     expect(await alertState()).toBeUndefined();
 
     const stoppedAt = Date.now();
-    pg!.stop();
+    await pg!.stop();
     await waitFor('the gauge at 0', async () => ((await gauge()) === 0 ? true : undefined), 60_000, 250);
     const gaugeAfter = (Date.now() - stoppedAt) / 1000;
     await waitFor('RestApiNotReady firing', async () => ((await alertState()) === 'firing' ? true : undefined), 60_000, 250);
@@ -78,7 +78,7 @@ const TIMING = {
     expect(alert.labels).toMatchObject({ namespace: 'rest-api', job: 'rest-api', severity: 'critical' });
 
     const resumedAt = Date.now();
-    pg!.start();
+    await pg!.start();
     await waitFor('the gauge back at 1', async () => ((await gauge()) === 1 ? true : undefined), 60_000, 250);
     const recoveredAfter = (Date.now() - resumedAt) / 1000;
     await waitFor('RestApiNotReady resolved', async () => ((await alertState()) === undefined ? true : undefined), 60_000, 250);

@@ -12,6 +12,13 @@ import { requireInCi } from '../helpers/manifests';
 const HAVE_PODMAN = spawnSync('podman', ['--version']).status === 0 && spawnSync('debootstrap', ['--version']).status === 0;
 requireInCi('the container image tests', HAVE_PODMAN, 'install podman: apt-get install podman runc debootstrap');
 const TAG = 'localhost/rest-api:test';
+
+/** The part of `podman image inspect`'s `.Config` the tests read. */
+interface ImageConfig {
+  readonly User: string;
+  readonly Labels: Record<string, string>;
+  readonly Cmd: readonly string[];
+}
 /** The image's default keep-alive timeout (KEEP_ALIVE_TIMEOUT_MS unset). */
 const KEEP_ALIVE_TIMEOUT_S = loadConfig({}).keepAliveTimeoutMs / 1000;
 
@@ -37,7 +44,7 @@ function podman(...args: string[]): string {
   });
 
   it('runs as a numeric non-root user, with OCI labels', () => {
-    const config = JSON.parse(podman('image', 'inspect', '--format', '{{json .Config}}', TAG));
+    const config = JSON.parse(podman('image', 'inspect', '--format', '{{json .Config}}', TAG)) as ImageConfig;
     expect(config.User).toBe('10001:10001');
     expect(config.Labels['org.opencontainers.image.version']).toBe('0.1.0');
     expect(config.Cmd).toEqual(['node', 'build/src/server.js']);

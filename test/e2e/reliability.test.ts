@@ -2,22 +2,22 @@
  * The reliability suite's short mode (`npm run reliability -- --short`) against the built server,
  * on the embedded store and on PostgreSQL (TEST_DATABASE_URL): every scenario must pass.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../tools/lib/processes';
+import { PROJECT_ROOT, runProcess } from '../../tools/lib/processes';
 import { requirePostgresInCi, TEST_DATABASE_URL } from '../helpers/postgres';
 
 jest.setTimeout(180_000);
 
 function runShort(stores: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'build', 'tools', 'reliability.js'), '--short', '--stores', stores], {
-    env: { ...process.env, ...(TEST_DATABASE_URL === undefined ? {} : { TEST_DATABASE_URL }) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+  return runProcess(
+    'reliability',
+    process.execPath,
+    [join(PROJECT_ROOT, 'build', 'tools', 'reliability.js'), '--short', '--stores', stores],
+    {
+      env: TEST_DATABASE_URL === undefined ? {} : { TEST_DATABASE_URL },
+      timeoutMs: 170_000,
+    },
+  );
 }
 
 it('passes every scenario of the short reliability run on both stores', async () => {

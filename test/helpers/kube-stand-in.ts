@@ -5,7 +5,7 @@
  * forwarded to a real Prometheus. It checks nothing a real API server would validate.
  */
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +64,7 @@ export async function startKubeStandIn(
   options: StandInOptions = {},
 ): Promise<StandIn> {
   const requests: string[] = [];
-  const server: Server = createServer(async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
     const send = (code: number, body: unknown) => {
@@ -81,9 +81,10 @@ export async function startKubeStandIn(
     const proxy = /^\/api\/v1\/namespaces\/[^/]+\/services\/[^/]+\/proxy(\/.*)$/.exec(url.pathname);
     if (proxy !== null) {
       if (prometheusUrl === undefined) return send(503, status(503, 'no endpoints available for service'));
-      const upstream = await fetch(`${prometheusUrl}${proxy[1]}${url.search}`);
+      const upstream = await fetch(`${prometheusUrl}${proxy[1]}${url.search}`, { signal: AbortSignal.timeout(15_000) });
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
-      return res.end(await upstream.text());
+      res.end(await upstream.text());
+      return;
     }
 
     const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))\/(.*)$/.exec(url.pathname);
@@ -117,7 +118,15 @@ export async function startKubeStandIn(
       kind: `${kind}List`,
       apiVersion,
       metadata: {},
-      items: matching.map(({ kind: _k, apiVersion: _a, ...rest2 }) => rest2),
+      items: matching.map((o) => Object.fromEntries(Object.entries(o).filter(([key]) => key !== 'kind' && key !== 'apiVersion'))),
+    });
+  };
+  const server: Server = createServer((req, res) => {
+    // A failure (Prometheus unreachable behind the proxy) answers as an API server would.
+    answer(req, res).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(status(503, `error trying to reach service: ${err instanceof Error ? err.message : String(err)}`)));
     });
   });
   const url = await listenOnEphemeralPort(server);

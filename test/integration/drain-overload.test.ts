@@ -6,10 +6,9 @@
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { rm } from 'node:fs/promises';
-import { waitFor } from '../../tools/lib/processes';
-import { tempDir } from '../helpers/app';
-import { get, startServer } from '../helpers/process';
-import type { Answer } from '../helpers/process';
+import { startServer, waitFor } from '../../tools/lib/processes';
+import { get, tempDir } from '../helpers/app';
+import type { Answer } from '../helpers/app';
 
 let dataDir: string;
 beforeEach(async () => {
@@ -47,7 +46,7 @@ it('drains 40 busy keep-alive clients on SIGTERM without resetting any', async (
   const clients = Array.from({ length: 40 }, (_, i) => client(i));
   // SIGTERM once every client's connection is kept alive: a connection the kernel holds but the
   // server has not accepted yet is reset when the listener closes, whatever the server does.
-  await waitFor('every client answered once', async () => (answered.size === 40 ? true : undefined), 20_000, 20);
+  await waitFor('every client answered once', () => (answered.size === 40 ? true : undefined), 20_000, 20);
   signalled = true;
   signalledAt = performance.now();
   server.child.kill('SIGTERM');
@@ -105,7 +104,7 @@ it('says Connection: close on the last of MAX_REQUESTS_PER_SOCKET requests and r
       socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
       const answer = await waitFor(
         'an answer',
-        async () => {
+        () => {
           const end = buffered.indexOf('\r\n\r\n');
           const length = Number(/content-length: (\d+)/i.exec(buffered)?.[1] ?? NaN);
           return end >= 0 && buffered.length >= end + 4 + length ? buffered.slice(0, end + 4 + length) : undefined;
@@ -122,7 +121,7 @@ it('says Connection: close on the last of MAX_REQUESTS_PER_SOCKET requests and r
       socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
       const status = await waitFor(
         'a fourth answer or the close',
-        async () => (closed ? 'closed' : /^HTTP\/1\.1 (\d{3})/.exec(buffered)?.[1]),
+        () => (closed ? 'closed' : /^HTTP\/1\.1 (\d{3})/.exec(buffered)?.[1]),
         5_000,
         10,
       );

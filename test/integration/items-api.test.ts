@@ -1,7 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { BODY_LIMIT_BYTES } from '../../src/http/validation';
+import type { Item } from '../../src/store/types';
 import { json, postJson, startApp } from '../helpers/app';
-import type { RunningApp } from '../helpers/app';
+import type { ItemList, Problem, RunningApp } from '../helpers/app';
 
 let app: RunningApp;
 let items: string;
@@ -31,14 +32,15 @@ describe('items CRUD', () => {
     const res = await postJson(items, { name: 'Widget', description: 'A small widget', tags: ['a', 'b'] });
     expect(res.status).toBe(201);
     const item = await json(res);
-    expect(item).toEqual({
+    const expected: Record<keyof Item, unknown> = {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: 'Widget',
       description: 'A small widget',
       tags: ['a', 'b'],
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
-    });
+    };
+    expect(item).toEqual(expected);
     expect(res.headers.get('location')).toBe(`/api/items/${item.id}`);
     const read = await fetch(`${items}/${item.id}`);
     expect(read.status).toBe(200);
@@ -100,7 +102,7 @@ describe('items CRUD', () => {
     let url: string | null = `${items}?limit=3`;
     let pages = 0;
     while (url !== null) {
-      const body = (await json(await fetch(url))) as { items: { id: string }[]; nextCursor: string | null };
+      const body: ItemList = await json(await fetch(url));
       expect(body.items.length).toBeLessThanOrEqual(3);
       seen.push(...body.items.map((i) => i.id));
       url = body.nextCursor === null ? null : `${items}?limit=3&cursor=${body.nextCursor}`;
@@ -144,9 +146,15 @@ describe('bad input gets a problem+json naming the field, never a 5xx', () => {
     const res = await postJson(items, body);
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
-    const problem = await json(res);
-    expect(problem).toMatchObject({ status, code, title: expect.any(String), type: expect.stringContaining(code.replaceAll('_', '-')) });
-    if (field !== undefined) expect(problem.errors.map((e: { field: string }) => e.field)).toContain(field);
+    const problem = await json<Problem>(res);
+    const expected: Partial<Record<keyof Problem, unknown>> = {
+      status,
+      code,
+      title: expect.any(String),
+      type: expect.stringContaining(code.replaceAll('_', '-')),
+    };
+    expect(problem).toMatchObject(expected);
+    if (field !== undefined) expect(problem.errors?.map((e) => e.field)).toContain(field);
     expect(JSON.stringify(problem)).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 
@@ -163,7 +171,7 @@ describe('bad input gets a problem+json naming the field, never a 5xx', () => {
   ])('rejects Content-Type %s with 415 naming the header', async (type, body) => {
     const res = await fetch(items, { method: 'POST', headers: { 'content-type': type }, body });
     expect(res.status).toBe(415);
-    expect((await json(res)).errors[0]).toMatchObject({ field: 'content-type', in: 'header' });
+    expect((await json<Problem>(res)).errors?.[0]).toMatchObject({ field: 'content-type', in: 'header' });
   });
 
   it('rejects an unsupported charset with 415', async () => {
@@ -196,7 +204,7 @@ describe('bad input gets a problem+json naming the field, never a 5xx', () => {
   ])('rejects the list query %s naming %s', async (query, field) => {
     const res = await fetch(`${items}?${query}`);
     expect(res.status).toBe(400);
-    expect((await json(res)).errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, in: 'query' })]));
+    expect((await json<Problem>(res)).errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, in: 'query' })]));
   });
 
   it('answers an unknown route with 404 problem', async () => {

@@ -5,8 +5,10 @@ import { useHttpMetrics } from '../../src/metrics/middleware';
 import { HttpMetrics } from '../../src/metrics/registry';
 import { METRIC, UNMATCHED_ENDPOINT } from '../../src/contract';
 import { json, listenOnEphemeralPort, postJson, startApp } from '../helpers/app';
-import type { RunningApp } from '../helpers/app';
+import type { Problem, RunningApp } from '../helpers/app';
+import type { Item } from '../../src/store/types';
 import { scrape, select, valueOf } from '../helpers/exposition';
+import { waitFor } from '../../tools/lib/processes';
 
 const ITEMS = '/api/items';
 const ITEM = '/api/items/:id';
@@ -36,13 +38,13 @@ describe('HTTP metrics of the real app', () => {
   afterEach(() => app.close());
 
   it('counts exactly the traffic sent: 2xx, 4xx and injected 5xx, by route template', async () => {
-    const created = [];
+    const created: Item[] = [];
     for (let i = 0; i < 5; i++) created.push(await json(await postJson(`${app.url}${ITEMS}`, { name: `n${i}` })));
     for (const item of created) await fetch(`${app.url}${ITEMS}/${item.id}`);
     for (let i = 0; i < 3; i++) await fetch(`${app.url}${ITEMS}/00000000-0000-4000-8000-00000000000${i}`);
     for (let i = 0; i < 4; i++) await postJson(`${app.url}${ITEMS}`, { name: 1 });
     for (let i = 0; i < 6; i++) await fetch(`${app.url}${ITEMS}`, { headers: { 'x-fault-status': '503' } });
-    await fetch(`${app.url}${ITEMS}/${created[0].id}`, { headers: { 'x-fault-status': '500' } });
+    await fetch(`${app.url}${ITEMS}/${created[0]!.id}`, { headers: { 'x-fault-status': '500' } });
 
     const exp = await scrape(app.url);
     const total = (match: Record<string, string>) => valueOf(exp, METRIC.requestsTotal, match);
@@ -107,11 +109,20 @@ describe('HTTP metrics of the real app', () => {
     const pending = fetch(`${app.url}${ITEMS}`, { headers: { 'x-fault-delay-ms': '400' }, signal: controller.signal }).catch(
       () => 'aborted',
     );
-    await new Promise((r) => setTimeout(r, 100));
+    // Abort once the app is answering the request (in the injected delay), not before it has it.
+    await waitFor('the request in the app', () => (app.inFlight.size === 1 ? true : undefined), 5_000, 5);
     controller.abort();
     expect(await pending).toBe('aborted');
-    await new Promise((r) => setTimeout(r, 500));
-    const exp = await scrape(app.url);
+    // The app records the request once it sees the connection close.
+    const exp = await waitFor(
+      'the aborted request counted',
+      async () => {
+        const e = await scrape(app.url);
+        return valueOf(e, METRIC.requestsTotal, { method: 'GET', endpoint: ITEMS }) > 0 ? e : undefined;
+      },
+      5_000,
+      10,
+    );
     expect(valueOf(exp, METRIC.requestsTotal, { method: 'GET', endpoint: ITEMS, status: '499' })).toBe(1);
     expect(valueOf(exp, METRIC.requests4xx, { method: 'GET', endpoint: ITEMS })).toBe(1);
   });
@@ -124,7 +135,7 @@ describe('HTTP metrics of the real app', () => {
     ]) {
       const res = await fetch(`${app.url}${ITEMS}`, { headers: { [header!]: value! } });
       expect(res.status).toBe(400);
-      expect((await json(res)).errors[0]).toMatchObject({ field: header, in: 'header' });
+      expect((await json<Problem>(res)).errors?.[0]).toMatchObject({ field: header, in: 'header' });
     }
   });
 

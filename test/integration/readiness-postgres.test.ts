@@ -6,13 +6,12 @@
  */
 import { rm } from 'node:fs/promises';
 import { METRIC } from '../../src/contract';
-import { freePort, waitFor } from '../../tools/lib/processes';
+import { freePort, startServer, waitFor } from '../../tools/lib/processes';
+import type { Managed } from '../../tools/lib/processes';
 import { PgServer, postgresBinDir } from '../../tools/lib/pg-server';
 import { json, tempDir } from '../helpers/app';
 import { parseExposition, valueOf } from '../helpers/exposition';
 import { requireInCi } from '../helpers/manifests';
-import { startServer } from '../helpers/process';
-import type { ServerProcess } from '../helpers/process';
 
 const HAVE = postgresBinDir() !== undefined;
 requireInCi('the readiness tests on a PostgreSQL server of their own', HAVE, 'install PostgreSQL: apt-get install postgresql');
@@ -28,7 +27,7 @@ async function gauge(metricsUrl: string, accept?: string): Promise<number> {
 
 describePg('readiness on a PostgreSQL server that comes and goes', () => {
   let pg: PgServer;
-  let server: ServerProcess | undefined;
+  let server: Managed | undefined;
   let dataDir: string;
 
   beforeAll(async () => {
@@ -36,17 +35,14 @@ describePg('readiness on a PostgreSQL server that comes and goes', () => {
     dataDir = await tempDir('readiness');
   });
   afterAll(async () => {
-    server?.child.kill('SIGKILL');
-    pg.destroy();
+    await server?.stop('SIGKILL');
+    await pg.destroy();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('listens before its database is up, becomes ready when it is, and follows it down and up', async () => {
     server = await startServer({ DATABASE_URL: pg.url, METRICS_PORT: '0', DATA_DIR: dataDir }, { waitForStore: false });
-    const metricsPort = await waitFor(
-      'the metrics listener',
-      async () => /"port":(\d+)[^\n]*"msg":"metrics on/.exec(server!.output())?.[1],
-    );
+    const [, metricsPort] = await server.waitForOutput(/"port":(\d+)[^\n]*"msg":"metrics on/, 30_000);
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
 
     // No database yet: listening, not ready, API requests answer 503 with Retry-After.
@@ -60,7 +56,7 @@ describePg('readiness on a PostgreSQL server that comes and goes', () => {
     expect(early.headers.get('retry-after')).toBe('5');
     expect(await json(early)).toMatchObject({ code: 'store_unavailable' });
 
-    pg.start();
+    await pg.start();
     await waitFor(
       'ready once the database is up',
       async () => ((await fetch(`${server!.url}/readyz`)).status === 200 ? true : undefined),
@@ -69,7 +65,7 @@ describePg('readiness on a PostgreSQL server that comes and goes', () => {
     expect(await gauge(metricsUrl)).toBe(1);
     expect((await fetch(`${server.url}/api/items`)).status).toBe(200);
 
-    pg.stop();
+    await pg.stop();
     await waitFor('unready once the database stops', async () => ((await gauge(metricsUrl)) === 0 ? true : undefined), 20_000);
     const down = await fetch(`${server.url}/readyz`);
     expect(down.status).toBe(503);
@@ -78,7 +74,7 @@ describePg('readiness on a PostgreSQL server that comes and goes', () => {
     expect(failing.status).toBe(503);
     expect(await json(failing)).toMatchObject({ code: 'store_unavailable' });
 
-    pg.start();
+    await pg.start();
     await waitFor('ready again after the restart', async () => ((await gauge(metricsUrl)) === 1 ? true : undefined), 20_000);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     expect((await fetch(`${server.url}/api/items`)).status).toBe(200);

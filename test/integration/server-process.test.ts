@@ -1,8 +1,19 @@
 import { Agent } from 'node:http';
 import { rm } from 'node:fs/promises';
-import { json, postJson, startApp, tempDir } from '../helpers/app';
-import { get, runServer, startServer } from '../helpers/process';
-import { waitFor } from '../../tools/lib/processes';
+import { get, json, postJson, startApp, startGet, tempDir, unaccepted } from '../helpers/app';
+import type { PendingGet } from '../helpers/app';
+import { runServer, startServer, waitFor } from '../../tools/lib/processes';
+import type { Managed } from '../../tools/lib/processes';
+
+/**
+ * Resolves once `requests` are written out and the server has accepted their connections: a
+ * connection still in the listen backlog would be reset when the listener closes on SIGTERM.
+ */
+async function inServer(server: Managed, requests: readonly PendingGet[]): Promise<void> {
+  await Promise.all(requests.map((r) => r.sent));
+  const port = Number(new URL(server.url).port);
+  await waitFor('the server to accept every connection', () => (unaccepted(port) === 0 ? true : undefined), 10_000, 5);
+}
 
 let dataDir: string;
 beforeEach(async () => {
@@ -17,14 +28,24 @@ describe('the server process', () => {
     // One idle keep-alive connection: shutdown must close it rather than wait for it.
     expect((await get(`${server.url}/api/items`, agent)).status).toBe(200);
 
-    const inFlight = Array.from({ length: 50 }, () => get(`${server.url}/api/items`, agent, { 'x-fault-delay-ms': '1500' }));
-    await new Promise((r) => setTimeout(r, 500));
+    const inFlight = Array.from({ length: 50 }, () => startGet(`${server.url}/api/items`, agent, { 'x-fault-delay-ms': '1500' }));
+    await inServer(server, inFlight);
     const signalled = Date.now();
     server.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
 
-    await expect(get(`${server.url}/healthz`, new Agent())).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    const answers = await Promise.all(inFlight);
+    // New connections are refused once the listener has closed. Until then a probe may still be
+    // answered, or reset if it was caught in the backlog as the listener closed.
+    await waitFor(
+      'a new connection to be refused',
+      () =>
+        get(`${server.url}/healthz`, new Agent()).then(
+          () => undefined,
+          (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : err),
+        ),
+      2_000,
+      10,
+    ).then((refusal) => expect(refusal).toMatchObject({ code: 'ECONNREFUSED' }));
+    const answers = await Promise.all(inFlight.map((r) => r.answer));
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
     expect(await server.exited).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(5_000);
@@ -34,8 +55,9 @@ describe('the server process', () => {
 
   it('cuts connections still open at SHUTDOWN_TIMEOUT_MS and exits 1', async () => {
     const server = await startServer({ DATA_DIR: dataDir, FAULT_INJECTION: 'true', SHUTDOWN_TIMEOUT_MS: '300' });
-    const slow = get(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '5000' }).catch((err: Error) => err);
-    await new Promise((r) => setTimeout(r, 300));
+    const request = startGet(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '5000' });
+    const slow = request.answer.catch((err: Error) => err);
+    await inServer(server, [request]);
     const signalled = Date.now();
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(1);
@@ -97,8 +119,8 @@ describe('the server process', () => {
     const metricsPort = /"port":(\d+)[^\n]*"msg":"metrics on/.exec(server.output())?.[1];
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     expect(await (await fetch(metricsUrl)).text()).toMatch(/^rest_api_ready 1$/m);
-    const slow = get(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '1500' });
-    await new Promise((r) => setTimeout(r, 300));
+    const slow = startGet(`${server.url}/api/items`, new Agent(), { 'x-fault-delay-ms': '1500' });
+    await inServer(server, [slow]);
     server.child.kill('SIGTERM');
     await waitFor(
       'the gauge to drop',
@@ -106,7 +128,7 @@ describe('the server process', () => {
       1_000,
       50,
     );
-    expect(await slow).toEqual({ status: 200, connection: 'close' });
+    expect(await slow.answer).toEqual({ status: 200, connection: 'close' });
     expect(await server.exited).toBe(0);
   });
 
@@ -126,7 +148,7 @@ describe('readiness', () => {
     const app = await startApp();
     try {
       expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
-      await app.lifecycle.shutdown([], 1000, async () => undefined);
+      await app.lifecycle.shutdown([], 1000, () => Promise.resolve());
       const res = await fetch(`${app.url}/readyz`);
       expect(res.status).toBe(503);
       expect(res.headers.get('connection')).toBe('close');

@@ -21,6 +21,7 @@ import { useHttpMetrics } from '../../src/metrics/middleware';
 import { HttpMetrics } from '../../src/metrics/registry';
 import { metricsHandler } from '../../src/routes/ops';
 import { openStore } from '../../src/store';
+import { runMain } from '../lib/main';
 import { populate } from './scrape';
 import { METRICS_PATH } from '../../src/contract';
 
@@ -104,4 +105,4 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => process.exit(0));
 }
 
-if (require.main === module) void main();
+if (require.main === module) runMain('bench server', main);

@@ -1,14 +1,19 @@
 /**
  * A throwaway PostgreSQL server of our own, for scenarios that stop and restart the database
  * (the shared test server must not be stopped under other suites). Uses the installed server
- * binaries; as root, runs them as the `postgres` user, which PostgreSQL requires.
+ * binaries; as root, runs them as the `postgres` user, which PostgreSQL requires. The tools run
+ * as child processes without blocking the event loop (a test's server child keeps being read).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { runProcess } from './processes';
+
+/** Bound on one tool run; pg_ctl -w itself gives up after 60 s. */
+const TOOL_TIMEOUT_MS = 120_000;
 
 /** The newest installed PostgreSQL server's bin directory, if any. */
 export function postgresBinDir(): string | undefined {
@@ -38,38 +43,60 @@ export class PgServer {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
   }
 
-  private run(tool: string, args: string[]): void {
-    const command = this.asRoot ? ['runuser', '-u', 'postgres', '--', join(this.bin, tool), ...args] : [join(this.bin, tool), ...args];
-    execFileSync(command[0]!, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  private get data(): string {
+    return join(this.dir, 'data');
+  }
+
+  /** Runs a server tool to its end; rejects with its output when it fails. */
+  private async run(tool: string, args: string[]): Promise<void> {
+    const path = join(this.bin, tool);
+    const [command, ...rest] = this.asRoot ? ['runuser', '-u', 'postgres', '--', path, ...args] : [path, ...args];
+    const { code, output } = await runProcess(tool, command, rest, { timeoutMs: TOOL_TIMEOUT_MS });
+    if (code !== 0) throw new Error(`${tool} ${args.join(' ')} exited with ${code}:\n${output.slice(-3000)}`);
   }
 
   /** Creates the cluster (once) and starts the server, waiting until it accepts connections. */
-  start(): void {
-    const data = join(this.dir, 'data');
-    if (!existsSync(data)) this.run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-    this.run('pg_ctl', [
-      '-D',
-      data,
-      '-l',
-      join(this.dir, 'server.log'),
-      '-w',
-      '-o',
-      `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off`,
-      'start',
-    ]);
+  async start(): Promise<void> {
+    if (!existsSync(this.data))
+      await this.run('initdb', ['-D', this.data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+    const log = join(this.dir, 'server.log');
+    try {
+      await this.run('pg_ctl', [
+        '-D',
+        this.data,
+        '-l',
+        log,
+        '-w',
+        '-o',
+        `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off`,
+        'start',
+      ]);
+    } catch (err) {
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : '(no server log)';
+      throw new Error(`${(err as Error).message}\nserver log:\n${tail}`, { cause: err });
+    }
   }
 
   /** Stops the server at once (`-m fast`: open sessions are terminated). */
-  stop(): void {
-    this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'fast', '-w', 'stop']);
+  async stop(): Promise<void> {
+    await this.run('pg_ctl', ['-D', this.data, '-m', 'fast', '-w', 'stop']);
   }
 
-  /** Stops the server if it runs and deletes its files. */
-  destroy(): void {
+  /** Stops the server if it runs (killing it when pg_ctl cannot) and deletes its files. */
+  async destroy(): Promise<void> {
     try {
-      this.stop();
+      await this.stop();
     } catch {
-      // not running
+      // Not running, or pg_ctl failed: kill a postmaster that is still there.
+      const pidFile = join(this.data, 'postmaster.pid');
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;
+      if (Number.isInteger(pid) && pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -80,8 +107,11 @@ export async function scratchDatabase(adminUrl: string, prefix: string): Promise
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
@@ -89,8 +119,11 @@ export async function scratchDatabase(adminUrl: string, prefix: string): Promise
     async drop() {
       const c = new Client({ connectionString: adminUrl });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
     },
   };
 }

@@ -1,12 +1,15 @@
 /**
- * Starting and stopping the real components — the API, Prometheus, Alertmanager — as child
- * processes, for `npm run monitoring:local` and the end-to-end tests alike.
+ * Child processes for the tools and the tests alike: start one, wait for a condition (a line of
+ * its output, a URL answering 2xx, its exit) and stop it with SIGTERM, then SIGKILL after a grace
+ * period. A command that cannot be spawned (ENOENT, EACCES) rejects with its name rather than
+ * leaving a promise pending. On top: the built server, Prometheus and Alertmanager.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The directory holding package.json, from source (ts-jest) or from build/. */
 function projectRoot(from: string): string {
@@ -21,6 +24,14 @@ function projectRoot(from: string): string {
 
 export const PROJECT_ROOT = projectRoot(__dirname);
 export const API_ENTRY = join(PROJECT_ROOT, 'build', 'src', 'server.js');
+
+/** How long `stop()` waits after its signal before it sends SIGKILL. */
+export const STOP_GRACE_MS = 10_000;
+/** How long one readiness probe may take. */
+const PROBE_TIMEOUT_MS = 5_000;
+/** Output kept of a long run: the head (startup lines) and the latest tail. */
+const KEEP_HEAD = 100_000;
+const KEEP_TAIL = 200_000;
 
 /** The first of `names` found on PATH. */
 export function findBinary(...names: string[]): string | undefined {
@@ -42,83 +53,250 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+/**
+ * Polls `probe` (sync or async) until it returns a value other than undefined (a thrown error counts as not yet)
+ * and resolves with it; rejects after `timeoutMs`, or at once with the reason when `signal` aborts.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+  intervalMs = 200,
+  signal?: AbortSignal,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
-  while (Date.now() < deadline) {
+  for (;;) {
+    signal?.throwIfAborted();
     try {
       const value = await probe();
       if (value !== undefined) return value;
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    signal?.throwIfAborted();
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    await sleep(Math.min(intervalMs, left), undefined, { signal }).catch(() => undefined);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
 }
 
-export interface Managed {
+/** Whether `url` answers 2xx within PROBE_TIMEOUT_MS. */
+async function answersOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+  await res.body?.cancel();
+  return res.ok;
+}
+
+export interface RunningProcess {
   readonly name: string;
   readonly child: ChildProcess;
-  readonly url: string;
+  /**
+   * Resolves with the exit code (null when a signal ended the process) once it has exited and its
+   * output is read; rejects when the command could not be spawned.
+   */
   readonly exited: Promise<number | null>;
+  /** What the process wrote to stdout and stderr (of a long run: the start and the latest part). */
   output(): string;
-  /** Sends `signal` and resolves with the exit code (null when killed by a signal). */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the first match of `pattern` in the output; rejects if the process exits first, or after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Like `waitFor`, but rejects as soon as the process exits. */
+  waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs?: number, intervalMs?: number): Promise<T>;
+  /** Sends `signal`, then SIGKILL if the process still runs after `graceMs`; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
 
-export interface StartOptions {
-  readonly env?: Record<string, string>;
-  /** Polled until it answers 200. */
-  readonly readyUrl: string;
+/** A process that is up, and where it answers. */
+export interface Managed extends RunningProcess {
   readonly url: string;
-  readonly timeoutMs?: number;
-  /** Copy the process's output to this stream as well. */
-  readonly echo?: NodeJS.WritableStream;
+}
+
+export interface SpawnOptions {
+  /** Added to the environment. */
+  readonly env?: Record<string, string>;
+  /** Start from this process's environment; otherwise from PATH alone. @default true */
+  readonly inheritEnv?: boolean;
   /** Working directory. @default this process's */
   readonly cwd?: string;
+  /** Copy the process's output to this stream as well. */
+  readonly echo?: NodeJS.WritableStream;
 }
 
-export async function startProcess(name: string, command: string, args: readonly string[], options: StartOptions): Promise<Managed> {
-  const child = spawn(command, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns `command` with its stdout and stderr collected; see RunningProcess. */
+export function spawnProcess(name: string, command: string, args: readonly string[], options: SpawnOptions = {}): RunningProcess {
+  const base = (options.inheritEnv ?? true) ? process.env : { PATH: process.env.PATH };
+  const child = spawn(command, args, { env: { ...base, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const collect = (chunk: Buffer) => {
-    out = (out + chunk.toString()).slice(-200_000);
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer): void => {
+    out += chunk.toString();
+    if (out.length > 2 * (KEEP_HEAD + KEEP_TAIL)) out = out.slice(0, KEEP_HEAD) + out.slice(-KEEP_TAIL);
     options.echo?.write(chunk);
+    for (const listener of listeners) listener();
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let dead = false;
-  void exited.then(() => (dead = true));
-  const managed: Managed = {
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const tail = (): string => out.slice(-3000);
+
+  const exited = new Promise<number | null>((resolve, reject) => {
+    // Without a listener an 'error' event would throw; before a pid it means nothing was started.
+    child.on('error', (err) => {
+      if (child.pid === undefined) reject(new Error(`${name}: could not start ${command}: ${err.message}`, { cause: err }));
+    });
+    child.once('close', (code) => resolve(code));
+  });
+  // Whoever awaits `exited` sees the rejection; nobody awaiting it is not an unhandled one.
+  exited.catch(() => undefined);
+  const running = (): boolean => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+
+  // Aborted once the process has gone, with why, so that waits on it end at once.
+  const gone = new AbortController();
+  let goneBecause = new Error(`${name} has not exited`);
+  const goneWith = (err: Error): void => {
+    goneBecause = err;
+    gone.abort(err);
+  };
+  exited.then(
+    (code) => goneWith(new Error(`${name} exited with ${code}:\n${tail()}`)),
+    (err: Error) => goneWith(err),
+  );
+
+  return {
     name,
     child,
-    url: options.url,
     exited,
     output: () => out,
-    async stop(signal = 'SIGTERM') {
-      if (!dead) child.kill(signal);
+    waitForOutput(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const finish = (): void => {
+          listeners.delete(check);
+          gone.signal.removeEventListener('abort', onGone);
+          clearTimeout(timer);
+        };
+        const check = (): void => {
+          const match = pattern.exec(out);
+          if (match === null) return;
+          finish();
+          resolve(match);
+        };
+        const onGone = (): void => {
+          check();
+          if (!listeners.has(check)) return;
+          finish();
+          reject(goneBecause);
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(new Error(`${name}: no output matching ${pattern} within ${timeoutMs} ms:\n${tail()}`));
+        }, timeoutMs);
+        listeners.add(check);
+        gone.signal.addEventListener('abort', onGone);
+        check();
+        if (gone.signal.aborted) onGone();
+      });
+    },
+    waitFor: (what, probe, timeoutMs, intervalMs) => waitFor(what, probe, timeoutMs, intervalMs, gone.signal),
+    async stop(signal = 'SIGTERM', graceMs = STOP_GRACE_MS) {
+      if (running()) {
+        child.kill(signal);
+        if (signal !== 'SIGKILL') {
+          const escalate = setTimeout(() => running() && child.kill('SIGKILL'), graceMs);
+          await exited.catch(() => undefined);
+          clearTimeout(escalate);
+        }
+      }
       return exited;
     },
   };
-  try {
-    await waitFor(
-      `${name} at ${options.readyUrl}`,
-      async () => {
-        if (dead) throw new Error(`${name} exited:\n${out.slice(-3000)}`);
-        const res = await fetch(options.readyUrl);
-        return res.status === 200 ? true : undefined;
-      },
-      options.timeoutMs ?? 30_000,
-    );
-  } catch (err) {
-    await managed.stop('SIGKILL');
-    throw err;
-  }
-  return managed;
 }
 
+/** Runs `command` to its end, bounded by `timeoutMs` (then stopped); resolves with its exit code and output. */
+export async function runProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions & { readonly timeoutMs?: number } = {},
+): Promise<{ code: number | null; output: string }> {
+  const p = spawnProcess(name, command, args, options);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void p.stop();
+  }, timeoutMs);
+  try {
+    const code = await p.exited;
+    if (timedOut) throw new Error(`${name} did not finish within ${timeoutMs} ms:\n${p.output().slice(-3000)}`);
+    return { code, output: p.output() };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface StartOptions extends SpawnOptions {
+  /** Polled until it answers 2xx. */
+  readonly readyUrl: string;
+  readonly url: string;
+  /** @default 30000 */
+  readonly timeoutMs?: number;
+}
+
+/** Starts a process and resolves once `readyUrl` answers 2xx; kills it when it does not. */
+export async function startProcess(name: string, command: string, args: readonly string[], options: StartOptions): Promise<Managed> {
+  const p = spawnProcess(name, command, args, options);
+  try {
+    await p.waitFor(
+      `${name} at ${options.readyUrl}`,
+      async () => ((await answersOk(options.readyUrl)) ? true : undefined),
+      options.timeoutMs,
+    );
+  } catch (err) {
+    await p.stop('SIGKILL');
+    throw err;
+  }
+  return { ...p, url: options.url };
+}
+
+export interface ServerOptions {
+  /** The server's entry file. @default API_ENTRY, the built server */
+  readonly entry?: string;
+  /** Wait for the store too, not just the listener. @default true */
+  readonly waitForStore?: boolean;
+  /** Opening the store (a first initdb) is part of starting; on a busy machine it takes a while. @default 60000 */
+  readonly timeoutMs?: number;
+}
+
+/** The server's log line once it listens, with the port it got. */
+const LISTENING = /"port":(\d+)[^\n]*"msg":"listening/;
+const STORE_READY = /"msg":"store ready"/;
+
+/**
+ * Starts the built server on an ephemeral port, from PATH and `env` alone, and resolves once it
+ * logs that it listens and, unless `waitForStore` is false, that its store is ready.
+ */
+export async function startServer(env: Record<string, string>, o: ServerOptions = {}): Promise<Managed> {
+  const p = spawnProcess('server', process.execPath, [o.entry ?? API_ENTRY], {
+    inheritEnv: false,
+    env: { PORT: '0', LOG_LEVEL: 'info', ...env },
+  });
+  const deadline = Date.now() + (o.timeoutMs ?? 60_000);
+  try {
+    const [, port] = await p.waitForOutput(LISTENING, deadline - Date.now());
+    if (o.waitForStore ?? true) await p.waitForOutput(STORE_READY, Math.max(1, deadline - Date.now()));
+    return { ...p, url: `http://127.0.0.1:${port}` };
+  } catch (err) {
+    await p.stop('SIGKILL'); // never leave a half-started server behind
+    throw err;
+  }
+}
+
+/** Runs the built server to completion (for boots that must fail), from PATH and `env` alone. */
+export function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return runProcess('server', process.execPath, [API_ENTRY], { inheritEnv: false, env, timeoutMs: 60_000 });
+}
+
+/** The built server on `port`, with this process's environment plus `env`, once /readyz answers. */
 export async function startApi(port: number, env: Record<string, string> = {}, echo?: NodeJS.WritableStream): Promise<Managed> {
   const url = `http://127.0.0.1:${port}`;
   return startProcess('API', process.execPath, [API_ENTRY], { env: { PORT: String(port), ...env }, url, readyUrl: `${url}/readyz`, echo });

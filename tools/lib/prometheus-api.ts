@@ -31,12 +31,33 @@ export interface ActiveAlert {
 /** GETs `path` (e.g. `/api/v1/targets`) with query `params` and returns the parsed JSON body. */
 export type JsonTransport = (path: string, params: Record<string, string>) => Promise<unknown>;
 
+/** Bound on one API call. */
+const TIMEOUT_MS = 15_000;
+
+/**
+ * Prometheus answers a failed call with a non-2xx status and a JSON body saying why
+ * (`{"status":"error","error":...}`); that body is passed on, so the caller reports the reason.
+ * A non-2xx answer without one (a proxy's 502, a wrong URL's 404) is an error here.
+ */
 export function httpTransport(baseUrl: string): JsonTransport {
   return async (path, params) => {
     const url = new URL(path, baseUrl);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    return (await fetch(url)).json();
+    const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Error(`${url.origin}${path} answered ${res.status} without JSON: ${text.slice(0, 200)}`);
+    }
+    if (!res.ok && !isApiError(body)) throw new Error(`${url.origin}${path} answered ${res.status}: ${text.slice(0, 200)}`);
+    return body;
   };
+}
+
+function isApiError(body: unknown): body is { status: 'error'; error: string } {
+  return typeof body === 'object' && body !== null && 'status' in body && body.status === 'error' && 'error' in body;
 }
 
 export class PrometheusApi {
@@ -81,7 +102,7 @@ export interface AlertmanagerAlert {
 }
 
 export async function alertmanagerAlerts(baseUrl: string): Promise<AlertmanagerAlert[]> {
-  const res = await fetch(new URL('/api/v2/alerts', baseUrl));
-  if (res.status !== 200) throw new Error(`Alertmanager /api/v2/alerts answered ${res.status}`);
+  const res = await fetch(new URL('/api/v2/alerts', baseUrl), { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (!res.ok) throw new Error(`Alertmanager /api/v2/alerts answered ${res.status}`);
   return (await res.json()) as AlertmanagerAlert[];
 }

@@ -103,7 +103,7 @@ export async function pipelineFlood(
   );
   clearInterval(sampler);
   await new Promise((r) => setTimeout(r, 2_000));
-  let after = 0;
+  let after: number;
   try {
     after = target.rss();
   } catch {

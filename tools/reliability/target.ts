@@ -2,23 +2,18 @@
  * The server under test (the built server, or any other build given with --server) as a child
  * process on loopback, and the small HTTP clients the scenarios use. Every wait is bounded.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { METRICS_PATH } from '../../src/contract';
+import { startServer } from '../lib/processes';
+import type { Managed } from '../lib/processes';
 
-export interface Target {
-  readonly child: ChildProcess;
+export interface Target extends Managed {
   readonly port: number;
-  readonly url: string;
-  readonly exited: Promise<number | null>;
   /** Resident memory now, in bytes (from /proc). */
   rss(): number;
-  output(): string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 export interface TargetOptions {
@@ -29,49 +24,13 @@ export interface TargetOptions {
   readonly timeoutMs?: number;
 }
 
-export function startTarget(o: TargetOptions): Promise<Target> {
-  const child = spawn(process.execPath, [o.entry], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  // Keep the head (startup lines) and the tail; request logs in between are not needed.
-  const collect = (c: Buffer) => {
-    out += c.toString();
-    if (out.length > 400_000) out = out.slice(0, 100_000) + out.slice(-200_000);
+export async function startTarget(o: TargetOptions): Promise<Target> {
+  const server = await startServer({ HOST: '127.0.0.1', ...o.env }, o);
+  return {
+    ...server,
+    port: Number(new URL(server.url).port),
+    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start within ${o.timeoutMs ?? 60_000} ms:\n${out.slice(-2000)}`));
-    }, o.timeoutMs ?? 60_000);
-    const poll = setInterval(() => {
-      const port = /"port":(\d+)[^\n]*"msg":"listening/.exec(out)?.[1];
-      if (port === undefined || ((o.waitForStore ?? true) && !out.includes('"msg":"store ready"'))) return;
-      clearInterval(poll);
-      clearTimeout(deadline);
-      resolve({
-        child,
-        port: Number(port),
-        url: `http://127.0.0.1:${port}`,
-        exited,
-        rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
-        output: () => out,
-        async stop(signal = 'SIGTERM') {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-          return exited;
-        },
-      });
-    }, 25);
-    void exited.then((code) => {
-      clearInterval(poll);
-      clearTimeout(deadline);
-      reject(new Error(`server exited with ${code} before it was ready:\n${out.slice(-2000)}`));
-    });
-  });
 }
 
 export interface Answer {
