@@ -8,7 +8,7 @@ let existingId: string;
 
 beforeAll(async () => {
   app = await startApp();
-  existingId = ((await json(await postJson(`${app.url}/api/items`, { name: 'target' }))) as { id: string }).id;
+  existingId = (await json(await postJson(`${app.url}/api/items`, { name: 'target' }))).id;
 });
 afterAll(() => app.close());
 
@@ -102,8 +102,8 @@ it('accepts every valid item and stores it exactly', async () => {
     fc.asyncProperty(valid, async (input) => {
       const res = await postJson(`${app.url}/api/items`, input);
       expect(res.status).toBe(201);
-      const { id } = (await json(res)) as { id: string };
-      const stored = (await json(await fetch(`${app.url}/api/items/${id}`))) as unknown;
+      const { id } = await json(res);
+      const stored = await json(await fetch(`${app.url}/api/items/${id}`));
       expect(stored).toMatchObject({ name: input.name, description: input.description ?? null, tags: input.tags ?? [] });
     }),
     { numRuns: 150 },

@@ -201,7 +201,7 @@ describe('OpenMetrics as the specification writes it', () => {
       const r = spawnSync(STRICT_PYTHON, ['-c', script], { input: body, encoding: 'utf8' });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      const names: string[] = JSON.parse(r.stdout);
+      const names = JSON.parse(r.stdout) as string[];
       for (const family of [
         'http_requests',
         'http_request_duration_seconds',
