@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { resolveConfig } from '../k8s/config';
 import { BENCH_ITEM_ID } from './bench/server';
-import { scrapeCost } from './bench/scrape';
+import { promClientRenderMs, scrapeCost } from './bench/scrape';
 import type { ScrapeCost } from './bench/scrape';
 import { runMain } from './lib/main';
 import { spawnProcess } from './lib/processes';
@@ -178,6 +178,11 @@ async function main(): Promise<void> {
     log(
       `  /metrics at ${String(s.labelSets).padStart(4)} label sets: ${s.samples} samples, ${(s.bytes / 1024).toFixed(0)} KiB, render median ${s.renderMsMedian.toFixed(2)} ms (max ${s.renderMsMax.toFixed(2)})`,
     );
+  const promClient1000 = await promClientRenderMs(1000, renders);
+  const renderSpeedup = promClient1000 / costs[2]!.renderMsMedian;
+  log(
+    `  prom-client's own types at 1,000 label sets: render median ${promClient1000.toFixed(2)} ms (the project's is ${renderSpeedup.toFixed(2)}x faster)`,
+  );
   const eldSeconds = values.quick ? 3 : 10;
   const eldBase = await scrapeUnderLoad(cap, eldSeconds, false);
   const eldCap = await scrapeUnderLoad(cap, eldSeconds);
@@ -205,6 +210,7 @@ async function main(): Promise<void> {
         `| ${s.labelSets}${s.labelSets === cap ? ' (cap)' : ''} | ${s.samples} | ${(s.bytes / 1024).toFixed(0)} KiB | ${s.renderMsMedian.toFixed(2)} | ${s.renderMsMax.toFixed(2)} |`,
     ),
     '',
+    `render at 1,000 label sets vs prom-client's own Counter/Histogram (render_speedup_vs_prom_client) ${renderSpeedup.toFixed(2)}x (${promClient1000.toFixed(2)} ms)`,
     `event-loop delay under load: max ${eldBase.maxMs.toFixed(1)} ms without scrapes; scraped every 100 ms: max ${eldCap.maxMs.toFixed(1)} ms at the cap, ${eld1000.maxMs.toFixed(1)} ms at 1,000 label sets`,
     `(${((Date.now() - started) / 1000).toFixed(0)} s)`,
     '',
@@ -217,6 +223,8 @@ async function main(): Promise<void> {
         vs_express_prom_bundle: b.median / c.median,
         metrics_ms_1000: costs[2]!.renderMsMedian,
         metrics_ms_cap: costs[3]!.renderMsMedian,
+        prom_client_metrics_ms_1000: promClient1000,
+        render_speedup_vs_prom_client: renderSpeedup,
         cap_label_sets: cap,
         event_loop_max_ms_cap: eldCap.maxMs,
         event_loop_max_ms_no_scrape: eldBase.maxMs,

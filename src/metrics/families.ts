@@ -3,6 +3,11 @@
  * increments on a held reference (prom-client's own children hash their label set on every
  * inc/observe). Each series also keeps its exposition prefix — name and escaped labels — built
  * once, so a scrape is string concatenation, rendered in slices that yield to the event loop.
+ *
+ * Why not prom-client's Counter and Histogram (`npm run bench`, README "Benchmarks"): rendering
+ * 1,000 label sets is 4.9x faster than prom-client's formatter, and the app's middleware serves
+ * 1.12x the requests per second of express-prom-bundle (prom-client's types) on the same route.
+ * prom-client still collects and renders the process and Node.js metrics.
  */
 
 export interface CounterSeries {
