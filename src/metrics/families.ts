@@ -4,10 +4,11 @@
  * inc/observe). Each series also keeps its exposition prefix — name and escaped labels — built
  * once, so a scrape is string concatenation, rendered in slices that yield to the event loop.
  *
- * Why not prom-client's Counter and Histogram (`npm run bench`, README "Benchmarks"): rendering
- * 1,000 label sets is 4.9x faster than prom-client's formatter, and the app's middleware serves
- * 1.12x the requests per second of express-prom-bundle (prom-client's types) on the same route.
- * prom-client still collects and renders the process and Node.js metrics.
+ * Why not prom-client's Counter and Histogram: `npm run bench` renders the same 1,000 label sets
+ * through them in the same run, and this renders 3.46x faster (2.80 ms against 9.68 ms,
+ * `render_speedup_vs_prom_client`); on requests the middleware serves 1.03-1.12x the throughput
+ * of express-prom-bundle (prom-client's types). prom-client still collects and renders the
+ * process and Node.js metrics.
  */
 
 export interface CounterSeries {
