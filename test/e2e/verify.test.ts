@@ -44,7 +44,7 @@ function verify(...args: string[]): Promise<Result> {
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve, reject) =>
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       try {
         resolve({ code, out: stdout + stderr, json: JSON.parse(stdout) as Result['json'] });
       } catch {

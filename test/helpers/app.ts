@@ -147,9 +147,10 @@ export function startGet(url: string, agent: Agent, headers: Record<string, stri
  */
 export function unaccepted(port: number): number {
   const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const files = ['/proc/net/tcp', '/proc/net/tcp6'].filter((f) => existsSync(f));
+  if (files.length === 0) throw new Error('unaccepted() reads /proc/net/tcp, which this system lacks (Linux only)');
   let queued = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    if (!existsSync(file)) continue;
+  for (const file of files) {
     for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
       // sl local_address rem_address st tx_queue:rx_queue ...; st 0A is LISTEN.
       const [, local, , state, queues] = line.trim().split(/\s+/);

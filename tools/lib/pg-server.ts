@@ -25,6 +25,15 @@ export function postgresBinDir(): string | undefined {
   return versions[0] === undefined ? undefined : join(root, versions[0], 'bin');
 }
 
+/** Whether process `pid` is a postgres server (a stale postmaster.pid may name a reused pid). */
+function isPostgres(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!.endsWith('postgres');
+  } catch {
+    return false;
+  }
+}
+
 export class PgServer {
   private readonly dir = mkdtempSync(join(tmpdir(), 'pg-own-'));
   private readonly asRoot = userInfo().uid === 0;
@@ -90,7 +99,7 @@ export class PgServer {
       // Not running, or pg_ctl failed: kill a postmaster that is still there.
       const pidFile = join(this.data, 'postmaster.pid');
       const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;
-      if (Number.isInteger(pid) && pid > 0) {
+      if (Number.isInteger(pid) && pid > 0 && isPostgres(pid)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {

@@ -69,7 +69,8 @@ export async function waitFor<T>(
   for (;;) {
     signal?.throwIfAborted();
     try {
-      const value = await probe();
+      // A probe that never settles must not outlive the deadline or the abort.
+      const value = await raceDeadline(Promise.resolve().then(probe), deadline, signal);
       if (value !== undefined) return value;
     } catch (err) {
       last = err;
@@ -80,6 +81,18 @@ export async function waitFor<T>(
     await sleep(Math.min(intervalMs, left), undefined, { signal }).catch(() => undefined);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+}
+
+/** `work`, or a rejection once `deadline` (epoch ms) passes or `signal` aborts, whichever comes first. */
+function raceDeadline<T>(work: Promise<T>, deadline: number, signal?: AbortSignal): Promise<T> {
+  const limit = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  const stop = signal === undefined ? limit : AbortSignal.any([limit, signal]);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal?.aborted ? (signal.reason as Error) : new Error('the probe did not settle before the deadline'));
+    if (stop.aborted) return onAbort();
+    stop.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => stop.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Whether `url` answers 2xx within PROBE_TIMEOUT_MS. */
