@@ -16,7 +16,7 @@ import { BENCH_ITEM_ID } from './bench/server';
 import { promClientRenderMs, scrapeCost } from './bench/scrape';
 import type { ScrapeCost } from './bench/scrape';
 import { runMain } from './lib/main';
-import { spawnProcess } from './lib/processes';
+import { killChildrenOnSignal, spawnProcess } from './lib/processes';
 import type { RunningProcess } from './lib/processes';
 
 interface Run {
@@ -122,6 +122,7 @@ async function scrapeUnderLoad(
 }
 
 async function main(): Promise<void> {
+  killChildrenOnSignal();
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },

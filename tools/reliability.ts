@@ -23,7 +23,7 @@ import type { TargetOptions } from './reliability/target';
 import { startTarget } from './reliability/target';
 import { runMain } from './lib/main';
 import { scratchDatabase } from './lib/pg-server';
-import { API_ENTRY } from './lib/processes';
+import { API_ENTRY, killChildrenOnSignal } from './lib/processes';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -191,6 +191,7 @@ function table(reports: StoreReport[]): string {
 }
 
 async function main(): Promise<void> {
+  killChildrenOnSignal();
   const { values } = parseArgs({
     options: {
       short: { type: 'boolean', default: false },

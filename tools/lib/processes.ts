@@ -33,6 +33,27 @@ const PROBE_TIMEOUT_MS = 5_000;
 const KEEP_HEAD = 100_000;
 const KEEP_TAIL = 200_000;
 
+/** Children started here that have not exited yet. */
+const live = new Set<ChildProcess>();
+
+/**
+ * From now on, SIGTERM or SIGINT to this process SIGKILLs every child it started that still
+ * runs, then exits 128 + the signal's number: a tool stopped by a timeout or Ctrl-C leaves no
+ * server behind, holding a port and a data directory. For tools that do not stop their children
+ * gracefully themselves (monitoring:local does).
+ */
+export function killChildrenOnSignal(): void {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    process.once(signal, () => {
+      for (const child of live) child.kill('SIGKILL');
+      process.exit(code);
+    });
+  }
+}
+
 /** The first of `names` found on PATH. */
 export function findBinary(...names: string[]): string | undefined {
   return names.find((name) => spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0);
@@ -140,6 +161,9 @@ export interface SpawnOptions {
 export function spawnProcess(name: string, command: string, args: readonly string[], options: SpawnOptions = {}): RunningProcess {
   const base = (options.inheritEnv ?? true) ? process.env : { PATH: process.env.PATH };
   const child = spawn(command, args, { env: { ...base, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => child.pid === undefined && live.delete(child));
   let out = '';
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer): void => {
