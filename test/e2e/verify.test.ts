@@ -155,11 +155,9 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
       local: { target: `127.0.0.1:${apiPort}` },
     });
 
-  /** The synthesized objects as a running cluster would hold them (status filled in). */
-  function cluster(mutate: (o: K8sObject[]) => void = () => undefined): K8sObject[] {
-    const objects = clone(manifests());
-    find(objects, 'Deployment').status = { replicas: 2, readyReplicas: 2, availableReplicas: 2 };
-    objects.push(
+  /** The Prometheus Operator's CRDs, and the app Service's EndpointSlice with these ready addresses. */
+  function operatorCrdsAndEndpoints(addresses: string[]): K8sObject[] {
+    return [
       ...['servicemonitors', 'prometheusrules', 'prometheuses'].map((p) => ({
         apiVersion: 'apiextensions.k8s.io/v1',
         kind: 'CustomResourceDefinition',
@@ -169,11 +167,17 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
         metadata: { name: 'rest-api-abc', namespace: 'rest-api', labels: { 'kubernetes.io/service-name': 'rest-api' } },
-        endpoints: [
-          { addresses: ['10.0.0.5'], conditions: { ready: true } },
-          { addresses: ['10.0.0.6'], conditions: { ready: true } },
-        ],
+        endpoints: addresses.map((address) => ({ addresses: [address], conditions: { ready: true } })),
       },
+    ];
+  }
+
+  /** The synthesized objects as a running cluster would hold them (status filled in). */
+  function cluster(mutate: (o: K8sObject[]) => void = () => undefined): K8sObject[] {
+    const objects = clone(manifests());
+    find(objects, 'Deployment').status = { replicas: 2, readyReplicas: 2, availableReplicas: 2 };
+    objects.push(
+      ...operatorCrdsAndEndpoints(['10.0.0.5', '10.0.0.6']),
       {
         apiVersion: 'v1',
         kind: 'Pod',
@@ -290,17 +294,7 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     objects.push(
       ...kps,
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring', labels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
-      ...['servicemonitors', 'prometheusrules', 'prometheuses'].map((p) => ({
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        metadata: { name: `${p}.monitoring.coreos.com` },
-      })),
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: 'rest-api-abc', namespace: 'rest-api', labels: { 'kubernetes.io/service-name': 'rest-api' } },
-        endpoints: [{ addresses: ['10.0.0.5'], conditions: { ready: true } }],
-      },
+      ...operatorCrdsAndEndpoints(['10.0.0.5']),
       {
         apiVersion: 'v1',
         kind: 'Pod',
