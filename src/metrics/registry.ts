@@ -45,31 +45,23 @@ export interface HttpMetricsOptions {
   readonly ready?: () => boolean;
 }
 
+/** A counter family of the contract, with the labels the contract gives that name. */
+const httpCounter = (name: (typeof METRIC)['requestsTotal' | 'requests4xx' | 'requests5xx'], help: string): CounterFamily =>
+  new CounterFamily(name, help, METRIC_LABELS[name]);
+
 /** The HTTP metrics of one app instance. */
 export class HttpMetrics {
   private readonly registry = new Registry<PrometheusContentType>();
   private readonly openMetrics = new Registry<OpenMetricsContentType>();
-  private readonly requestsTotal = new CounterFamily(
-    METRIC.requestsTotal,
-    'HTTP requests handled, by method, route template and status code.',
-    METRIC_LABELS[METRIC.requestsTotal],
-  );
+  private readonly requestsTotal = httpCounter(METRIC.requestsTotal, 'HTTP requests handled, by method, route template and status code.');
   private readonly duration = new HistogramFamily(
     METRIC.requestDuration,
     'Time from receiving a request to finishing its response, in seconds.',
     METRIC_LABELS[METRIC.requestDuration],
     DURATION_BUCKETS,
   );
-  private readonly requests4xx = new CounterFamily(
-    METRIC.requests4xx,
-    'HTTP requests answered with a 4xx status, by method and route template.',
-    METRIC_LABELS[METRIC.requests4xx],
-  );
-  private readonly requests5xx = new CounterFamily(
-    METRIC.requests5xx,
-    'HTTP requests answered with a 5xx status, by method and route template.',
-    METRIC_LABELS[METRIC.requests5xx],
-  );
+  private readonly requests4xx = httpCounter(METRIC.requests4xx, 'HTTP requests answered with a 4xx status, by method and route template.');
+  private readonly requests5xx = httpCounter(METRIC.requests5xx, 'HTTP requests answered with a 5xx status, by method and route template.');
   private readonly families: readonly Family<unknown>[] = [
     this.requestsTotal,
     this.duration,
