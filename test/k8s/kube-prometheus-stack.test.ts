@@ -65,17 +65,20 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
         .map((d) => d.toJS() as K8sObject | null)
         .filter((o): o is K8sObject => o !== null && typeof o.kind === 'string')
     : [];
-  const kpsPrometheus: KindMap['Prometheus'] = ofKind(kps, 'Prometheus')[0]!;
   const monitoringNs = {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: { name: 'monitoring', labels: { 'kubernetes.io/metadata.name': 'monitoring' } },
   };
   const cluster = [...ours, monitoringNs, ...kps];
-  const scraper = {
-    ns: 'monitoring',
-    labels: { ...(kpsPrometheus.spec?.podMetadata?.labels ?? {}), ...operatorPrometheusPodLabels(kpsPrometheus.metadata!.name!) },
-    nsLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
+  // Read inside the tests: describe.skip still runs this body when the fixture is missing.
+  const scraper = () => {
+    const kpsPrometheus: KindMap['Prometheus'] = ofKind(kps, 'Prometheus')[0]!;
+    return {
+      ns: 'monitoring',
+      labels: { ...(kpsPrometheus.spec?.podMetadata?.labels ?? {}), ...operatorPrometheusPodLabels(kpsPrometheus.metadata!.name!) },
+      nsLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
+    };
   };
   const metricsRule = (objects: K8sObject[]) => {
     const policy: KindMap['NetworkPolicy'] = find(objects, 'NetworkPolicy');
@@ -97,7 +100,7 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
   });
 
   it("admits kps's Prometheus pods from namespace monitoring to the metrics port, and the wiring checks agree", () => {
-    expect(peerAdmits(metricsRule(ours).from, 'rest-api', scraper)).toBe(true);
+    expect(peerAdmits(metricsRule(ours).from, 'rest-api', scraper())).toBe(true);
     expect(checkManifests(cluster).filter((f) => f.objects.some((o) => o.includes('/rest-api/')))).toEqual([]);
   });
 
@@ -106,13 +109,13 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
     expect(metricsRule(defaults).from).toEqual([
       { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
     ]);
-    expect(peerAdmits(metricsRule(defaults).from, 'rest-api', scraper)).toBe(true);
+    expect(peerAdmits(metricsRule(defaults).from, 'rest-api', scraper())).toBe(true);
   });
 
   it("fails the check when the policy admits only the app's own namespace (the old default)", () => {
     const broken = clone(cluster);
     metricsRule(broken).from = [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }];
-    expect(peerAdmits(metricsRule(broken).from, 'rest-api', scraper)).toBe(false);
+    expect(peerAdmits(metricsRule(broken).from, 'rest-api', scraper())).toBe(false);
     const findings = checkManifests(broken).filter((f) => f.check === 'networkpolicy-metrics');
     expect(findings).toHaveLength(1);
     expect(findings[0]!.message).toContain('namespace monitoring');
@@ -132,7 +135,7 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
       expect(prometheusesSelecting(withKps, find(chart, 'PrometheusRule'), 'rest-api').map((p) => p.metadata?.name)).toEqual([
         'kps-kube-prometheus-stack-prometheus',
       ]);
-      expect(peerAdmits(metricsRule(chart).from, 'rest-api', scraper)).toBe(true);
+      expect(peerAdmits(metricsRule(chart).from, 'rest-api', scraper())).toBe(true);
       expect(checkManifests(withKps).filter((f) => f.objects.some((o) => o.includes('/rest-api/')))).toEqual([]);
       expect(JSON.stringify(find(chart, 'PrometheusRule').spec)).toContain(`job=\\"${job}\\"`);
       // The rules of this values file's SLO period (10d), exactly as the synth writes them.
