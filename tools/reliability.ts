@@ -13,6 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { amplifyingBodies } from './reliability/bodies';
+import type { BodyResult } from './reliability/bodies';
 import { hostileInput, randomUrls } from './reliability/input';
 import type { HostileResult, RandomUrlResult } from './reliability/input';
 import { killDuringWrites, sigtermUnderKeepAlive } from './reliability/lifecycle';
@@ -38,6 +40,8 @@ interface Sizes {
   floodHoldMs: number;
   slowClients: number;
   slowLimitMs: number;
+  /** How long to wait for an amplifying body's answer. */
+  bodyTimeoutMs: number;
   /** Extra server settings (short timeouts for the short run). */
   env: Record<string, string>;
 }
@@ -53,6 +57,7 @@ const FULL: Sizes = {
   floodHoldMs: 15_000,
   slowClients: 20,
   slowLimitMs: 100_000,
+  bodyTimeoutMs: 60_000,
   env: {},
 };
 const SHORT: Sizes = {
@@ -66,6 +71,7 @@ const SHORT: Sizes = {
   floodHoldMs: 3_000,
   slowClients: 3,
   slowLimitMs: 8_000,
+  bodyTimeoutMs: 10_000,
   env: { HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '4000' },
 };
 
@@ -78,12 +84,17 @@ const FLOOD_GROWTH_LIMIT_MB = 256;
 const HEALTHZ_LIMIT_MS = 2_000;
 /** Slowest answer a normal client may get while slow clients hold connections. */
 const OTHERS_LIMIT_MS = 1_000;
+/** An amplifying body's answer: at most this large, this slow, and /healthz this fast meanwhile. */
+const BODY_ANSWER_LIMIT_BYTES = 16 * 1024;
+const BODY_TIME_LIMIT_MS = 1_000;
+const BODY_HEALTHZ_LIMIT_MS = 1_000;
 /** Random URLs may add a bounded number of `<unmatched>` series (one per method and status), never one per URL. */
 const NEW_SERIES_LIMIT = 20;
 
 interface StoreReport {
   store: string;
   hostile: HostileResult;
+  bodies: BodyResult[];
   random: RandomUrlResult;
   kill: KillResult;
   sigterm: DrainResult;
@@ -94,9 +105,17 @@ interface StoreReport {
 
 function check(report: Omit<StoreReport, 'failures'>): string[] {
   const f: string[] = [];
-  const { hostile, random, kill, sigterm, flood, slow } = report;
+  const { hostile, bodies, random, kill, sigterm, flood, slow } = report;
   if (hostile.answered5xx > 0 || hostile.counted5xx > 0)
     f.push(`hostile input: ${hostile.answered5xx} answered 5xx, ${hostile.counted5xx} counted (${hostile.examples.join('; ')})`);
+  for (const b of bodies) {
+    if (b.status < 400 || b.status >= 500) f.push(`body "${b.name}": answered ${b.status || 'nothing'} (a 4xx is expected)`);
+    if (b.responseBytes > BODY_ANSWER_LIMIT_BYTES)
+      f.push(`body "${b.name}": ${b.responseBytes} bytes answered (limit ${BODY_ANSWER_LIMIT_BYTES})`);
+    if (b.ms > BODY_TIME_LIMIT_MS) f.push(`body "${b.name}": answered in ${b.ms} ms (limit ${BODY_TIME_LIMIT_MS})`);
+    if (b.healthzMaxMs > BODY_HEALTHZ_LIMIT_MS)
+      f.push(`body "${b.name}": /healthz took ${b.healthzMaxMs} ms (limit ${BODY_HEALTHZ_LIMIT_MS})`);
+  }
   if (random.answered5xx > 0) f.push(`random URLs: ${random.answered5xx} answered 5xx`);
   if (random.newSeries > NEW_SERIES_LIMIT) f.push(`random URLs: ${random.newSeries} new series per family (limit ${NEW_SERIES_LIMIT})`);
   if (kill.acknowledged === 0 || kill.present !== kill.acknowledged)
@@ -120,10 +139,12 @@ async function runStore(store: 'pglite' | 'postgres', entry: string, sizes: Size
   const options: TargetOptions = { entry, env };
   try {
     const target = await startTarget(options);
-    let hostile: HostileResult, random: RandomUrlResult, flood: FloodResult, slow: SlowResult;
+    let hostile: HostileResult, bodies: BodyResult[], random: RandomUrlResult, flood: FloodResult, slow: SlowResult;
     try {
       log(`[${store}] hostile input: ${sizes.hostile} requests`);
       hostile = await hostileInput(target, sizes.hostile);
+      log(`[${store}] amplifying bodies`);
+      bodies = await amplifyingBodies(target, sizes.bodyTimeoutMs);
       log(`[${store}] random URLs: ${sizes.randomUrls}`);
       random = await randomUrls(target, sizes.randomUrls);
       log(`[${store}] pipelining flood: ${sizes.floodSockets} sockets × ${sizes.floodPerSocket}`);
@@ -138,7 +159,7 @@ async function runStore(store: 'pglite' | 'postgres', entry: string, sizes: Size
     const kill = await killDuringWrites(options, sizes.killRounds, sizes.killWriteMs);
     log(`[${store}] SIGTERM under ${sizes.sigtermConnections} keep-alive connections`);
     const sigterm = await sigtermUnderKeepAlive(options, sizes.sigtermConnections);
-    const report = { store, hostile, random, kill, sigterm, flood, slow };
+    const report = { store, hostile, bodies, random, kill, sigterm, flood, slow };
     return { ...report, failures: check(report) };
   } finally {
     await db?.drop().catch(() => undefined);
@@ -153,6 +174,13 @@ function table(reports: StoreReport[]): string {
       'hostile requests tried / answered 5xx / 5xx in /metrics',
       (r) => `${n(r.hostile.tried)} / ${n(r.hostile.answered5xx)} / ${n(r.hostile.counted5xx)}`,
     ],
+    ...(reports[0]?.bodies ?? []).map((b, i): [string, (r: StoreReport) => string] => [
+      `body: ${b.name} (${n(Math.round(b.requestBytes / 1024))} kB): status, answer bytes, ms, slowest /healthz ms`,
+      (r) => {
+        const x = r.bodies[i]!;
+        return `${x.status || 'none'}, ${n(x.responseBytes)}, ${n(x.ms)}, ${n(x.healthzMaxMs)}`;
+      },
+    ]),
     [
       'random URLs / answered 5xx / new series per family',
       (r) => `${n(r.random.tried)} / ${n(r.random.answered5xx)} / ${r.random.newSeries}`,

@@ -12,6 +12,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 export const PROBLEMS = {
   malformed_json: { status: 400, title: 'Request body is not valid JSON' },
   validation_failed: { status: 400, title: 'Request is invalid' },
+  body_too_deep: { status: 400, title: 'Request body nests too deeply' },
   bad_request: { status: 400, title: 'Bad request' },
   item_not_found: { status: 404, title: 'Item not found' },
   route_not_found: { status: 404, title: 'No such route' },
@@ -28,6 +29,12 @@ export const PROBLEMS = {
 
 export type ProblemCode = keyof typeof PROBLEMS;
 
+/**
+ * At most this many field errors are listed in one answer; `omittedErrors` counts the rest. A
+ * body can hold thousands of bad strings or unknown fields, and the answer must stay small.
+ */
+export const MAX_FIELD_ERRORS = 20;
+
 /** One offending part of a request: a JSON Pointer into the body, a query parameter or a header. */
 export interface FieldError {
   /** Dotted path of the field, e.g. `tags.3`, or the query parameter / header name. */
@@ -43,7 +50,10 @@ export interface ProblemOptions {
   readonly detail?: string;
   /** Overrides the catalogue status (injected faults answer the status asked for). */
   readonly status?: number;
+  /** Listed up to MAX_FIELD_ERRORS; the rest are counted in `omittedErrors`. */
   readonly errors?: readonly FieldError[];
+  /** Errors found beyond those in `errors` (their count only). @default errors beyond the cap */
+  readonly omittedErrors?: number;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -58,8 +68,21 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * A 400 naming each bad field: the first MAX_FIELD_ERRORS in `errors` and in the detail, and how
+ * many more there are (`omitted`, for producers that only counted them).
+ */
+export function validationProblem(errors: readonly FieldError[], omitted = 0): ProblemError {
+  const listed = errors.slice(0, MAX_FIELD_ERRORS);
+  const more = errors.length - listed.length + omitted;
+  const detail = listed.map((e) => `${e.field}: ${e.detail}`).join('; ') + (more > 0 ? `; and ${more} more` : '');
+  return new ProblemError('validation_failed', { detail, errors: listed, omittedErrors: more });
+}
+
 export function sendProblem(res: Response, code: ProblemCode, options: ProblemOptions = {}): void {
   const status = options.status ?? PROBLEMS[code].status;
+  const errors = options.errors?.slice(0, MAX_FIELD_ERRORS);
+  const omitted = (options.omittedErrors ?? 0) + (options.errors?.length ?? 0) - (errors?.length ?? 0);
   for (const [name, value] of Object.entries(options.headers ?? {})) res.setHeader(name, value);
   res
     .status(status)
@@ -72,7 +95,8 @@ export function sendProblem(res: Response, code: ProblemCode, options: ProblemOp
         code,
         ...(options.detail !== undefined && { detail: options.detail }),
         instance: res.req.originalUrl.length <= 2048 ? res.req.originalUrl : undefined,
-        ...(options.errors !== undefined && { errors: options.errors }),
+        ...(errors !== undefined && { errors }),
+        ...(omitted > 0 && { omittedErrors: omitted }),
       }),
     );
 }

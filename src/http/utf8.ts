@@ -53,12 +53,37 @@ export function decodeEscapingInvalid(buf: Buffer): string {
   return out + buf.toString('utf8', start, buf.length);
 }
 
-/** JSON Pointer paths (as key lists) of every string, key or value, holding an escaped byte. */
-export function pathsWithEscapes(value: unknown, path: readonly (string | number)[] = []): (string | number)[][] {
-  if (typeof value === 'string') return ESCAPED.test(value) ? [[...path]] : [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => pathsWithEscapes(v, [...path, i]));
-  if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).flatMap(([k, v]) => (ESCAPED.test(k) ? [[...path, k]] : pathsWithEscapes(v, [...path, k])));
-  }
-  return [];
+/**
+ * JSON Pointer paths (as key lists) of the first `max` strings, keys or values, holding an
+ * escaped byte, and how many more there are. The walk keeps one path and copies it only for the
+ * strings it lists, so its work stays proportional to the value's size.
+ */
+export function pathsWithEscapes(value: unknown, max: number): { paths: (string | number)[][]; omitted: number } {
+  const paths: (string | number)[][] = [];
+  let omitted = 0;
+  const path: (string | number)[] = [];
+  const found = (): void => {
+    if (paths.length < max) paths.push([...path]);
+    else omitted++;
+  };
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (ESCAPED.test(v)) found();
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => {
+        path.push(i);
+        walk(item);
+        path.pop();
+      });
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, item] of Object.entries(v)) {
+        path.push(k);
+        if (ESCAPED.test(k)) found();
+        else walk(item);
+        path.pop();
+      }
+    }
+  };
+  walk(value);
+  return { paths, omitted };
 }

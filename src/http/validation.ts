@@ -1,13 +1,15 @@
 /**
- * Request parsing: JSON bodies (content type checked first, size bounded) and zod schemas whose
- * failures become a 400 problem listing every offending field.
+ * Request parsing: JSON bodies (content type checked first, size and nesting bounded) and zod
+ * schemas whose failures become a 400 problem naming the offending fields (at most
+ * MAX_FIELD_ERRORS of them, and how many more).
  */
 import { isUtf8 } from 'node:buffer';
 import express from 'express';
 import type { RequestHandler } from 'express';
 import type { z } from 'zod';
-import { ProblemError } from './problems';
+import { MAX_FIELD_ERRORS, ProblemError, validationProblem } from './problems';
 import type { FieldError } from './problems';
+import { MAX_JSON_DEPTH, exceedsDepth } from './json-depth';
 import { decodeEscapingInvalid, pathsWithEscapes } from './utf8';
 
 /** Largest accepted request body. The largest valid item is far below this. */
@@ -38,13 +40,23 @@ export function jsonBody(): RequestHandler[] {
       }
       next();
     },
-    express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: JSON_TYPES, verify: refuseInvalidUtf8 }),
+    express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: JSON_TYPES, verify: verifyBody }),
   ];
 }
 
-/** body-parser's `verify` hook: refuses a body whose strings are not valid UTF-8, naming them. */
-function refuseInvalidUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
+/**
+ * body-parser's `verify` hook, run before the body is parsed: refuses a body nested deeper than
+ * MAX_JSON_DEPTH (parsing, validating and naming paths would otherwise cost depth × size), then
+ * a body whose strings are not valid UTF-8, naming them.
+ */
+function verifyBody(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
   if (encoding.toLowerCase() !== 'utf-8' && encoding.toLowerCase() !== 'utf8') return;
+  if (exceedsDepth(buf, MAX_JSON_DEPTH)) {
+    throw new ProblemError('body_too_deep', {
+      detail: `the body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`,
+      errors: [{ field: '(body)', in: 'body', pointer: '', detail: `must not nest more than ${MAX_JSON_DEPTH} levels deep` }],
+    });
+  }
   if (isUtf8(buf)) return;
   let parsed: unknown;
   try {
@@ -52,17 +64,14 @@ function refuseInvalidUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: 
   } catch {
     return; // not JSON either: the parser reports malformed_json
   }
-  const paths = pathsWithEscapes(parsed);
+  const { paths, omitted } = pathsWithEscapes(parsed, MAX_FIELD_ERRORS);
   const errors: FieldError[] = (paths.length > 0 ? paths : [[]]).map((path) => ({
     field: path.length === 0 ? '(body)' : path.map(String).join('.'),
     in: 'body',
     pointer: pointer(path),
     detail: 'must be valid UTF-8',
   }));
-  throw new ProblemError('validation_failed', {
-    detail: errors.map((e) => `${e.field}: ${e.detail}`).join('; '),
-    errors,
-  });
+  throw validationProblem(errors, omitted);
 }
 
 function pointer(path: readonly PropertyKey[]): string {
@@ -85,9 +94,5 @@ export function fieldErrors(error: z.ZodError, location: FieldError['in']): Fiel
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, location: FieldError['in']): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const errors = fieldErrors(result.error, location);
-  throw new ProblemError('validation_failed', {
-    detail: errors.map((e) => `${e.field}: ${e.detail}`).join('; '),
-    errors,
-  });
+  throw validationProblem(fieldErrors(result.error, location));
 }

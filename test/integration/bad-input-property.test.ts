@@ -12,6 +12,9 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
+/** An answer may be this large whatever was sent (a problem's fixed members, the request's path). */
+const ANSWER_BASE_BYTES = 8 * 1024;
+
 /** Any string, including lone surrogates, NUL and control characters. */
 const anyString = fc.string({ unit: 'binary', maxLength: 300 });
 const anyValue = fc.oneof(anyString, fc.jsonValue({ maxDepth: 3 }), fc.constant(null), fc.double(), fc.integer());
@@ -27,8 +30,23 @@ const itemLike = fc.record(
   { requiredKeys: [] },
 );
 
+/** Nesting from shallow to far beyond the limit, at the top or inside `tags`. */
+const deeplyNested = fc
+  .tuple(fc.integer({ min: 1, max: 3_000 }), fc.constantFrom('[', '{"a":'), anyValue, fc.boolean())
+  .map(([depth, open, inner, inTags]) => {
+    const close = open === '[' ? ']' : '}';
+    const value = `${open.repeat(depth)}${JSON.stringify(inner) ?? 'null'}${close.repeat(depth)}`;
+    return inTags ? `{"name":"x","tags":${value}}` : value;
+  });
+/** Up to thousands of unknown fields: one error each, of which the answer lists a few. */
+const unknownFields = fc
+  .uniqueArray(fc.string({ minLength: 1, maxLength: 40 }), { maxLength: 3_000 })
+  .map((keys) => JSON.stringify(Object.fromEntries([['name', 'x'], ...keys.map((k) => [`x-${k}`, 0])])));
+
 const body = fc.oneof(
   itemLike.map((o) => JSON.stringify(o)),
+  deeplyNested,
+  unknownFields,
   fc.jsonValue().map((v) => JSON.stringify(v)),
   anyString,
   fc.constantFrom('', '{', '{"name":', '[', 'null', '{"name": "\\ud800"}', '{"name":"a\\u0000"}'),
@@ -68,6 +86,8 @@ it('never answers a 5xx and never changes an item on a rejected write, whatever 
       const path = target.kind === 'collection' ? '/api/items' : target.kind === 'existing' ? `/api/items/${existingId}` : target.path;
       const res = await sendExactly(method, path, { 'content-type': contentType }, body);
       expect(res.status).toBeLessThan(500);
+      // The answer stays bounded by what was sent, whatever number of errors the body holds.
+      expect(Buffer.byteLength(res.text)).toBeLessThanOrEqual(ANSWER_BASE_BYTES + 3 * Buffer.byteLength(body));
       if (res.status >= 400) {
         expect(res.type).toBe('application/problem+json; charset=utf-8');
         const problem = JSON.parse(res.text) as { status?: unknown; code?: unknown };

@@ -4,7 +4,10 @@
  */
 import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
+import { MAX_JSON_DEPTH } from '../../src/http/json-depth';
+import { MAX_FIELD_ERRORS } from '../../src/http/problems';
 import { BODY_LIMIT_BYTES } from '../../src/http/validation';
+import { deepArrays, deepInvalidUtf8, distinctTags, unknownFields } from '../../tools/reliability/bodies';
 import { json, postJson, startApp } from '../helpers/app';
 import type { RunningApp } from '../helpers/app';
 import { scrape, valueOf } from '../helpers/exposition';
@@ -118,5 +121,72 @@ describe('invalid UTF-8 inside JSON strings', () => {
     const res = await raw('POST', '/api/items', { 'content-type': 'application/json' }, Buffer.from('{"name":"a\uFFFDb"}'));
     expect(res.status).toBe(201);
     expect(JSON.parse(res.body)).toMatchObject({ name: 'a\uFFFDb' });
+  });
+});
+
+describe('bodies whose validation could cost more than their size', () => {
+  const post = (body: Buffer) => raw('POST', '/api/items', { 'content-type': 'application/json' }, body);
+  const nested = (depth: number) => Buffer.from(`{"name":"x","tags":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`);
+
+  it(`refuses nesting deeper than ${MAX_JSON_DEPTH} levels with 400 body_too_deep naming the limit`, async () => {
+    const res = await post(nested(MAX_JSON_DEPTH + 1));
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({
+      code: 'body_too_deep',
+      errors: [{ field: '(body)', in: 'body', detail: `must not nest more than ${MAX_JSON_DEPTH} levels deep` }],
+    });
+  });
+
+  it(`validates a body nested exactly ${MAX_JSON_DEPTH} levels as usual`, async () => {
+    const res = await post(nested(MAX_JSON_DEPTH));
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'validation_failed', errors: [{ field: 'tags.0' }] });
+  });
+
+  it('does not count brackets inside strings, escaped quotes included', async () => {
+    const name = `\\"${'['.repeat(150)}`;
+    const res = await post(Buffer.from(`{"name":"${name}"}`));
+    expect(res.status).toBe(201);
+    expect(JSON.parse(res.body)).toMatchObject({ name: `"${'['.repeat(150)}` });
+  });
+
+  it.each([
+    ['invalid UTF-8 nested 300 deep', deepInvalidUtf8(300), 'body_too_deep'],
+    ['arrays nested as deep as the size allows', deepArrays(), 'body_too_deep'],
+    ['unknown fields', unknownFields(), 'validation_failed'],
+    ['distinct tags', distinctTags(), 'validation_failed'],
+  ])('answers %s with a 400 of a few kB', async (_, body, code) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ code });
+    expect(Buffer.byteLength(res.body)).toBeLessThan(8 * 1024);
+  });
+
+  it(`lists the first ${MAX_FIELD_ERRORS} field errors and counts the rest`, async () => {
+    const body = unknownFields();
+    const fields = (body.toString().match(/"f\d+":/g) ?? []).length;
+    const res = JSON.parse((await post(body)).body) as { errors: { field: string }[]; omittedErrors: number; detail: string };
+    expect(res.errors).toHaveLength(MAX_FIELD_ERRORS);
+    expect(res.errors[0]).toMatchObject({ field: 'f0', detail: 'is not a known field' });
+    expect(res.omittedErrors).toBe(fields - MAX_FIELD_ERRORS);
+    expect(res.detail).toMatch(new RegExp(`; and ${fields - MAX_FIELD_ERRORS} more$`));
+  });
+
+  it('lists the first strings of invalid UTF-8 and counts the rest', async () => {
+    const strings = 3_000;
+    const body = Buffer.concat([
+      Buffer.from('{"name":"x","tags":['),
+      ...Array.from({ length: strings }, (_, i) => Buffer.from([...(i === 0 ? [] : [0x2c]), 0x22, 0xff, 0x22])),
+      Buffer.from(']}'),
+    ]);
+    const res = JSON.parse((await post(body)).body) as { code: string; errors: { pointer: string }[]; omittedErrors: number };
+    expect(res.code).toBe('validation_failed');
+    expect(res.errors.map((e) => e.pointer)).toEqual(Array.from({ length: MAX_FIELD_ERRORS }, (_, i) => `/tags/${i}`));
+    expect(res.omittedErrors).toBe(strings - MAX_FIELD_ERRORS);
+  });
+
+  it('leaves no omittedErrors member when every error is listed', async () => {
+    const res = JSON.parse((await post(Buffer.from('{"name":"x","colour":"red"}'))).body) as Record<string, unknown>;
+    expect(res).not.toHaveProperty('omittedErrors');
   });
 });
