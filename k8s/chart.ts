@@ -11,6 +11,7 @@ import { Api } from './constructs/api';
 import { GrafanaDashboard } from './constructs/dashboard';
 import { DevDatabase } from './constructs/database';
 import { Monitoring, prometheusPodLabels } from './constructs/monitoring';
+import { NetworkPolicies } from './constructs/network-policies';
 import { commonLabels, selectorLabels } from './labels';
 import { ANY_PROMETHEUS_POD } from './operator';
 
@@ -51,7 +52,8 @@ export class RestApiChart extends Chart {
   constructor(scope: Construct, id: string, config: DeployConfig) {
     super(scope, id, { namespace: config.namespace, disableResourceNameHashes: true });
 
-    new Api(this, 'api', { config, metricsFrom: metricsPeers(config) });
+    new Api(this, 'api', { config });
+    if (config.networkPolicy.enabled) new NetworkPolicies(this, 'network-policies', { config, metricsFrom: metricsPeers(config) });
     if (config.database.deploy) new DevDatabase(this, 'database', { config });
     new Monitoring(this, 'monitoring', { config, serviceLabels: selectorLabels(config, 'api') });
     if (config.grafana.dashboard.enabled) new GrafanaDashboard(this, 'dashboard', { config });

@@ -6,9 +6,10 @@
  */
 import { mapSelects, peerAdmits, selects } from './label-selectors';
 import type { LabelSelector, PeerPod } from './label-selectors';
+import { policyTypes } from './network-paths';
 import { isKind, namespaceLabels, namespaceOf, ofKind, podTemplates, ref, WORKLOAD_KINDS } from './objects';
 import type { Finding, K8sObject, Kind, PodTemplate, Shaped } from './objects';
-import { operatorPrometheusPodLabels } from './operator';
+import { operatorAlertmanagerPodLabels, operatorPrometheusPodLabels } from './operator';
 import { byteSizeBytes, durationSeconds, quantityBytes } from './units';
 
 export type { Finding, K8sObject } from './objects';
@@ -29,6 +30,8 @@ export interface CheckContext {
   readonly objects: readonly K8sObject[];
   readonly defaultNs: string;
   readonly pods: readonly PodTemplate[];
+  /** Every pod the objects make run: the workloads' and those the Prometheus Operator creates. */
+  readonly runningPods: readonly RunningPod[];
   readonly prometheuses: readonly Shaped<'Prometheus'>[];
   /** No Prometheus in view, and one is expected in the cluster: selection cannot be judged. */
   readonly selectionUnknown: boolean;
@@ -44,6 +47,28 @@ export interface WiringCheck {
   /** The kinds it is about: it has something to say when one of them is present. */
   readonly kinds: readonly Kind[];
   readonly run: (ctx: CheckContext) => Finding[];
+}
+
+/** A pod as the objects make it run, by its owner and its labels. */
+export interface RunningPod {
+  readonly owner: K8sObject;
+  readonly labels: Record<string, string>;
+}
+
+/**
+ * The workloads' pods and those the Prometheus Operator creates for each Prometheus and
+ * Alertmanager: podMetadata's labels, then the operator's own on top (it overrides them).
+ */
+export function runningPods(objects: readonly K8sObject[]): RunningPod[] {
+  const operated = (o: Shaped<'Prometheus'> | Shaped<'Alertmanager'>, own: Record<string, string>): RunningPod => ({
+    owner: o,
+    labels: { ...(o.spec?.podMetadata?.labels ?? {}), ...own },
+  });
+  return [
+    ...podTemplates(objects).map((p) => ({ owner: p.owner, labels: p.labels })),
+    ...ofKind(objects, 'Prometheus').map((o) => operated(o, operatorPrometheusPodLabels(o.metadata?.name ?? ''))),
+    ...ofKind(objects, 'Alertmanager').map((o) => operated(o, operatorAlertmanagerPodLabels(o.metadata?.name ?? ''))),
+  ];
 }
 
 const show = (labels: Record<string, string> | undefined): string => JSON.stringify(labels ?? {});
@@ -398,6 +423,12 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
     run: (ctx) => selectingNoPods(ctx, 'NetworkPolicy', 'networkpolicy-selects-pods', (np) => np.spec?.podSelector),
   },
   {
+    id: 'networkpolicy-isolates-pods',
+    title: 'NetworkPolicies isolate every pod, for ingress and for egress',
+    kinds: ['NetworkPolicy'],
+    run: (ctx) => checkEveryPodIsolated(ctx),
+  },
+  {
     id: 'networkpolicy-metrics',
     title: 'NetworkPolicies let Prometheus reach the metrics port',
     kinds: ['NetworkPolicy'],
@@ -413,6 +444,7 @@ export function checkWiring(objects: readonly K8sObject[], options: CheckOptions
     objects,
     defaultNs,
     pods: podTemplates(objects),
+    runningPods: runningPods(objects),
     prometheuses,
     selectionUnknown: options.prometheusInCluster === true && prometheuses.length === 0,
     ofKind: (kind) => ofKind(objects, kind),
@@ -437,7 +469,7 @@ function selectingNoPods<K extends Kind>(
 ): Finding[] {
   return ctx
     .ofKind(kind)
-    .filter((o) => !ctx.pods.some((p) => ctx.ns(p.owner) === ctx.ns(o) && selects(selectorOf(o), p.labels)))
+    .filter((o) => !ctx.runningPods.some((p) => ctx.ns(p.owner) === ctx.ns(o) && selects(selectorOf(o), p.labels)))
     .map((o) =>
       finding(
         check,
@@ -538,6 +570,34 @@ function prometheusPeerPods(objects: readonly K8sObject[], defaultNs: string): P
       nsLabels: namespaceLabels(objects, pNs),
     };
   });
+}
+
+/**
+ * Default deny: in a namespace where the objects bring NetworkPolicies, every pod they make run
+ * is selected by one with `Ingress` and by one with `Egress`, so no pod is left open.
+ */
+function checkEveryPodIsolated(ctx: CheckContext): Finding[] {
+  const policies = ctx.ofKind('NetworkPolicy');
+  const managed = new Set(policies.map((np) => ctx.ns(np)));
+  return ctx.runningPods
+    .filter((pod) => managed.has(ctx.ns(pod.owner)))
+    .flatMap((pod) =>
+      (['Ingress', 'Egress'] as const)
+        .filter(
+          (type) =>
+            !policies.some(
+              (np) => ctx.ns(np) === ctx.ns(pod.owner) && selects(np.spec?.podSelector ?? {}, pod.labels) && policyTypes(np).includes(type),
+            ),
+        )
+        .map((type) =>
+          finding(
+            'networkpolicy-isolates-pods',
+            [pod.owner],
+            `no NetworkPolicy selects the pods of ${pod.owner.kind} ${pod.owner.metadata?.name} (${show(pod.labels)}) for ${type}: they ${type === 'Ingress' ? 'accept connections from' : 'can open connections to'} anything`,
+            `add a NetworkPolicy for these pods with ${type} in policyTypes and only the ${type === 'Ingress' ? 'peers that must reach them' : 'destinations they need'}`,
+          ),
+        ),
+    );
 }
 
 /**

@@ -54,6 +54,16 @@ const networkPolicyPeer = z.strictObject({
   namespaceSelector: labelSelector.optional(),
   ipBlock: z.strictObject({ cidr: z.string().min(1), except: z.array(z.string()).optional() }).optional(),
 });
+const networkPolicyPort = z.strictObject({
+  port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).optional(),
+  endPort: z.number().int().min(1).max(65535).optional(),
+  protocol: z.enum(['TCP', 'UDP', 'SCTP']).optional(),
+});
+/** A NetworkPolicy egress rule (networking.k8s.io/v1 NetworkPolicyEgressRule). */
+const egressRule = z.strictObject({ to: z.array(networkPolicyPeer).optional(), ports: z.array(networkPolicyPort).optional() });
+const peers = (what: string) => z.array(networkPolicyPeer).min(1, `must name at least one peer (an empty list would admit ${what})`);
+/** Any address: for destinations outside the cluster whose addresses the chart cannot know. */
+const ANYWHERE = [{ ipBlock: { cidr: '0.0.0.0/0' } }];
 const storage = (size: string) => z.strictObject({ size: quantity.default(size), storageClass: z.string().min(1).optional() }).prefault({});
 const absoluteUrl = z
   .string()
@@ -166,6 +176,36 @@ export const configSchema = z
          * enabled, otherwise pods labelled app.kubernetes.io/name: prometheus in any namespace.
          */
         metricsFrom: z.array(networkPolicyPeer).min(1, 'must name at least one peer (an empty list would admit nobody)').optional(),
+        /**
+         * Who may reach the API port. Default: the pods of the app's namespace. Add the ingress
+         * controller's or gateway's pods, e.g. {namespaceSelector: {matchLabels:
+         * {kubernetes.io/metadata.name: ingress-nginx}}}.
+         */
+        apiFrom: peers('nobody').default([{ podSelector: {} }]),
+        /** Who may query the bundled Prometheus's web port (9090). Default: the pods of the app's namespace. */
+        prometheusFrom: peers('nobody').default([{ podSelector: {} }]),
+        /** The cluster DNS every pod resolves names with (kube-dns and CoreDNS pods both carry k8s-app: kube-dns). */
+        dns: peers('no DNS server').default([
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+        ]),
+        /** Where the bundled Prometheus reaches the Kubernetes API for service discovery (ports 443 and 6443). */
+        kubeApiServer: peers('no API server').default(ANYWHERE),
+        /** An external database (database.existingSecret): its address and port. */
+        externalDatabase: z
+          .strictObject({ to: peers('no database').default(ANYWHERE), port: z.number().int().min(1).max(65535).default(5432) })
+          .prefault({}),
+        /** Egress rules added to each component's own: the API (a JWKS host), Prometheus (remote write), Alertmanager (its receivers). */
+        extraEgress: z
+          .strictObject({
+            api: z.array(egressRule).default([]),
+            prometheus: z.array(egressRule).default([]),
+            /** Receivers: HTTPS anywhere by default (webhooks, Slack, PagerDuty); add SMTP's port if you mail. */
+            alertmanager: z.array(egressRule).default([{ ports: [{ port: 443, protocol: 'TCP' }] }]),
+          })
+          .prefault({}),
       })
       .prefault({}),
     alerts: z

@@ -19,5 +19,18 @@ export function operatorPrometheusPodLabels(name: string): Record<string, string
   };
 }
 
+/** Every label the operator puts on the pods of Alertmanager `name` (pkg/alertmanager/operator.go makeSelectorLabels). */
+export function operatorAlertmanagerPodLabels(name: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'alertmanager',
+    'app.kubernetes.io/managed-by': 'prometheus-operator',
+    'app.kubernetes.io/instance': name,
+    alertmanager: name,
+  };
+}
+
+/** Ports of the operator's pods: Prometheus's web port, Alertmanager's web and cluster (mesh) ports. */
+export const OPERATOR_PORTS = { prometheusWeb: 9090, alertmanagerWeb: 9093, alertmanagerMesh: 9094 } as const;
+
 /** The label every operator-run Prometheus pod carries, whoever deployed it. */
 export const ANY_PROMETHEUS_POD = { 'app.kubernetes.io/name': 'prometheus' } as const;

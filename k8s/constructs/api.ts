@@ -1,6 +1,6 @@
 /**
  * The API workload: ServiceAccount, Deployment (cdk8s-plus), Service with named ports,
- * PodDisruptionBudget and NetworkPolicy.
+ * PodDisruptionBudget (its NetworkPolicy: network-policies.ts).
  */
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -16,8 +16,6 @@ const WRITABLE_PATHS = { tmp: '/tmp', data: '/var/lib/rest-api' } as const;
 
 export interface ApiProps {
   readonly config: DeployConfig;
-  /** Who may reach the metrics port (NetworkPolicy peers). */
-  readonly metricsFrom: readonly Record<string, unknown>[];
 }
 
 export class Api extends Construct {
@@ -160,30 +158,6 @@ export class Api extends Construct {
       metadata: { name: c.name, labels },
       spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
     });
-
-    if (c.networkPolicy.enabled) {
-      new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
-        metadata: { name: c.name, labels },
-        spec: {
-          podSelector: { matchLabels: selector },
-          policyTypes: ['Ingress'],
-          ingress: [
-            // Clients of the API: anyone who can reach the Service.
-            { ports: [{ port: kplus.k8s.IntOrString.fromString(PORT_NAME.http), protocol: 'TCP' }] },
-            // Metrics: only the Prometheus pods.
-            {
-              from: [...props.metricsFrom] as kplus.k8s.NetworkPolicyPeer[],
-              ports: [{ port: kplus.k8s.IntOrString.fromString(PORT_NAME.metrics), protocol: 'TCP' }],
-            },
-            // The chart's `helm test` pod checks the metrics too.
-            {
-              from: [{ podSelector: { matchLabels: selectorLabels(c, 'test') } }],
-              ports: [{ port: kplus.k8s.IntOrString.fromString(PORT_NAME.metrics), protocol: 'TCP' }],
-            },
-          ],
-        },
-      });
-    }
   }
 }
 

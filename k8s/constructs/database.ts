@@ -10,7 +10,7 @@ import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
 
 /** UID/GID of `postgres` in the official Debian-based image. */
 export const POSTGRES_UID = 999;
-const PGPORT = 5432;
+export const PGPORT = 5432;
 /** Development credentials only: this database exists on local clusters. */
 /** The development database's credentials (the chart replaces the password with a generated one). */
 export const DEV = { user: 'rest_api', password: 'rest-api-dev', database: 'rest_api' } as const;

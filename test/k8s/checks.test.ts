@@ -136,14 +136,32 @@ describe('the wiring checks', () => {
     ],
     [
       'a NetworkPolicy selecting no pods',
-      (o) => (find(o, 'NetworkPolicy').spec!.podSelector!.matchLabels!['app.kubernetes.io/name'] = 'x'),
+      (o) => (find(o, 'NetworkPolicy', 'rest-api').spec!.podSelector!.matchLabels!['app.kubernetes.io/name'] = 'x'),
       'networkpolicy-selects-pods',
       /no pod template/,
     ],
     [
+      'the development PostgreSQL left without a NetworkPolicy',
+      (o) => o.splice(o.indexOf(find(o, 'NetworkPolicy', 'rest-api-postgres')), 1),
+      'networkpolicy-isolates-pods',
+      /no NetworkPolicy selects the pods of StatefulSet rest-api-postgres .* for Ingress/,
+    ],
+    [
+      'the API open for egress',
+      (o) => (find(o, 'NetworkPolicy', 'rest-api').spec!.policyTypes = ['Ingress']),
+      'networkpolicy-isolates-pods',
+      /no NetworkPolicy selects the pods of Deployment rest-api .* for Egress: they can open connections to anything/,
+    ],
+    [
+      'the Alertmanager left without a NetworkPolicy',
+      (o) => o.splice(o.indexOf(find(o, 'NetworkPolicy', 'rest-api-alertmanager')), 1),
+      'networkpolicy-isolates-pods',
+      /pods of Alertmanager rest-api \(.*"alertmanager":"rest-api".*\) for Ingress/,
+    ],
+    [
       'a NetworkPolicy closing the metrics port to Prometheus',
       (o) => {
-        const spec = find(o, 'NetworkPolicy').spec!;
+        const spec = find(o, 'NetworkPolicy', 'rest-api').spec!;
         spec.ingress = spec.ingress!.filter((r) => !JSON.stringify(r.from ?? []).includes('prometheus'));
       },
       'networkpolicy-metrics',
