@@ -2,7 +2,11 @@
  * The two ways to reach PostgreSQL behind one minimal query interface: PGlite (embedded,
  * in-process, persistent directory) and a `pg` connection pool (a real server).
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
 import { classifyPgError } from './errors';
@@ -20,8 +24,32 @@ export interface SqlDriver extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * PGlite's settings for a small service. PGlite defaults shared_buffers to 160 MB, inside the
+ * Node.js process; with these, a warm process holds about 200 MB instead of 320, and about 240
+ * after a load run instead of 380 (README, "Memory of the embedded store"). Durability is not
+ * relaxed: every commit is still on disk when it is acknowledged.
+ */
+export const PGLITE_SETTINGS = ['shared_buffers=8MB', 'wal_buffers=256kB', 'work_mem=1MB', 'maintenance_work_mem=8MB', 'temp_buffers=1MB'];
+
+/** The longest a first start's initdb may take. */
+const INITDB_TIMEOUT_MS = 120_000;
+
+/**
+ * Creates a data directory in a child process. initdb leaves PGlite's WebAssembly memory at
+ * 650–800 MB, which a process never gives back; done apart, the server opens a warm directory
+ * and stays at its warm size from its first start on.
+ */
+async function initdbApart(dataDir: string): Promise<void> {
+  const pglite = require.resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = require(${JSON.stringify(pglite)});
+PGlite.create({ dataDir: ${JSON.stringify(dataDir)}, postgresqlconf: ${JSON.stringify(PGLITE_SETTINGS)} }).then((db) => db.close());`;
+  await promisify(execFile)(process.execPath, ['-e', script], { timeout: INITDB_TIMEOUT_MS });
+}
+
 export async function openPglite(dataDir: string | undefined): Promise<SqlDriver> {
-  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  if (dataDir !== undefined && !existsSync(join(dataDir, 'PG_VERSION'))) await initdbApart(dataDir);
+  const db = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), postgresqlconf: PGLITE_SETTINGS });
   // PGlite runs each query synchronously on this thread and starts the next queued one from
   // the previous one's promise, so a queue of queries would hold the event loop until it is
   // empty (/healthz stalled for seconds under a flood). Queue them here instead, with a turn
