@@ -49,9 +49,10 @@ async function secretVolume(dir: string, keys: readonly string[]) {
 
 // One embedded store for the file (opening one takes seconds); each test gets its own app.
 let owner: RunningApp;
+// Opening the embedded store can take half a minute on a busy machine.
 beforeAll(async () => {
   owner = await startApp();
-});
+}, 120_000);
 afterAll(() => owner.close());
 
 async function status(url: string, init: RequestInit = {}): Promise<number> {

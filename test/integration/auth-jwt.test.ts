@@ -82,7 +82,7 @@ beforeAll(async () => {
   owner = await startApp();
   app = await jwtApp(jwks.url);
   items = `${app.url}/api/items`;
-});
+}, 120_000); // opening the embedded store can take half a minute on a busy machine
 afterAll(async () => {
   await app.close();
   await owner.close();
