@@ -1,7 +1,7 @@
 /** createApp(deps) -> the Express app. It never listens: server.ts and the tests do. */
 import { randomUUID } from 'node:crypto';
 import express from 'express';
-import type { Express } from 'express';
+import type { Express, Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { authentication } from './auth/authenticate';
@@ -89,6 +89,8 @@ export function createApp(deps: AppDeps): Express {
         return id;
       },
       autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url?.split('?')[0] ?? '') },
+      // Who sent it, known once authenticated: a key's digest prefix, a token's subject or an address.
+      customProps: (_req, res) => ({ caller: (res as Response).locals?.caller?.id }),
       // Headers can carry credentials and are large; log what identifies the request.
       serializers: {
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({

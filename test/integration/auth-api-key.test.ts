@@ -225,6 +225,7 @@ describe('key rotation without a restart', () => {
     const { logger, lines } = capturedLogger();
     const app = await startApp({
       store: owner.store,
+      logger,
       auth: authSetup({ mode: 'api-key', reads: 'open', apiKeysFile: volume.file }, logger),
     });
     const items = `${app.url}/api/items`;
@@ -258,6 +259,7 @@ describe('key rotation without a restart', () => {
       });
       expect(await accepted(items, nextKey)).toBe(true);
       // The log names keys by the start of their digest, never by the key.
+      expect(lines.some((l) => /"caller":"key:[0-9a-f]{8}".*"statusCode":201/.test(l))).toBe(true);
       expect(lines.join('')).not.toContain(oldKey);
       expect(lines.join('')).not.toContain(nextKey);
     } finally {
