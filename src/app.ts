@@ -1,12 +1,16 @@
 /** createApp(deps) -> the Express app. It never listens: server.ts and the tests do. */
 import { randomUUID } from 'node:crypto';
 import express from 'express';
-import type { Express } from 'express';
+import type { Express, Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { authentication } from './auth/authenticate';
+import type { AuthSetup } from './auth';
+import type { RateLimitConfig } from './config';
 import { faultInjection } from './http/faults';
 import { InFlight } from './http/in-flight';
 import { problemHandler, sendProblem } from './http/problems';
+import { AuthFailureLimit, callerRateLimit } from './http/rate-limit';
 import { RouteGroup } from './http/routing';
 import { useHttpMetrics } from './metrics/middleware';
 import type { HttpMetrics } from './metrics/registry';
@@ -37,6 +41,12 @@ export interface AppDeps {
   readonly inFlight?: InFlight;
   /** API requests answered at once; beyond, 503 `overloaded`. @default no limit */
   readonly maxInFlight?: number;
+  /** Who may call the API routes. @default no authentication: every caller is anonymous */
+  readonly auth?: AuthSetup;
+  /** Per-caller limit (off when rps is 0) and limit of failed authentications per address (off when 0). @default none */
+  readonly rateLimit?: RateLimitConfig;
+  /** Proxies in front of the app whose X-Forwarded-For names the client address. @default 0 */
+  readonly trustProxyHops?: number;
 }
 
 const READY_TIMEOUT_MS = 2_000;
@@ -64,6 +74,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // A hop count, never `true`: a client could otherwise name any address in X-Forwarded-For.
+  if ((deps.trustProxyHops ?? 0) > 0) app.set('trust proxy', deps.trustProxyHops);
   const inFlight = deps.inFlight ?? new InFlight();
   app.use(inFlight.track);
 
@@ -77,6 +89,8 @@ export function createApp(deps: AppDeps): Express {
         return id;
       },
       autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url?.split('?')[0] ?? '') },
+      // Who sent it, known once authenticated: a key's digest prefix, a token's subject or an address.
+      customProps: (_req, res) => ({ caller: (res as Response).locals?.caller?.id }),
       // Headers can carry credentials and are large; log what identifies the request.
       serializers: {
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
@@ -100,11 +114,22 @@ export function createApp(deps: AppDeps): Express {
   runbookRoutes(new RouteGroup(app));
 
   useHttpMetrics(app, deps.metrics);
+  const verifier = deps.auth?.verifier;
+  const limits = deps.rateLimit;
   const api = new RouteGroup(app, '', {
-    // The limit runs once the route is known, so an overload counts against the route.
+    // These run once the route is known, so an overload, a 401 or a 429 counts against the route.
     before: [
       ...(deps.maxInFlight === undefined ? [] : [inFlight.limit(deps.maxInFlight)]),
-      ...(deps.faultInjection === true ? [faultInjection()] : []),
+      authentication({
+        ...deps.auth,
+        logger: deps.logger,
+        failures:
+          verifier !== undefined && limits !== undefined && limits.authFailuresPerMinute > 0
+            ? new AuthFailureLimit(limits.authFailuresPerMinute, deps.logger)
+            : undefined,
+      }),
+      ...(limits !== undefined && limits.rps > 0 ? [callerRateLimit(limits.rps, limits.burst, deps.logger)] : []),
+      ...(deps.faultInjection === true ? [faultInjection({ authenticatedOnly: verifier !== undefined })] : []),
     ],
     onRoute: (method, endpoint) => deps.metrics.declareRoute(method, endpoint),
   });

@@ -24,6 +24,30 @@ const positiveMs = (max: number) =>
     .min(1, 'must be at least 1')
     .max(max, `must be at most ${max}`);
 
+/** Asymmetric JWS algorithms only: an HMAC secret would have to be shared with every verifier. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+const DEFAULT_JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'ES256'];
+const AUTH_MODES = ['none', 'api-key', 'jwt'] as const;
+const AUTH_READS = ['open', 'authenticated'] as const;
+
+const jwtAlgorithms = z
+  .string()
+  .transform((v) => v.split(',').map((a) => a.trim()))
+  .refine((list) => list.every((a) => (JWT_ALGORITHMS as readonly string[]).includes(a)), {
+    message: `must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')} (no HS* or none)`,
+  })
+  .transform((list) => [...new Set(list)] as JwtAlgorithm[]);
+
+const httpUrl = z.string().refine((v) => {
+  try {
+    const url = new URL(v);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}, 'must be an http:// or https:// URL');
+
 const envSchema = z
   .object({
     PORT: port.default(DEFAULT_PORT),
@@ -45,6 +69,30 @@ const envSchema = z
     KEEP_ALIVE_TIMEOUT_MS: positiveMs(600_000).default(5_000),
     MAX_REQUESTS_PER_SOCKET: z.coerce.number().int('must be an integer').min(0).max(1_000_000).default(100),
     MAX_IN_FLIGHT: z.coerce.number().int('must be an integer').min(1).max(100_000).default(256),
+    AUTH_MODE: z.enum(AUTH_MODES, { error: `must be one of ${AUTH_MODES.join(', ')}` }).default('none'),
+    AUTH_READS: z.enum(AUTH_READS, { error: `must be one of ${AUTH_READS.join(', ')}` }).default('open'),
+    AUTH_API_KEYS_FILE: z.string().optional(),
+    AUTH_JWKS_URL: httpUrl.optional(),
+    AUTH_ISSUER: z.string().optional(),
+    AUTH_AUDIENCE: z.string().optional(),
+    AUTH_JWT_ALGORITHMS: jwtAlgorithms.default(() => [...DEFAULT_JWT_ALGORITHMS]),
+    AUTH_WRITE_SCOPE: z
+      .string()
+      .regex(/^[!#-[\]-~]+$/, 'must be one scope token (no spaces or quotes)')
+      .default('items:write'),
+    RATE_LIMIT_RPS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').max(1_000_000).default(0),
+    RATE_LIMIT_BURST: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(10_000_000).optional(),
+    RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int('must be an integer').min(0).max(1_000_000).default(30),
+    TRUST_PROXY_HOPS: z.coerce.number().int('must be an integer').min(0).max(10, 'must be at most 10').default(0),
+  })
+  .superRefine((env, ctx) => {
+    const required: Record<string, readonly (keyof typeof env)[]> = {
+      'api-key': ['AUTH_API_KEYS_FILE'],
+      jwt: ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'],
+    };
+    for (const key of required[env.AUTH_MODE] ?? []) {
+      if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required when AUTH_MODE=${env.AUTH_MODE}` });
+    }
   })
   .refine((env) => env.METRICS_PORT === undefined || env.METRICS_PORT === 0 || env.METRICS_PORT !== env.PORT, {
     path: ['METRICS_PORT'],
@@ -88,6 +136,38 @@ export interface Config {
   readonly maxRequestsPerSocket: number;
   /** API requests served at once; beyond, 503 with Retry-After. @default 256 */
   readonly maxInFlight: number;
+  readonly auth: AuthConfig;
+  readonly rateLimit: RateLimitConfig;
+  /** Proxies in front of the server whose X-Forwarded-For is trusted for the client address. @default 0 */
+  readonly trustProxyHops: number;
+}
+
+export type AuthConfig =
+  | { readonly mode: 'none' }
+  | (AuthCommon & { readonly mode: 'api-key'; readonly apiKeysFile: string })
+  | (AuthCommon & {
+      readonly mode: 'jwt';
+      readonly jwksUrl: string;
+      readonly issuer: string;
+      readonly audience: string;
+      /** @default ['RS256', 'ES256'] */
+      readonly algorithms: readonly JwtAlgorithm[];
+      /** Scope a token needs for writes (else 403). @default items:write */
+      readonly writeScope: string;
+    });
+
+interface AuthCommon {
+  /** Whether reads need credentials too. @default open */
+  readonly reads: (typeof AUTH_READS)[number];
+}
+
+export interface RateLimitConfig {
+  /** Sustained requests per second per caller; 0 turns the per-caller limit off. @default 0 */
+  readonly rps: number;
+  /** Requests a caller may send at once. @default twice rps, at least 1 */
+  readonly burst: number;
+  /** Failed authentications per client address and minute before 429; 0: no limit. @default 30 */
+  readonly authFailuresPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -128,5 +208,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     maxRequestsPerSocket: e.MAX_REQUESTS_PER_SOCKET,
     maxInFlight: e.MAX_IN_FLIGHT,
+    auth: Object.freeze(authConfig(e)),
+    rateLimit: Object.freeze({
+      rps: e.RATE_LIMIT_RPS,
+      burst: e.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(2 * e.RATE_LIMIT_RPS)),
+      authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES,
+    }),
+    trustProxyHops: e.TRUST_PROXY_HOPS,
   });
+}
+
+function authConfig(e: z.infer<typeof envSchema>): AuthConfig {
+  // The schema's refinement has checked that each mode's variables are set.
+  switch (e.AUTH_MODE) {
+    case 'none':
+      return { mode: 'none' };
+    case 'api-key':
+      return { mode: 'api-key', reads: e.AUTH_READS, apiKeysFile: e.AUTH_API_KEYS_FILE! };
+    case 'jwt':
+      return {
+        mode: 'jwt',
+        reads: e.AUTH_READS,
+        jwksUrl: e.AUTH_JWKS_URL!,
+        issuer: e.AUTH_ISSUER!,
+        audience: e.AUTH_AUDIENCE!,
+        algorithms: Object.freeze(e.AUTH_JWT_ALGORITHMS),
+        writeScope: e.AUTH_WRITE_SCOPE,
+      };
+  }
 }

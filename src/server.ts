@@ -9,6 +9,7 @@ import express from 'express';
 import pino from 'pino';
 import pkg from '../package.json';
 import { createApp } from './app';
+import { authSetup } from './auth';
 import { ConfigError, loadConfig } from './config';
 import type { Config } from './config';
 import { InFlight } from './http/in-flight';
@@ -52,6 +53,16 @@ async function main(config: Config): Promise<void> {
     isShuttingDown: () => lifecycle.isShuttingDown(),
     logger,
   });
+  const auth = authSetup(config.auth, logger);
+  if (config.auth.mode === 'none') {
+    logger.warn(
+      { authMode: 'none' },
+      'AUTHENTICATION IS OFF (AUTH_MODE=none): anyone who can reach this port can create, change and delete every item. ' +
+        'For local use only; set AUTH_MODE=api-key or AUTH_MODE=jwt anywhere else.',
+    );
+  } else {
+    logger.info({ authMode: config.auth.mode, reads: config.auth.reads }, 'authentication on');
+  }
   const metrics = new HttpMetrics({ version: pkg.version, ready: () => monitor.isReady() });
   const inFlight = new InFlight();
   const separateMetrics = config.metricsPort !== undefined;
@@ -65,6 +76,9 @@ async function main(config: Config): Promise<void> {
     readiness: () => monitor.state(),
     inFlight,
     maxInFlight: config.maxInFlight,
+    auth,
+    rateLimit: config.rateLimit,
+    trustProxyHops: config.trustProxyHops,
   });
   const api = httpServer(config, app);
   const port = await listen(api, config.port, config.host);
@@ -118,6 +132,11 @@ try {
   process.exit(78);
 }
 main(config).catch((err: unknown) => {
+  // A configured file that turns out to be missing or invalid is a configuration error too.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78);
+  }
   process.stderr.write(`startup failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -136,10 +136,27 @@ describe('the server process', () => {
     [{ PORT: 'abc' }, 'PORT="abc"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL="loud"'],
     [{ SHUTDOWN_TIMEOUT_MS: '-5' }, 'SHUTDOWN_TIMEOUT_MS="-5"'],
+    [{ AUTH_MODE: 'api-key', AUTH_API_KEYS_FILE: '/nonexistent/keys' }, 'AUTH_API_KEYS_FILE="/nonexistent/keys": cannot be read (ENOENT)'],
+    [
+      { AUTH_MODE: 'jwt', AUTH_ISSUER: 'https://idp.example/', AUTH_AUDIENCE: 'rest-api' },
+      'AUTH_JWKS_URL="": is required when AUTH_MODE=jwt',
+    ],
+    [{ AUTH_MODE: 'jwt', AUTH_JWT_ALGORITHMS: 'HS256' }, 'AUTH_JWT_ALGORITHMS="HS256"'],
   ])('refuses to boot with %j, naming the variable', async (env, named) => {
     const { code, output } = await runServer({ DATA_DIR: dataDir, ...env });
     expect(code).toBe(78);
     expect(output).toContain(named);
+  });
+});
+
+describe('authentication at boot', () => {
+  it('says loudly that writes are open when AUTH_MODE is none (the default)', async () => {
+    const server = await startServer({ DATA_DIR: dataDir }, { waitForStore: false });
+    try {
+      expect(server.output()).toMatch(/"level":40,.*AUTHENTICATION IS OFF \(AUTH_MODE=none\): anyone who can reach this port/);
+    } finally {
+      await server.stop('SIGKILL');
+    }
   });
 });
 

@@ -19,6 +19,9 @@ describe('loadConfig', () => {
       keepAliveTimeoutMs: 5_000,
       maxRequestsPerSocket: 100,
       maxInFlight: 256,
+      auth: { mode: 'none' },
+      rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 30 },
+      trustProxyHops: 0,
     });
   });
 
@@ -83,6 +86,17 @@ describe('loadConfig', () => {
     ['KEEP_ALIVE_TIMEOUT_MS', '1.5', /KEEP_ALIVE_TIMEOUT_MS="1.5": must be an integer/],
     ['MAX_REQUESTS_PER_SOCKET', '-3', /MAX_REQUESTS_PER_SOCKET="-3"/],
     ['MAX_IN_FLIGHT', '0', /MAX_IN_FLIGHT="0"/],
+    ['AUTH_MODE', 'basic', /AUTH_MODE="basic": must be one of none, api-key, jwt/],
+    ['AUTH_READS', 'closed', /AUTH_READS="closed": must be one of open, authenticated/],
+    ['AUTH_JWKS_URL', 'ftp://idp/keys', /AUTH_JWKS_URL="ftp:\/\/idp\/keys": must be an http/],
+    ['AUTH_JWT_ALGORITHMS', 'HS256', /AUTH_JWT_ALGORITHMS="HS256": .*no HS\* or none/],
+    ['AUTH_JWT_ALGORITHMS', 'RS256,none', /AUTH_JWT_ALGORITHMS="RS256,none"/],
+    ['AUTH_WRITE_SCOPE', 'items write', /AUTH_WRITE_SCOPE="items write": must be one scope token/],
+    ['RATE_LIMIT_RPS', '-1', /RATE_LIMIT_RPS="-1": must be at least 0/],
+    ['RATE_LIMIT_RPS', 'fast', /RATE_LIMIT_RPS="fast"/],
+    ['RATE_LIMIT_BURST', '0', /RATE_LIMIT_BURST="0": must be at least 1/],
+    ['RATE_LIMIT_AUTH_FAILURES', '2.5', /RATE_LIMIT_AUTH_FAILURES="2.5": must be an integer/],
+    ['TRUST_PROXY_HOPS', '11', /TRUST_PROXY_HOPS="11": must be at most 10/],
   ])('rejects %s=%s naming the variable', (key, value, message) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(message);
@@ -96,6 +110,61 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '10000' })).toThrow(
       /REQUEST_TIMEOUT_MS="10000": must not be less than HEADERS_TIMEOUT_MS/,
     );
+  });
+
+  it.each([
+    ['api-key', ['AUTH_API_KEYS_FILE']],
+    ['jwt', ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE']],
+  ])('names every variable AUTH_MODE=%s needs and lacks', (mode, keys) => {
+    try {
+      loadConfig({ AUTH_MODE: mode });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual(keys.map((k) => `${k}="": is required when AUTH_MODE=${mode}`));
+    }
+  });
+
+  it('reads the authentication and rate-limit variables', () => {
+    const jwt = loadConfig({
+      AUTH_MODE: 'jwt',
+      AUTH_READS: 'authenticated',
+      AUTH_JWKS_URL: 'https://idp.example/jwks.json',
+      AUTH_ISSUER: 'https://idp.example/',
+      AUTH_AUDIENCE: 'rest-api',
+      AUTH_JWT_ALGORITHMS: 'ES256, PS256,ES256',
+      AUTH_WRITE_SCOPE: 'items.write',
+      RATE_LIMIT_RPS: '2.5',
+      RATE_LIMIT_AUTH_FAILURES: '0',
+      TRUST_PROXY_HOPS: '2',
+    });
+    expect(jwt).toMatchObject({
+      auth: {
+        mode: 'jwt',
+        reads: 'authenticated',
+        jwksUrl: 'https://idp.example/jwks.json',
+        issuer: 'https://idp.example/',
+        audience: 'rest-api',
+        algorithms: ['ES256', 'PS256'],
+        writeScope: 'items.write',
+      },
+      rateLimit: { rps: 2.5, burst: 5, authFailuresPerMinute: 0 },
+      trustProxyHops: 2,
+    });
+    expect(Object.isFrozen(jwt.auth)).toBe(true);
+    expect(Object.isFrozen(jwt.rateLimit)).toBe(true);
+    expect(
+      loadConfig({ AUTH_MODE: 'jwt', AUTH_JWKS_URL: 'http://127.0.0.1:1/k', AUTH_ISSUER: 'i', AUTH_AUDIENCE: 'a' }).auth,
+    ).toMatchObject({
+      reads: 'open',
+      algorithms: ['RS256', 'ES256'],
+      writeScope: 'items:write',
+    });
+    expect(
+      loadConfig({ AUTH_MODE: 'api-key', AUTH_API_KEYS_FILE: '/run/keys', RATE_LIMIT_RPS: '10', RATE_LIMIT_BURST: '15' }),
+    ).toMatchObject({
+      auth: { mode: 'api-key', reads: 'open', apiKeysFile: '/run/keys' },
+      rateLimit: { rps: 10, burst: 15 },
+    });
   });
 
   it('reports every invalid variable at once', () => {
