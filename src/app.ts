@@ -8,6 +8,8 @@ import { faultInjection } from './http/faults';
 import { InFlight } from './http/in-flight';
 import { problemHandler, sendProblem } from './http/problems';
 import { RouteGroup } from './http/routing';
+import { noSniff } from './http/security-headers';
+import { logSerializers } from './logger';
 import { useHttpMetrics } from './metrics/middleware';
 import type { HttpMetrics } from './metrics/registry';
 import { itemRoutes } from './routes/items';
@@ -64,6 +66,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(noSniff);
   const inFlight = deps.inFlight ?? new InFlight();
   app.use(inFlight.track);
 
@@ -79,6 +82,7 @@ export function createApp(deps: AppDeps): Express {
       autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url?.split('?')[0] ?? '') },
       // Headers can carry credentials and are large; log what identifies the request.
       serializers: {
+        ...logSerializers,
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
