@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_PORT } from './contract';
+import { redact } from './redact';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -106,7 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '');
-        return `${key}=${JSON.stringify(present[key] ?? '')}: ${issue.message}`;
+        // The value is shown so the culprit is obvious, but never a password it holds.
+        return redact(`${key}=${JSON.stringify(present[key] ?? '')}: ${issue.message}`);
       }),
     );
   }

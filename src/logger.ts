@@ -1,0 +1,23 @@
+/** The service's logger: JSON lines on stdout, with every error and message passed through redact(). */
+import pino from 'pino';
+import type { Logger, LoggerOptions } from 'pino';
+import { redact, redactedErr } from './redact';
+
+/** Serializers for pino and pino-http (which otherwise installs its own, unredacted, `err`). */
+export const logSerializers = { err: redactedErr } as const;
+
+export function createLogger(options: Pick<LoggerOptions, 'level' | 'base'> = {}): Logger {
+  return pino({
+    ...options,
+    serializers: logSerializers,
+    hooks: {
+      // A message string may embed a URL too (`connect to ${url} failed`).
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? redact(a) : a)),
+        );
+      },
+    },
+  });
+}
