@@ -13,10 +13,8 @@ export function createLogger(options: Pick<LoggerOptions, 'level' | 'base'> = {}
     hooks: {
       // A message string may embed a URL too (`connect to ${url} failed`).
       logMethod(args, method) {
-        method.apply(
-          this,
-          args.map((a) => (typeof a === 'string' ? redact(a) : a)),
-        );
+        const redacted = args.map((a: unknown) => (typeof a === 'string' ? redact(a) : a)) as Parameters<typeof method>;
+        method.apply(this, redacted);
       },
     },
   });
