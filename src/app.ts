@@ -14,14 +14,15 @@ import { useHttpMetrics } from './metrics/middleware';
 import type { HttpMetrics } from './metrics/registry';
 import { itemRoutes } from './routes/items';
 import { opsRoutes } from './routes/ops';
-import { HEALTH_PATH, ITEMS_PATH, METRICS_PATH, READY_PATH, RUNBOOKS_PATH } from './contract';
+import { HEALTH_PATH, ITEMS_PATH, METRICS_PATH, OPENAPI_PATH, READY_PATH, RUNBOOKS_PATH } from './contract';
 import type { Readiness } from './routes/ops';
+import { openApiRoutes } from './routes/openapi';
 import { runbookRoutes } from './routes/runbooks';
 import type { ItemStore } from './store';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
-const QUIET_PATHS = new Set([HEALTH_PATH, READY_PATH, METRICS_PATH, RUNBOOKS_PATH]);
+const QUIET_PATHS = new Set([HEALTH_PATH, READY_PATH, METRICS_PATH, RUNBOOKS_PATH, OPENAPI_PATH]);
 
 export interface AppDeps {
   readonly store: ItemStore;
@@ -102,6 +103,7 @@ export function createApp(deps: AppDeps): Express {
   // Operational endpoints come before the metrics middleware: they are not counted.
   opsRoutes(new RouteGroup(app), deps.readiness ?? pingOnDemand(deps), deps.serveMetrics === false ? undefined : deps.metrics);
   runbookRoutes(new RouteGroup(app));
+  openApiRoutes(new RouteGroup(app));
 
   useHttpMetrics(app, deps.metrics);
   const api = new RouteGroup(app, '', {
