@@ -1,13 +1,14 @@
 /** The service's logger: JSON lines on stdout, with every error and message passed through redact(). */
 import pino from 'pino';
-import type { Logger, LoggerOptions } from 'pino';
+import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { redact, redactedErr } from './redact';
 
 /** Serializers for pino and pino-http (which otherwise installs its own, unredacted, `err`). */
 export const logSerializers = { err: redactedErr } as const;
 
-export function createLogger(options: Pick<LoggerOptions, 'level' | 'base'> = {}): Logger {
-  return pino({
+/** @param destination where the JSON lines go @default stdout */
+export function createLogger(options: Pick<LoggerOptions, 'level' | 'base'> = {}, destination?: DestinationStream): Logger {
+  const settings: LoggerOptions = {
     ...options,
     serializers: logSerializers,
     hooks: {
@@ -17,5 +18,6 @@ export function createLogger(options: Pick<LoggerOptions, 'level' | 'base'> = {}
         method.apply(this, redacted);
       },
     },
-  });
+  };
+  return destination === undefined ? pino(settings) : pino(settings, destination);
 }
