@@ -56,15 +56,20 @@ function problemResponse(status: number | string, codes: readonly string[], extr
   };
 }
 
-/** Problem responses for `codes`, one per status. */
-function problems(codes: readonly string[], extraHeaders: Json = {}): Record<string, Json> {
+/** Problem responses for `codes`, one per status; `anyStatus` codes join each. */
+function problems(codes: readonly string[], extraHeaders: Json = {}, anyStatus: readonly string[] = []): Record<string, Json> {
   const byStatus = new Map<number, string[]>();
   for (const code of codes) {
     const status = PROBLEM_STATUS[code];
     if (status === undefined) throw new Error(`problem code ${code} is not in the catalogue`);
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  return Object.fromEntries([...byStatus].map(([status, list]) => [String(status), problemResponse(status, list, extraHeaders)]));
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      String(status),
+      problemResponse(status, [...list, ...anyStatus.filter((c) => !list.includes(c))], extraHeaders),
+    ]),
+  );
 }
 
 function jsonResponse(description: string, schema: Json, headers: Json = {}, mediaType = 'application/json'): Json {
@@ -97,8 +102,7 @@ interface ItemsOperation {
 
 function itemsOperation(spec: ItemsOperation): Json {
   // With FAULT_INJECTION=true any status may be answered with `injected_fault`.
-  const codes = [...spec.codes, ...API_FAILURES, 'injected_fault'];
-  const failures = problems(codes, RATE_HEADERS);
+  const failures = problems([...spec.codes, ...API_FAILURES, 'injected_fault'], RATE_HEADERS, ['injected_fault']);
   return {
     operationId: spec.id,
     summary: spec.summary,
@@ -315,7 +319,8 @@ function components(): Json {
     responses: {
       RouteNotFound: problemResponse(404, ['route_not_found']),
       MethodNotAllowed: problemResponse(405, ['method_not_allowed']),
-      UndecodablePath: problemResponse(400, ['bad_request']),
+      // Decoding the path comes before routing: any method, listed or not, gets this.
+      UndecodablePath: problemResponse(400, ['validation_failed', 'bad_request']),
     },
   };
 }
@@ -330,8 +335,8 @@ export function openApiDocument(): Json {
       description:
         'Items REST API. Every error is `application/problem+json` (RFC 9457) with a stable `code`; bad input lists each ' +
         `offending field in \`errors\` (at most 20; \`omittedErrors\` counts the rest). Request bodies: at most ${BODY_LIMIT_BYTES} bytes. ` +
-        'A path this document does not list answers `RouteNotFound` (or `UndecodablePath`), a method a path does not list ' +
-        '`MethodNotAllowed`; HEAD is GET without the body.',
+        'A path this document does not list answers `RouteNotFound`, a method a path does not list `MethodNotAllowed`, and ' +
+        'a path that is not valid percent-encoding `UndecodablePath`, whatever the method; HEAD is GET without the body.',
       license: { name: pkg.license, identifier: pkg.license },
     },
     tags: [{ name: 'items' }, { name: 'operations', description: 'probes, metrics and documents: not counted in the HTTP metrics' }],

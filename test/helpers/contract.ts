@@ -81,6 +81,7 @@ function responseFor(ex: Exchange): { pointer: string; response: Json } | string
   const pathItem = (doc.paths as Record<string, Json>)[template]!;
   if (!(method in pathItem) || method === 'parameters') {
     if (ex.status === 405) return component('MethodNotAllowed');
+    if (ex.status === 400) return component('UndecodablePath');
     return `${ex.method} ${template}: ${ex.status} for a method the document does not list`;
   }
   const responses = (pathItem[method] as Json).responses as Json;
@@ -187,11 +188,11 @@ export function observeResponses(req: IncomingMessage, res: ServerResponse): voi
   // Headers given to writeHead() bypass getHeaders(): keep them too.
   const written: Record<string, string | number | readonly string[]> = {};
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.writeHead = ((...args: unknown[]) => {
+  res.writeHead = (...args: unknown[]) => {
     const given = args.find((a, i) => i > 0 && typeof a === 'object' && a !== null);
     if (given !== undefined && !Array.isArray(given)) Object.assign(written, given);
     return writeHead(...args);
-  });
+  };
   res.once('finish', () => {
     contractLog.checked++;
     const exchange = {
