@@ -175,8 +175,14 @@ export function observeResponses(req: IncomingMessage, res: ServerResponse): voi
       Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'),
     );
   };
-  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
-  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  // Own properties delegate to the prototype's method at call time: Express swaps the response's
+  // prototype for its own (whose `end` the HTTP metrics instrument) after this runs.
+  const inherited =
+    (name: 'write' | 'end' | 'writeHead') =>
+    (...args: unknown[]) =>
+      (Object.getPrototypeOf(res) as Record<typeof name, (...a: unknown[]) => unknown>)[name].apply(res, args);
+  const write = inherited('write');
+  const end = inherited('end');
   res.write = ((...args: unknown[]) => {
     collect(args[0], args[1]);
     return write(...args);
@@ -187,12 +193,12 @@ export function observeResponses(req: IncomingMessage, res: ServerResponse): voi
   }) as ServerResponse['end'];
   // Headers given to writeHead() bypass getHeaders(): keep them too.
   const written: Record<string, string | number | readonly string[]> = {};
-  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.writeHead = (...args: unknown[]) => {
+  const writeHead = inherited('writeHead');
+  res.writeHead = ((...args: unknown[]) => {
     const given = args.find((a, i) => i > 0 && typeof a === 'object' && a !== null);
     if (given !== undefined && !Array.isArray(given)) Object.assign(written, given);
     return writeHead(...args);
-  };
+  }) as ServerResponse['writeHead'];
   res.once('finish', () => {
     contractLog.checked++;
     const exchange = {
