@@ -91,8 +91,9 @@ describe('the server process', () => {
       const metricsPort = /"port":(\d+)[^\n]*"msg":"metrics on/.exec(server.output())?.[1];
       expect(metricsPort).toBeDefined();
       await fetch(`${server.url}/api/items`);
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      expect(metrics).toContain('http_requests_total{method="GET",endpoint="/api/items",status="200"} 1');
+      const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(scrape.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(await scrape.text()).toContain('http_requests_total{method="GET",endpoint="/api/items",status="200"} 1');
       expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
     } finally {
       server.child.kill('SIGTERM');
