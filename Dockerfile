@@ -30,8 +30,10 @@ LABEL org.opencontainers.image.title="rest-api" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.base.name="${NODE_IMAGE}"
+# /metrics on its own port, never on the public one (src/contract.ts: DEFAULT_PORT, DEFAULT_METRICS_PORT).
 ENV NODE_ENV=production \
     PORT=8080 \
+    METRICS_PORT=9464 \
     DATA_DIR=/var/lib/rest-api
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules

@@ -8,4 +8,6 @@ module.exports = {
   testTimeout: 30000,
   // Each suite starts real servers and databases; two cores, two workers.
   maxWorkers: 2,
+  // Every response a test receives from the app is checked against the API description.
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/contract-setup.ts'],
 };

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_PORT, RUNBOOKS_PATH } from '../src/contract';
+import { DEFAULT_METRICS_PORT, DEFAULT_PORT, RUNBOOKS_PATH } from '../src/contract';
 import { grafanaSchema } from './dashboard/config';
 import { sloPeriodProblem, sloSchema } from './slo';
 import { byteSizeBytes, durationSeconds, formatByteSize, quantityBytes } from './units';
@@ -108,7 +108,7 @@ export const configSchema = z
     affinity: z.record(z.string(), z.unknown()).default({}),
     replicas: z.number().int().min(2, 'must be at least 2 so a rollout or a node drain keeps the API up').default(2),
     port: z.number().int().min(1024).max(65535).default(DEFAULT_PORT),
-    metricsPort: z.number().int().min(1024).max(65535).default(9464),
+    metricsPort: z.number().int().min(1024).max(65535).default(DEFAULT_METRICS_PORT),
     resources: resources.default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }),
     /** Seconds the API may take to finish in-flight requests after SIGTERM. */
     shutdownTimeoutSeconds: z.number().int().min(1).max(600).default(10),

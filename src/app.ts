@@ -12,18 +12,21 @@ import { InFlight } from './http/in-flight';
 import { problemHandler, sendProblem } from './http/problems';
 import { AuthFailureLimit, callerRateLimit } from './http/rate-limit';
 import { RouteGroup } from './http/routing';
+import { noSniff } from './http/security-headers';
+import { logSerializers } from './logger';
 import { useHttpMetrics } from './metrics/middleware';
 import type { HttpMetrics } from './metrics/registry';
 import { itemRoutes } from './routes/items';
 import { opsRoutes } from './routes/ops';
-import { HEALTH_PATH, ITEMS_PATH, METRICS_PATH, READY_PATH, RUNBOOKS_PATH } from './contract';
+import { HEALTH_PATH, ITEMS_PATH, METRICS_PATH, OPENAPI_PATH, READY_PATH, RUNBOOKS_PATH } from './contract';
 import type { Readiness } from './routes/ops';
+import { openApiRoutes } from './routes/openapi';
 import { runbookRoutes } from './routes/runbooks';
 import type { ItemStore } from './store';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
-const QUIET_PATHS = new Set([HEALTH_PATH, READY_PATH, METRICS_PATH, RUNBOOKS_PATH]);
+const QUIET_PATHS = new Set([HEALTH_PATH, READY_PATH, METRICS_PATH, RUNBOOKS_PATH, OPENAPI_PATH]);
 
 export interface AppDeps {
   readonly store: ItemStore;
@@ -76,6 +79,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   // A hop count, never `true`: a client could otherwise name any address in X-Forwarded-For.
   if ((deps.trustProxyHops ?? 0) > 0) app.set('trust proxy', deps.trustProxyHops);
+  app.use(noSniff);
   const inFlight = deps.inFlight ?? new InFlight();
   app.use(inFlight.track);
 
@@ -93,6 +97,7 @@ export function createApp(deps: AppDeps): Express {
       customProps: (_req, res) => ({ caller: (res as Response).locals?.caller?.id }),
       // Headers can carry credentials and are large; log what identifies the request.
       serializers: {
+        ...logSerializers,
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
@@ -112,6 +117,7 @@ export function createApp(deps: AppDeps): Express {
   // Operational endpoints come before the metrics middleware: they are not counted.
   opsRoutes(new RouteGroup(app), deps.readiness ?? pingOnDemand(deps), deps.serveMetrics === false ? undefined : deps.metrics);
   runbookRoutes(new RouteGroup(app));
+  openApiRoutes(new RouteGroup(app));
 
   useHttpMetrics(app, deps.metrics);
   const verifier = deps.auth?.verifier;

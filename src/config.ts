@@ -2,8 +2,10 @@
  * Environment -> frozen, typed Config. Every variable is validated at boot; an invalid value
  * stops the process with a message that names the variable and the value it had.
  */
+import { accessSync, constants } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_PORT } from './contract';
+import { redact } from './redact';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -48,6 +50,40 @@ const httpUrl = z.string().refine((v) => {
   }
 }, 'must be an http:// or https:// URL');
 
+/** A file the process can read; `null` (no such setting) passes. */
+function readable(file: string | null): boolean {
+  if (file === null) return true;
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hasParam(url: string | undefined, name: string): boolean {
+  return url !== undefined && URL.canParse(url) && new URL(url).searchParams.has(name);
+}
+
+/** The URL's sslmode; verify-full when a CA file is given and the URL names no sslmode. */
+function sslmode(url: string | undefined): string | undefined {
+  if (url === undefined || !URL.canParse(url)) return undefined;
+  return new URL(url).searchParams.get('sslmode') ?? 'verify-full';
+}
+
+/**
+ * DATABASE_URL with DATABASE_CA_FILE as its `sslrootcert` and `sslmode=verify-full`: node-postgres
+ * reads both from the URL (pg-connection-string), and settings passed beside a connection string
+ * would be overridden by it.
+ */
+function withCaFile(url: string | undefined, caFile: string | undefined): string | undefined {
+  if (url === undefined || caFile === undefined) return url;
+  const u = new URL(url);
+  u.searchParams.set('sslmode', 'verify-full');
+  u.searchParams.set('sslrootcert', caFile);
+  return u.toString();
+}
+
 const envSchema = z
   .object({
     PORT: port.default(DEFAULT_PORT),
@@ -57,7 +93,10 @@ const envSchema = z
     DATABASE_URL: z
       .string()
       .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
+      .refine((v) => !/^postgres(ql)?:\/\//.test(v) || URL.canParse(v), 'is not a valid URL (percent-encode special characters of the password)')
+      .refine((v) => !URL.canParse(v) || readable(new URL(v).searchParams.get('sslrootcert')), 'sslrootcert: the file cannot be read')
       .optional(),
+    DATABASE_CA_FILE: z.string().refine((v) => readable(v), 'the file cannot be read').optional(),
     DB_POOL_MAX: z.coerce.number().int('must be an integer').min(1).max(100).default(10),
     DB_POOL_WAIT_MS: positiveMs(60_000).default(2_000),
     DB_STATEMENT_TIMEOUT_MS: positiveMs(600_000).default(5_000),
@@ -98,6 +137,18 @@ const envSchema = z
     path: ['METRICS_PORT'],
     message: 'must differ from PORT',
   })
+  .refine((env) => env.DATABASE_CA_FILE === undefined || env.DATABASE_URL !== undefined, {
+    path: ['DATABASE_CA_FILE'],
+    message: 'needs DATABASE_URL (the embedded store makes no connection)',
+  })
+  .refine((env) => env.DATABASE_CA_FILE === undefined || !hasParam(env.DATABASE_URL, 'sslrootcert'), {
+    path: ['DATABASE_CA_FILE'],
+    message: 'set either DATABASE_CA_FILE or sslrootcert= in DATABASE_URL, not both',
+  })
+  .refine((env) => env.DATABASE_CA_FILE === undefined || sslmode(env.DATABASE_URL) === 'verify-full', {
+    path: ['DATABASE_CA_FILE'],
+    message: 'needs sslmode=verify-full in DATABASE_URL (or no sslmode, which then means verify-full)',
+  })
   // Node checks headersTimeout against the whole request when requestTimeout is smaller.
   .refine((env) => env.REQUEST_TIMEOUT_MS >= env.HEADERS_TIMEOUT_MS, {
     path: ['REQUEST_TIMEOUT_MS'],
@@ -113,7 +164,7 @@ export interface Config {
   readonly metricsPort: number | undefined;
   /** Data directory of the embedded store (used when no databaseUrl). @default ./data */
   readonly dataDir: string;
-  /** PostgreSQL connection URL; when set the embedded store is not used. */
+  /** PostgreSQL connection URL (with DATABASE_CA_FILE as its sslrootcert); when set the embedded store is not used. */
   readonly databaseUrl: string | undefined;
   /** Maximum connections in the PostgreSQL pool. @default 10 */
   readonly dbPoolMax: number;
@@ -186,7 +237,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '');
-        return `${key}=${JSON.stringify(present[key] ?? '')}: ${issue.message}`;
+        // The value is shown so the culprit is obvious, but never a password it holds.
+        return redact(`${key}=${JSON.stringify(present[key] ?? '')}: ${issue.message}`);
       }),
     );
   }
@@ -196,7 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     metricsPort: e.METRICS_PORT,
     dataDir: e.DATA_DIR,
-    databaseUrl: e.DATABASE_URL,
+    databaseUrl: withCaFile(e.DATABASE_URL, e.DATABASE_CA_FILE),
     dbPoolMax: e.DB_POOL_MAX,
     dbPoolWaitMs: e.DB_POOL_WAIT_MS,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,

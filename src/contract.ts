@@ -15,11 +15,16 @@ export const READY_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';
 /** The alert runbooks, linked from every alert's `runbook_url`. */
 export const RUNBOOKS_PATH = '/runbooks';
+/** The API description (OpenAPI 3.1), generated from the validation schemas. */
+export const OPENAPI_PATH = '/openapi.json';
 /** The items collection. */
 export const ITEMS_PATH = '/api/items';
 
 /** The API listener's port unless PORT says otherwise. */
 export const DEFAULT_PORT = 8080;
+
+/** The metrics listener's port in the image and the manifests (METRICS_PORT). */
+export const DEFAULT_METRICS_PORT = 9464;
 
 /** Container, Service and ServiceMonitor port names; `metrics` is also the `endpoint` target label. */
 export const PORT_NAME = { http: 'http', metrics: 'metrics' } as const;

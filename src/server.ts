@@ -6,20 +6,22 @@ import { createServer } from 'node:http';
 import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import pino from 'pino';
 import pkg from '../package.json';
 import { createApp } from './app';
 import { authSetup } from './auth';
 import { ConfigError, loadConfig } from './config';
 import type { Config } from './config';
 import { InFlight } from './http/in-flight';
+import { noSniff } from './http/security-headers';
 import { Lifecycle } from './lifecycle';
+import { createLogger } from './logger';
 import { HttpMetrics } from './metrics/registry';
 import { ReadinessMonitor } from './readiness';
 import { metricsHandler } from './routes/ops';
 import { METRICS_PATH } from './contract';
 import { openStore } from './store';
 import { DeferredStore } from './store/deferred';
+import { redact } from './redact';
 
 /** How often Node checks headersTimeout and requestTimeout (its default, 30 s, adds up to 30 s to both). */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
@@ -44,7 +46,7 @@ function httpServer(config: Config, handler: RequestListener): Server {
 }
 
 async function main(config: Config): Promise<void> {
-  const logger = pino({ level: config.logLevel, base: { service: pkg.name, version: pkg.version } });
+  const logger = createLogger({ level: config.logLevel, base: { service: pkg.name, version: pkg.version } });
   const lifecycle = new Lifecycle();
   const store = new DeferredStore(config.databaseUrl === undefined ? 'pglite' : 'postgres');
   const monitor = new ReadinessMonitor({
@@ -86,7 +88,7 @@ async function main(config: Config): Promise<void> {
 
   let metricsServer: Server | undefined;
   if (config.metricsPort !== undefined) {
-    const metricsApp = express().disable('x-powered-by').get(METRICS_PATH, metricsHandler(metrics));
+    const metricsApp = express().disable('x-powered-by').use(noSniff).get(METRICS_PATH, metricsHandler(metrics));
     metricsServer = httpServer(config, metricsApp);
     const metricsPort = await listen(metricsServer, config.metricsPort, config.host);
     logger.info({ port: metricsPort }, `metrics on http://localhost:${metricsPort}${METRICS_PATH}`);
@@ -134,9 +136,9 @@ try {
 main(config).catch((err: unknown) => {
   // A configured file that turns out to be missing or invalid is a configuration error too.
   if (err instanceof ConfigError) {
-    process.stderr.write(`${err.message}\n`);
+    process.stderr.write(redact(`${err.message}\n`));
     process.exit(78);
   }
-  process.stderr.write(`startup failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.stderr.write(redact(`startup failed: ${err instanceof Error ? err.stack : String(err)}\n`));
   process.exit(1);
 });

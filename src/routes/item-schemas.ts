@@ -13,7 +13,9 @@ const length = (s: string): number => [...s].length;
 
 /**
  * A string PostgreSQL can store exactly as sent: well-formed Unicode (a lone surrogate would be
- * silently replaced) and no NUL character (text columns cannot hold one).
+ * silently replaced) and no NUL character (text columns cannot hold one). The refinements are
+ * code; `meta` states the same limits as JSON Schema (whose lengths count code points too) for
+ * the API description, so the two cannot be far apart.
  */
 const text = (min: number, max: number) =>
   z
@@ -21,9 +23,12 @@ const text = (min: number, max: number) =>
     .refine((s) => s.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)')
     .refine((s) => !s.includes('\u0000'), 'must not contain the NUL character')
     .refine((s) => length(s) >= min, min === 1 ? 'must not be empty' : `must be at least ${min} characters`)
-    .refine((s) => length(s) <= max, `must be at most ${max} characters`);
+    .refine((s) => length(s) <= max, `must be at most ${max} characters`)
+    .meta({ minLength: min, maxLength: max, pattern: '^[^\\u0000]*$' });
 
-const name = text(1, NAME_MAX).refine((s) => s.trim() !== '', 'must not be blank');
+const name = text(1, NAME_MAX)
+  .refine((s) => s.trim() !== '', 'must not be blank')
+  .meta({ pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' });
 const description = text(0, DESCRIPTION_MAX);
 const tags = z
   .array(text(1, TAG_MAX), { error: 'must be an array of strings' })
@@ -32,7 +37,8 @@ const tags = z
     list.forEach((tag, i) => {
       if (list.indexOf(tag) !== i) ctx.addIssue({ code: 'custom', path: [i], message: 'duplicates an earlier tag' });
     });
-  });
+  })
+  .meta({ uniqueItems: true });
 
 const object = { error: 'request body must be a JSON object' };
 
@@ -66,6 +72,7 @@ export const listQuery = z.strictObject({
     .default(PAGE_SIZE_DEFAULT),
   cursor: z
     .string({ error: 'must be given once' })
+    .meta({ pattern: CURSOR.source, description: 'the `nextCursor` of the previous page' })
     .transform((value, ctx) => {
       const decoded = CURSOR.test(value) ? Buffer.from(value, 'base64url').toString() : '';
       if (!/^[1-9]\d{0,18}$/.test(decoded) || BigInt(decoded) > POSITION_MAX) {
@@ -75,4 +82,20 @@ export const listQuery = z.strictObject({
       return BigInt(decoded);
     })
     .optional(),
+});
+
+/** An item as the API answers it; the same field rules as the requests. */
+export const item = z.strictObject({
+  id: z.uuid(),
+  name,
+  description: description.nullable(),
+  tags,
+  createdAt: z.string().meta({ format: 'date-time' }),
+  updatedAt: z.string().meta({ format: 'date-time' }),
+});
+
+/** A page of GET /api/items. */
+export const itemPage = z.strictObject({
+  items: z.array(item).max(PAGE_SIZE_MAX),
+  nextCursor: z.string().regex(CURSOR).nullable().meta({ description: 'pass back as `cursor` for the next page; null on the last page' }),
 });

@@ -32,6 +32,14 @@ const UNREACHABLE_CODES = new Set([
   '08006',
   '08001',
   '08004', // connection exceptions
+  // TLS: the server's certificate is not the one DATABASE_CA_FILE / sslrootcert trusts.
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 /** Maps a `pg` error to StoreUnavailableError when it is one, else returns it unchanged. */
@@ -42,7 +50,7 @@ export function classifyPgError(err: unknown): unknown {
   if (err.message === 'timeout exceeded when trying to connect') return new StoreUnavailableError('busy', { cause: err });
   if (code === '57014') return new StoreUnavailableError('timeout', { cause: err }); // query_canceled (statement_timeout)
   if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return new StoreUnavailableError('unreachable', { cause: err });
-  if (/Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message)) {
+  if (/Connection terminated|connection timeout|Client has encountered a connection error|does not support SSL/i.test(err.message)) {
     return new StoreUnavailableError('unreachable', { cause: err });
   }
   return err;

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, PROJECT_ROOT, waitFor } from '../../tools/lib/processes';
 import { loadConfig } from '../../src/config';
+import { DEFAULT_METRICS_PORT, DEFAULT_PORT } from '../../src/contract';
 import { requireInCi } from '../helpers/manifests';
 
 const HAVE_PODMAN = spawnSync('podman', ['--version']).status === 0 && spawnSync('debootstrap', ['--version']).status === 0;
@@ -18,6 +19,7 @@ interface ImageConfig {
   readonly User: string;
   readonly Labels: Record<string, string>;
   readonly Cmd: readonly string[];
+  readonly Env: readonly string[];
 }
 /** The image's default keep-alive timeout (KEEP_ALIVE_TIMEOUT_MS unset). */
 const KEEP_ALIVE_TIMEOUT_S = loadConfig({}).keepAliveTimeoutMs / 1000;
@@ -48,6 +50,8 @@ function podman(...args: string[]): string {
     expect(config.User).toBe('10001:10001');
     expect(config.Labels['org.opencontainers.image.version']).toBe('0.1.0');
     expect(config.Cmd).toEqual(['node', 'build/src/server.js']);
+    // /metrics on its own port by default, never on the public one.
+    expect(config.Env).toEqual(expect.arrayContaining([`PORT=${DEFAULT_PORT}`, `METRICS_PORT=${DEFAULT_METRICS_PORT}`]));
     const size = Number(podman('image', 'inspect', '--format', '{{.Size}}', TAG));
     process.stdout.write(`image size: ${(size / 2 ** 20).toFixed(0)} MiB\n`);
   });
@@ -83,6 +87,8 @@ function podman(...args: string[]): string {
       body: '{"name":"in a container"}',
     });
     expect(created.status).toBe(201);
+    expect(created.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(metrics).toContain('http_requests_total{method="POST",endpoint="/api/items",status="201"} 1');
     // The alerts' default runbook_url resolves in the image.

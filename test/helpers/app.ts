@@ -16,6 +16,7 @@ import { openStore } from '../../src/store';
 import type { ItemStore } from '../../src/store';
 import type { Item } from '../../src/store/types';
 import type { FieldError, ProblemCode } from '../../src/http/problems';
+import { observeResponses } from './contract';
 
 export interface RunningApp {
   readonly url: string;
@@ -46,7 +47,10 @@ export async function startApp(
   const lifecycle = new Lifecycle();
   const inFlight = new InFlight();
   const app = createApp({ store, metrics, lifecycle, inFlight, logger: pino({ level: 'silent' }), ...options });
-  const server = createServer(app);
+  const server = createServer((req, res) => {
+    observeResponses(req, res);
+    app(req, res);
+  });
   const url = await listenOnEphemeralPort(server);
   return {
     url,

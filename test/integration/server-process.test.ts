@@ -2,7 +2,7 @@ import { Agent } from 'node:http';
 import { rm } from 'node:fs/promises';
 import { get, json, postJson, startApp, startGet, tempDir, unaccepted } from '../helpers/app';
 import type { PendingGet } from '../helpers/app';
-import { runServer, startServer, waitFor } from '../../tools/lib/processes';
+import { freePort, runServer, startServer, waitFor } from '../../tools/lib/processes';
 import type { Managed } from '../../tools/lib/processes';
 
 /**
@@ -91,8 +91,9 @@ describe('the server process', () => {
       const metricsPort = /"port":(\d+)[^\n]*"msg":"metrics on/.exec(server.output())?.[1];
       expect(metricsPort).toBeDefined();
       await fetch(`${server.url}/api/items`);
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      expect(metrics).toContain('http_requests_total{method="GET",endpoint="/api/items",status="200"} 1');
+      const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(scrape.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(await scrape.text()).toContain('http_requests_total{method="GET",endpoint="/api/items",status="200"} 1');
       expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
     } finally {
       server.child.kill('SIGTERM');
@@ -146,6 +147,28 @@ describe('the server process', () => {
     const { code, output } = await runServer({ DATA_DIR: dataDir, ...env });
     expect(code).toBe(78);
     expect(output).toContain(named);
+  });
+
+  it.each([
+    ['that does not parse', 'postgres://app:Pa55/w0rd-secret@db:5432/items'],
+    ['of another scheme', 'mysql://app:Pa55w0rd-secret@db/items'],
+  ])('refuses a DATABASE_URL %s without printing its password', async (_case, url) => {
+    const { code, output } = await runServer({ DATA_DIR: dataDir, DATABASE_URL: url });
+    expect(code).toBe(78);
+    expect(output).toMatch(/DATABASE_URL="\w+:\/\/app:\*\*\*@/);
+    expect(output).not.toMatch(/Pa55|w0rd-secret/);
+  });
+
+  it('logs a failing connection without the password', async () => {
+    const port = await freePort(); // nothing listens there
+    const server = await startServer({ DATABASE_URL: `postgres://app:Pa55w0rd-secret@127.0.0.1:${port}/items` }, { waitForStore: false });
+    try {
+      const [line] = await server.waitForOutput(/.*store not reachable yet.*/);
+      expect(line).toContain('ECONNREFUSED');
+      expect(server.output()).not.toContain('Pa55w0rd-secret');
+    } finally {
+      await server.stop();
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 
 describe('loadConfig', () => {
@@ -164,6 +165,47 @@ describe('loadConfig', () => {
     ).toMatchObject({
       auth: { mode: 'api-key', reads: 'open', apiKeysFile: '/run/keys' },
       rateLimit: { rps: 10, burst: 15 },
+    });
+  });
+
+  describe('DATABASE_URL and its credentials', () => {
+    const PASSWORD = 'Pa55-never-printed';
+    it.each([
+      ['a URL that does not parse (an unescaped character in the password)', `postgres://app:${PASSWORD}/x@db:5432/items`],
+      ['a URL with a port out of range', `postgres://app:${PASSWORD}@db:99999/items`],
+      ['a URL of another scheme', `mysql://app:${PASSWORD}@db/items`],
+      ['a password in the query string', `mysql://db/items?password=${PASSWORD}`],
+      ['an sslrootcert that cannot be read', `postgres://app:${PASSWORD}@db/items?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem`],
+    ])('rejects %s, naming the variable and never the password', (_case, url) => {
+      let message = '';
+      try {
+        loadConfig({ DATABASE_URL: url });
+      } catch (err) {
+        message = (err as ConfigError).message;
+      }
+      expect(message).toMatch(/DATABASE_URL="[^"]*:\/\/[^"]*"/);
+      expect(message).not.toContain(PASSWORD);
+    });
+
+    const ca = join(__dirname, 'config.test.ts'); // any readable file: only its path is used here
+    it('adds DATABASE_CA_FILE to the URL as sslrootcert with sslmode=verify-full', () => {
+      const { databaseUrl } = loadConfig({ DATABASE_URL: 'postgres://app:pw@db:5432/items', DATABASE_CA_FILE: ca });
+      const url = new URL(databaseUrl!);
+      expect(url.searchParams.get('sslmode')).toBe('verify-full');
+      expect(url.searchParams.get('sslrootcert')).toBe(ca);
+      expect(url.password).toBe('pw');
+    });
+
+    it.each([
+      [
+        { DATABASE_CA_FILE: '/nonexistent/ca.pem', DATABASE_URL: 'postgres://db/items' },
+        /DATABASE_CA_FILE="\/nonexistent\/ca.pem": the file cannot be read/,
+      ],
+      [{ DATABASE_CA_FILE: ca }, /DATABASE_CA_FILE=.*needs DATABASE_URL/],
+      [{ DATABASE_CA_FILE: ca, DATABASE_URL: 'postgres://db/items?sslmode=disable' }, /needs sslmode=verify-full/],
+      [{ DATABASE_CA_FILE: ca, DATABASE_URL: `postgres://db/items?sslrootcert=${ca}` }, /either DATABASE_CA_FILE or sslrootcert/],
+    ])('rejects DATABASE_CA_FILE that contradicts DATABASE_URL (%j)', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(message);
     });
   });
 

@@ -5,7 +5,7 @@
  * as child processes without blocking the event loop (a test's server child keeps being read).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -34,22 +34,61 @@ function isPostgres(pid: number): boolean {
   }
 }
 
+export interface PgServerOptions {
+  /**
+   * Serve TLS with this certificate and key (PEM) and refuse connections over TCP without it
+   * (`hostssl` only in pg_hba.conf).
+   */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** The `postgres` user's password, required over TCP (scram-sha-256). @default none: trust */
+  readonly password?: string;
+}
+
 export class PgServer {
   private readonly dir = mkdtempSync(join(tmpdir(), 'pg-own-'));
   private readonly asRoot = userInfo().uid === 0;
+  private readonly owner: { uid: number; gid: number } | undefined;
 
   constructor(
     readonly port: number,
     private readonly bin: string = postgresBinDir() ?? '/usr/lib/postgresql/15/bin',
+    private readonly options: PgServerOptions = {},
   ) {
     if (this.asRoot) {
       const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-      chownSync(this.dir, id('-u'), id('-g'));
+      this.owner = { uid: id('-u'), gid: id('-g') };
+      chownSync(this.dir, this.owner.uid, this.owner.gid);
     }
   }
 
   get url(): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+    const password = this.options.password === undefined ? '' : `:${encodeURIComponent(this.options.password)}`;
+    return `postgres://postgres${password}@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** Writes a file of the server's own, readable by it alone (PostgreSQL refuses a key others can read). */
+  private ownFile(name: string, content: string): string {
+    const file = join(this.dir, name);
+    writeFileSync(file, content, { mode: 0o600 });
+    if (this.owner !== undefined) chownSync(file, this.owner.uid, this.owner.gid);
+    return file;
+  }
+
+  /** initdb's authentication arguments: trust, or a password over TCP. */
+  private authArgs(): string[] {
+    if (this.options.password === undefined) return ['--auth=trust'];
+    return ['--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${this.ownFile('pwfile', `${this.options.password}\n`)}`];
+  }
+
+  /** Server options for TLS, with pg_hba.conf admitting TCP clients over TLS only. */
+  private tlsArgs(): string {
+    const tls = this.options.tls;
+    if (tls === undefined) return '';
+    const method = this.options.password === undefined ? 'trust' : 'scram-sha-256';
+    const hba = this.ownFile('pg_hba.conf', `local all all trust\nhostssl all all 127.0.0.1/32 ${method}\nhost all all 0.0.0.0/0 reject\n`);
+    const cert = this.ownFile('server.crt', tls.cert);
+    const key = this.ownFile('server.key', tls.key);
+    return ` -c ssl=on -c ssl_cert_file=${cert} -c ssl_key_file=${key} -c hba_file=${hba}`;
   }
 
   private get data(): string {
@@ -67,7 +106,7 @@ export class PgServer {
   /** Creates the cluster (once) and starts the server, waiting until it accepts connections. */
   async start(): Promise<void> {
     if (!existsSync(this.data))
-      await this.run('initdb', ['-D', this.data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+      await this.run('initdb', ['-D', this.data, '-U', 'postgres', ...this.authArgs(), '-E', 'UTF8', '--locale=C.UTF-8']);
     const log = join(this.dir, 'server.log');
     try {
       await this.run('pg_ctl', [
@@ -77,7 +116,7 @@ export class PgServer {
         log,
         '-w',
         '-o',
-        `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off`,
+        `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off${this.tlsArgs()}`,
         'start',
       ]);
     } catch (err) {

@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_METRICS_PORT, DEFAULT_PORT } from '../../src/contract';
+
+const dockerfile = readFileSync(join(__dirname, '..', '..', 'Dockerfile'), 'utf8');
+/** The runtime stage's `ENV` settings (the last ENV instruction, with its continuation lines). */
+const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+const envInstruction = /^ENV ((?:.*\\\n)*.*)$/m.exec(runtimeStage)?.[1] ?? '';
+const env = new Map([...envInstruction.matchAll(/(\w+)=(\S+)/g)].map((m): [string, string] => [m[1]!, m[2]!]));
+
+describe('the image settings (Dockerfile)', () => {
+  it('serve /metrics on their own port, the one the manifests scrape, not on the public port', () => {
+    expect(env.get('PORT')).toBe(String(DEFAULT_PORT));
+    expect(env.get('METRICS_PORT')).toBe(String(DEFAULT_METRICS_PORT));
+    expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${DEFAULT_PORT} ${DEFAULT_METRICS_PORT}$`, 'm'));
+  });
+});
