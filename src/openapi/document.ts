@@ -85,8 +85,20 @@ const WRITE_FAILURES = [
   'payload_too_large',
   'unsupported_media_type',
 ];
-/** What any items request can meet: authentication, rate limits, overload, the store, a bug. */
-const API_FAILURES = ['unauthenticated', 'forbidden', 'rate_limited', 'internal_error', 'overloaded', 'store_unavailable', 'store_busy'];
+/**
+ * What any items request can meet: authentication (`unavailable` when a token's key set cannot
+ * be fetched), rate limits, overload, the store, a bug.
+ */
+const API_FAILURES = [
+  'unauthenticated',
+  'forbidden',
+  'rate_limited',
+  'internal_error',
+  'unavailable',
+  'overloaded',
+  'store_unavailable',
+  'store_busy',
+];
 
 /** An items operation: its own answers, then the failures every items request can meet. */
 interface ItemsOperation {
@@ -301,7 +313,7 @@ function components(): Json {
       Location: header('the created item', { type: 'string', pattern: `^${ITEMS_PATH}/` }),
       Allow: header('the methods of this path', { type: 'string', pattern: '^[A-Z]+(, [A-Z]+)*$' }),
       RetryAfter: header(
-        'seconds to wait; sent with `rate_limited`, `overloaded`, `store_unavailable` and `store_busy`',
+        'seconds to wait; sent with `rate_limited`, `unavailable`, `overloaded`, `store_unavailable` and `store_busy`',
         { type: 'integer', minimum: 0 },
         false,
       ),
