@@ -39,7 +39,9 @@ export async function listenOnEphemeralPort(server: Server): Promise<string> {
 }
 
 export async function startApp(
-  options: Partial<Pick<AppDeps, 'faultInjection' | 'serveMetrics' | 'auth' | 'rateLimit' | 'trustProxyHops' | 'logger'>> & { store?: ItemStore } = {},
+  options: Partial<Pick<AppDeps, 'faultInjection' | 'serveMetrics' | 'auth' | 'rateLimit' | 'trustProxyHops' | 'logger'>> & {
+    store?: ItemStore;
+  } = {},
 ): Promise<RunningApp> {
   const dataDir = options.store === undefined ? await tempDir('items-app') : undefined;
   const store = options.store ?? (await openStore({ dataDir: dataDir!, databaseUrl: undefined, dbPoolMax: 1 }));

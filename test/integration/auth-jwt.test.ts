@@ -86,6 +86,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await app.close();
   await owner.close();
+  // jose's fetches keep their connection alive; close it rather than wait for its timeout.
+  jwks.server.closeAllConnections();
   jwks.server.close();
 });
 
