@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { ALERT } from '../k8s/alerts';
 import { loadDeployConfig } from '../k8s/config';
-import { SLO_ALERT } from '../k8s/slo';
+import { SLO_ALERT } from '../k8s/burn-rates';
 import { PrometheusApi } from './lib/prometheus-api';
 import { Checklist } from './verify/checklist';
 import { verifyLive } from './verify/live';

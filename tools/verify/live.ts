@@ -8,7 +8,7 @@ import { prometheusesSelecting, WIRING_CHECKS } from '../../k8s/checks';
 import { ref } from '../../k8s/objects';
 import type { Finding, K8sObject } from '../../k8s/checks';
 import type { Shaped } from '../../k8s/objects';
-import { SLO_ALERT } from '../../k8s/slo';
+import { SLO_ALERT } from '../../k8s/burn-rates';
 import { PrometheusApi } from '../lib/prometheus-api';
 import type { Checklist } from './checklist';
 import { Kube, KubeError } from './kube';
