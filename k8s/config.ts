@@ -424,9 +424,25 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
 }
 
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * `input` over `defaults` as Helm coalesces a values file with values.yaml: maps merge key by
+ * key, anything else (lists included) replaces. So a file that sets one field of a probe or a
+ * security context means the same to the synth as to the chart.
+ */
+export function coalesce(defaults: unknown, input: unknown): unknown {
+  if (!isMap(defaults) || !isMap(input)) return input === undefined ? defaults : input;
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(input)) out[k] = coalesce(defaults[k], v);
+  return out;
+}
+
 /** Applies defaults to `input` (a parsed config file, or {}) and checks it. */
 export function resolveConfig(input: unknown = {}): DeployConfig {
-  const parsed = configSchema.safeParse(input ?? {});
+  // Defaults first as Helm merges them, then the schema (which also fills what a default lacks).
+  const merged = isMap(input) ? coalesce(configSchema.parse({}), input) : (input ?? {});
+  const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     throw new DeployConfigError(
       parsed.error.issues.map((issue) => {
