@@ -8,7 +8,7 @@ import { mapSelects, peerAdmits, selects } from './label-selectors';
 import type { LabelSelector, PeerPod } from './label-selectors';
 import { isKind, namespaceLabels, namespaceOf, ofKind, podTemplates, ref, WORKLOAD_KINDS } from './objects';
 import type { Finding, K8sObject, Kind, PodTemplate, Shaped } from './objects';
-import { operatorPrometheusPodLabels } from './operator';
+import { operatorAlertmanagerPodLabels, operatorPrometheusPodLabels } from './operator';
 import { byteSizeBytes, durationSeconds, quantityBytes } from './units';
 
 export type { Finding, K8sObject } from './objects';
@@ -93,9 +93,24 @@ export function prometheusesSelecting(objects: readonly K8sObject[], o: K8sObjec
   );
 }
 
-/** Services whose selected pods these are, in the Service's namespace. */
+/**
+ * The pods the operator runs for each Alertmanager, as it labels them, with the web port: no
+ * manifest has their template, and a Service may select them.
+ */
+function alertmanagerPods(objects: readonly K8sObject[]): PodTemplate[] {
+  return ofKind(objects, 'Alertmanager').map((am) => ({
+    // Not a workload kind, but the owner that names the pods in findings.
+    owner: am as unknown as PodTemplate['owner'],
+    labels: operatorAlertmanagerPodLabels(am.metadata?.name ?? ''),
+    spec: { containers: [{ name: 'alertmanager', ports: [{ name: 'web', containerPort: 9093 }] }] },
+  }));
+}
+
+/** The pods a Service selects, in its namespace: of the workloads, or run by the operator. */
 function podsOf(ctx: CheckContext, svc: Shaped<'Service'>): PodTemplate[] {
-  return ctx.pods.filter((p) => ctx.ns(p.owner) === ctx.ns(svc) && mapSelects(svc.spec?.selector, p.labels));
+  return [...ctx.pods, ...alertmanagerPods(ctx.objects)].filter(
+    (p) => ctx.ns(p.owner) === ctx.ns(svc) && mapSelects(svc.spec?.selector, p.labels),
+  );
 }
 
 /** Services with a selector (headless and external ones expect no pods). */

@@ -19,5 +19,15 @@ export function operatorPrometheusPodLabels(name: string): Record<string, string
   };
 }
 
+/** The labels the operator puts on the pods of Alertmanager `name` (pkg/alertmanager/statefulset.go). */
+export function operatorAlertmanagerPodLabels(name: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'alertmanager',
+    'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/managed-by': 'prometheus-operator',
+    alertmanager: name,
+  };
+}
+
 /** The label every operator-run Prometheus pod carries, whoever deployed it. */
 export const ANY_PROMETHEUS_POD = { 'app.kubernetes.io/name': 'prometheus' } as const;

@@ -8,7 +8,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
 import { LABEL, METRICS_PATH, PORT_NAME } from '../../src/contract';
-import { MONITORING_API_VERSION, operatorPrometheusPodLabels } from '../operator';
+import { MONITORING_API_VERSION, operatorAlertmanagerPodLabels, operatorPrometheusPodLabels } from '../operator';
 import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
 import { allRuleGroups } from '../rule-files';
 import type { Labels } from '../labels';
@@ -26,8 +26,8 @@ const OPERATOR_POD_SECURITY = {
   seccompProfile: RESTRICTED_SECCOMP,
 };
 
-/** The label the operator puts on the pods of Alertmanager `name` (pkg/alertmanager/statefulset.go). */
-export const alertmanagerPodLabels = (name: string): Labels => ({ alertmanager: name });
+/** The label that picks out the pods of Alertmanager `name` and no other. */
+export const alertmanagerPodLabels = (name: string): Labels => ({ alertmanager: operatorAlertmanagerPodLabels(name).alertmanager! });
 
 /**
  * The Service the bundled Prometheus sends alerts to: the Alertmanager of the same install only.

@@ -29,9 +29,10 @@ const ours = manifests(values);
 describe('the kube-prometheus-stack values file', () => {
   it('renders no Prometheus, Alertmanager, Prometheus RBAC or anything cluster-scoped', () => {
     const kinds = ours.map((o) => o.kind);
-    for (const kind of ['Prometheus', 'Alertmanager', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'])
-      expect(kinds).not.toContain(kind);
-    expect(ours.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata?.name)).toEqual(['rest-api']);
+    for (const kind of ['Prometheus', 'Alertmanager', 'ClusterRole', 'ClusterRoleBinding']) expect(kinds).not.toContain(kind);
+    // The only RBAC is the development database's, for its Secret.
+    expect(ours.filter((o) => /Role/.test(o.kind!)).map((o) => o.metadata?.name)).toEqual(['rest-api-postgres-secret', 'rest-api-postgres-secret']);
+    expect(ours.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata?.name)).toEqual(['rest-api', 'rest-api-postgres']);
   });
 
   it('labels the ServiceMonitor and PrometheusRule release: kps', () => {

@@ -31,7 +31,7 @@ describe('the SLO configuration', () => {
   });
 
   it.each([
-    [{ slo: { period: '30d' } }, 'slo.period = "30d": (30d) must not be longer than the Prometheus retention (15d)'],
+    [{ slo: { period: '30d' } }, 'slo.period = "30d": (30d) must not be longer than the Prometheus retention (prometheus.retention 15d)'],
     [
       { slo: { latency: { thresholdSeconds: 0.3 } } },
       'slo.latency.thresholdSeconds = 0.3: must be a bucket boundary of http_request_duration_seconds',
