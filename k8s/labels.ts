@@ -33,9 +33,13 @@ export function commonLabels(c: DeployConfig, component: string, version: string
   };
 }
 
-/** The API image: by digest when one is set (the tag then only labels it), else by tag. */
+/**
+ * The API image: by digest when one is set (the tag then only labels it), or when the tag is a
+ * bare digest (`repository:sha256:…` is no image reference); else by tag.
+ */
 export function imageRef(image: DeployConfig['image']): string {
-  return image.digest !== undefined ? `${image.repository}@${image.digest}` : `${image.repository}:${image.tag}`;
+  const digest = image.digest ?? (image.tag.startsWith('sha256:') ? image.tag : undefined);
+  return digest !== undefined ? `${image.repository}@${digest}` : `${image.repository}:${image.tag}`;
 }
 
 /** PSS `restricted` pod-level settings shared by every workload. */

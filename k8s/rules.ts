@@ -33,7 +33,13 @@ export function resolveWhen<R extends { readonly when?: string }>(groups: readon
   return groups
     .map((g) => ({
       name: g.name,
-      rules: g.rules.filter((r) => r.when !== 'false').map(({ when: _when, ...rule }) => rule as R),
+      rules: g.rules
+        .filter((r) => r.when !== 'false')
+        .map((r) => {
+          const rule: { when?: string } = { ...r };
+          delete rule.when;
+          return rule as R;
+        }),
     }))
     .filter((g) => g.rules.length > 0);
 }

@@ -305,7 +305,7 @@ describe('the Prometheus', () => {
     // The operator does not grow a bound volume: a larger storage.size must not raise retentionSize by itself.
     expect(custom.spec).toMatchObject({ retention: '30d', retentionSize: '8GiB' });
     expect(() => resolveConfig({ prometheus: { storage: { size: '5Gi' } } })).toThrow(
-      'prometheus.retentionSize = "8GiB": (8GiB) must stay below 95% of prometheus.storage.size (5Gi)',
+      'prometheus.retentionSize: (8GiB) must stay below 95% of prometheus.storage.size (5Gi)',
     );
     expect(custom.spec.storage!.volumeClaimTemplate!.spec!.storageClassName).toBe('fast');
   });

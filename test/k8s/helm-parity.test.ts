@@ -30,7 +30,7 @@ describe('the generated parts of the chart', () => {
 /** Every key path of the config schema that is a field of an object of the schema (not inside a pass-through map). */
 function schemaPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
   let s = schema as z.ZodType & { def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> } };
-  while (['default', 'prefault', 'optional', 'pipe'].includes(s.def.type) && s.def.innerType) s = s.def.innerType as typeof s;
+  while (['default', 'prefault', 'optional', 'pipe'].includes(s.def.type) && s.def.innerType) s = s.def.innerType;
   if (s.def.type !== 'object') return [];
   return Object.entries(s.def.shape!).flatMap(([k, v]) => [[...prefix, k], ...schemaPaths(v, [...prefix, k])]);
 }
@@ -170,8 +170,8 @@ describe('the chart as GitOps tools and umbrella charts use it', () => {
     ]);
     const classes = [
       find(objects, 'StatefulSet').spec!.volumeClaimTemplates![0]!.spec!.storageClassName,
-      find(objects, 'Prometheus').spec!.storage!.volumeClaimTemplate!.spec!.storageClassName,
-      find(objects, 'Alertmanager').spec!.storage!.volumeClaimTemplate!.spec!.storageClassName,
+      find(objects, 'Prometheus').spec.storage!.volumeClaimTemplate!.spec!.storageClassName,
+      find(objects, 'Alertmanager').spec.storage!.volumeClaimTemplate!.spec!.storageClassName,
     ];
     expect(classes).toEqual(['a', 'b', 'c']);
   });

@@ -148,12 +148,12 @@ describe('the Helm chart rendered by the real helm', () => {
       // pods only (the operator labels them alertmanager: <name>), and each Alertmanager loads only
       // the AlertmanagerConfigs labelled with its release: one notification per alert.
       const prometheus: KindMap['Prometheus'] = find(both, 'Prometheus', `${release}-rest-api`);
-      const target = prometheus.spec!.alerting!.alertmanagers[0]!;
+      const target = prometheus.spec.alerting!.alertmanagers[0]!;
       expect(target).toMatchObject({ name: `${release}-rest-api-alertmanager`, namespace: 'shared', port: 'web' });
       const amService: KindMap['Service'] = find(both, 'Service', target.name);
       expect(amService.spec!.selector).toEqual({ alertmanager: `${release}-rest-api` });
       const am: KindMap['Alertmanager'] = find(both, 'Alertmanager', `${release}-rest-api`);
-      expect(am.spec!.alertmanagerConfigSelector).toEqual({ matchLabels: { 'app.kubernetes.io/instance': release } });
+      expect(am.spec.alertmanagerConfigSelector).toEqual({ matchLabels: { 'app.kubernetes.io/instance': release } });
     }
   });
 

@@ -4,7 +4,7 @@
  */
 import type * as k8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { ALERT } from '../../k8s/alerts';
-import { prometheusesSelecting, WIRING_CHECKS } from '../../k8s/checks';
+import { prometheusesSelecting } from '../../k8s/checks';
 import { ref } from '../../k8s/objects';
 import type { Finding, K8sObject } from '../../k8s/checks';
 import type { Shaped } from '../../k8s/objects';
@@ -13,7 +13,7 @@ import { PrometheusApi } from '../lib/prometheus-api';
 import type { Checklist } from './checklist';
 import { Kube, KubeError } from './kube';
 import { addPrometheusChecks } from './prometheus';
-import { addWiringChecks, SELECTION_CHECKS } from './wiring';
+import { addWiringChecks, othersPrometheus, PROMETHEUS_CHECKS, SELECTION_CHECKS } from './wiring';
 
 export interface LiveOptions {
   readonly kubeconfig?: string;
@@ -136,7 +136,6 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     }
   };
   // The checks of a Prometheus's own settings, as the registry lists them.
-  const PROMETHEUS_CHECKS = WIRING_CHECKS.filter((c) => c.kinds.includes('Prometheus')).map((c) => c.id);
   const prometheuses = await read('Prometheus', `${MONITORING}/prometheuses`, [...SELECTION_CHECKS, ...PROMETHEUS_CHECKS]);
   const promNamespaces = [...new Set(prometheuses.map((p) => p.metadata?.namespace ?? ns))];
   const objects: K8sObject[] = [
@@ -162,8 +161,7 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
   const selectingRefs = new Set(selecting.map(ref));
   const relevant = (f: Finding) => f.objects.some((r) => r.split('/')[1] === ns || selectingRefs.has(r));
   // The settings of a Prometheus outside the app's namespace are its owners' to change: warn.
-  const warnOnly = (f: Finding) => PROMETHEUS_CHECKS.includes(f.check) && !f.objects.some((r) => r.split('/')[1] === ns);
-  addWiringChecks(list, objects, { relevant, cannotRun, warnOnly });
+  addWiringChecks(list, objects, { relevant, cannotRun, warnOnly: othersPrometheus(ns) });
 
   for (const p of selecting) {
     try {

@@ -34,10 +34,12 @@ fullnameOverride. 52 characters leave room for suffixes.
 {{- regexReplaceAll "[^-A-Za-z0-9_.]" (toString .) "-" | trunc 63 | trimAll "-_." }}
 {{- end }}
 
-{{/* The API image: repository@digest when a digest is set, else repository:tag. */}}
+{{/* The API image: repository@digest when a digest is set or the tag is a bare digest, else repository:tag. */}}
 {{- define "rest-api.image" -}}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else if hasPrefix "sha256:" (toString .Values.image.tag) }}
+{{- printf "%s@%s" .Values.image.repository (toString .Values.image.tag) }}
 {{- else }}
 {{- printf "%s:%s" .Values.image.repository (toString .Values.image.tag) }}
 {{- end }}
