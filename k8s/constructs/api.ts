@@ -52,15 +52,13 @@ export function apiEnv(c: DeployConfig): Record<string, unknown>[] {
 }
 
 export class Api extends Construct {
-  readonly podLabels: Labels;
-
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
     const c = props.config;
     const labels = commonLabels(c, 'api', c.image.tag);
     const selector = selectorLabels(c, 'api');
     // Selector labels last: extra pod labels never change what the selectors select.
-    this.podLabels = { ...c.podLabels, ...labels };
+    const podLabels: Labels = { ...c.podLabels, ...labels };
     const serviceAccountName = c.serviceAccount.name ?? c.name;
 
     if (c.serviceAccount.create) {
@@ -99,7 +97,7 @@ export class Api extends Construct {
         selector: { matchLabels: selector },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         template: {
-          metadata: { labels: this.podLabels, ...ifSet('annotations', c.podAnnotations) },
+          metadata: { labels: podLabels, ...ifSet('annotations', c.podAnnotations) },
           spec: {
             serviceAccountName,
             automountServiceAccountToken: false,
