@@ -211,6 +211,10 @@ describe('the Helm chart rendered by the real helm', () => {
     expect(r.stdout).toContain('kubectl -n shop port-forward svc/alpha-rest-api 8080:80');
     expect(r.stdout).toContain('port-forward pod/prometheus-alpha-rest-api-0 9090:9090');
     expect(r.stdout).toContain('npm run verify -- --namespace shop --name alpha-rest-api');
+    // The bundled Alertmanager's default configuration notifies no one; the namespace gets no Pod Security labels from Helm.
+    expect(r.stdout).toContain('The bundled Alertmanager notifies NOBODY until you give it receivers');
+    expect(r.stdout).toContain('labelled app.kubernetes.io/instance: alpha');
+    expect(r.stdout).toContain('kubectl label namespace shop pod-security.kubernetes.io/enforce=restricted');
   });
 
   run('has a helm test pod that checks /readyz and http_requests_total, which the NetworkPolicy admits to the metrics port', () => {
