@@ -502,7 +502,12 @@ function selectionFix(o: K8sObject, prometheuses: Shaped<'Prometheus'>[], select
   if (wanted === undefined) return `set Prometheus ${p.metadata?.name} spec.${selectorKey} (a nil selector selects nothing)`;
   const missing = Object.entries(wanted).filter(([k, v]) => o.metadata?.labels?.[k] !== v);
   // The values key that sets these labels: with kube-prometheus-stack, the one `release` value of k8s/values/kube-prometheus-stack.yaml.
-  const key = o.kind === 'ServiceMonitor' ? 'serviceMonitor.additionalLabels' : o.kind === 'PrometheusRule' ? 'prometheusRule.additionalLabels' : undefined;
+  const key =
+    o.kind === 'ServiceMonitor'
+      ? 'serviceMonitor.additionalLabels'
+      : o.kind === 'PrometheusRule'
+        ? 'prometheusRule.additionalLabels'
+        : undefined;
   const labels = missing.map(([k, v]) => `${k}: ${v}`).join(', ');
   return missing.length > 0
     ? `add label${missing.length > 1 ? 's' : ''} ${labels} to ${o.kind} ${o.metadata?.name}${key === undefined ? '' : ` (values: ${key}, e.g. ${missing.map(([k, v]) => `${key}.${k}=${v}`).join(', ')}; with kube-prometheus-stack the release label of k8s/values/kube-prometheus-stack.yaml)`}`

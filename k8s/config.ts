@@ -71,17 +71,15 @@ const networkPolicyPeer = z.strictObject({
   ipBlock: z.strictObject({ cidr: z.string().min(1), except: z.array(z.string()).optional() }).optional(),
 });
 const storage = (size: string) => z.strictObject({ size: quantity.default(size), storageClass: z.string().min(1).optional() }).prefault({});
-const absoluteUrl = z
-  .string()
-  .refine(
-    // No quotes, braces or spaces: the URL is printed inside YAML strings and Helm templates.
-    (s) => /^https?:\/\/[^/\s]+/.test(s) && !/[\s"'{}]/.test(s) && URL.canParse(s),
-    'must be an absolute http(s) URL (alerts reach people through Alertmanager, Slack or a pager, where a relative link is dead)',
-  );
+const absoluteUrl = z.string().refine(
+  // No quotes, braces or spaces: the URL is printed inside YAML strings and Helm templates.
+  (s) => /^https?:\/\/[^/\s]+/.test(s) && !/[\s"'{}]/.test(s) && URL.canParse(s),
+  'must be an absolute http(s) URL (alerts reach people through Alertmanager, Slack or a pager, where a relative link is dead)',
+);
 /** An image version the operator runs (Prometheus, Alertmanager); empty: the operator's default. */
 const imageVersion = z
   .string()
-  .regex(/^(v?\d+\.\d+\.\d+[-+.A-Za-z0-9]*)?$/, 'must be a version like v3.5.0, or empty for the operator\'s default')
+  .regex(/^(v?\d+\.\d+\.\d+[-+.A-Za-z0-9]*)?$/, "must be a version like v3.5.0, or empty for the operator's default")
   .default('');
 const ms = (max: number, dflt: number) => z.number().int().min(1).max(max).default(dflt);
 const objective = z.number().gt(0, 'must be a percentage above 0').lt(100, 'must be a percentage below 100 (100% leaves no error budget)');
@@ -175,8 +173,18 @@ export const configSchema = z
       .prefault({}),
     resources: resources.default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }),
     /** The probes of the API container, as in a Container; replace one whole to change it. */
-    livenessProbe: passThrough.default({ httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 3 }),
-    readinessProbe: passThrough.default({ httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 3 }),
+    livenessProbe: passThrough.default({
+      httpGet: { path: '/healthz', port: 'http' },
+      periodSeconds: 10,
+      failureThreshold: 3,
+      timeoutSeconds: 3,
+    }),
+    readinessProbe: passThrough.default({
+      httpGet: { path: '/readyz', port: 'http' },
+      periodSeconds: 5,
+      failureThreshold: 2,
+      timeoutSeconds: 3,
+    }),
     startupProbe: passThrough.default({ httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30 }),
     /** Security context of the API pod and container (Pod Security restricted by default). */
     podSecurityContext: passThrough.default({
@@ -364,10 +372,16 @@ export const configSchema = z
     // The SLO period must fit in what the bundled Prometheus keeps; the cluster's own retention is
     // the operator's to match (README: install next to kube-prometheus-stack).
     if (c.prometheus.enabled && durationSeconds(c.slo.period)! > durationSeconds(c.prometheus.retention)!) {
-      problem(['slo', 'period'], `(${c.slo.period}) must not be longer than the Prometheus retention (prometheus.retention ${c.prometheus.retention})`);
+      problem(
+        ['slo', 'period'],
+        `(${c.slo.period}) must not be longer than the Prometheus retention (prometheus.retention ${c.prometheus.retention})`,
+      );
     }
     if (c.server.requestTimeoutMs < c.server.headersTimeoutMs) {
-      problem(['server', 'requestTimeoutMs'], `(${c.server.requestTimeoutMs}) must not be less than server.headersTimeoutMs (${c.server.headersTimeoutMs})`);
+      problem(
+        ['server', 'requestTimeoutMs'],
+        `(${c.server.requestTimeoutMs}) must not be less than server.headersTimeoutMs (${c.server.headersTimeoutMs})`,
+      );
     }
     if (c.port === c.metricsPort) problem(['metricsPort'], `(${c.metricsPort}) must differ from port`);
     for (const [path, window] of [

@@ -110,10 +110,7 @@ export class Api extends Construct {
               c.image.pullSecrets.map((name) => ({ name })),
             ),
             containers: [container],
-            volumes: [
-              ...Object.keys(WRITABLE_PATHS).map((name) => ({ name, emptyDir: { sizeLimit: '64Mi' } })),
-              ...c.volumes,
-            ],
+            volumes: [...Object.keys(WRITABLE_PATHS).map((name) => ({ name, emptyDir: { sizeLimit: '64Mi' } })), ...c.volumes],
             // Spread replicas (by default across nodes and zones; a single-node dev cluster still schedules them).
             ...ifSet(
               'topologySpreadConstraints',

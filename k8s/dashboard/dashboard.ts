@@ -37,7 +37,6 @@ export const MAX_UID_LENGTH = 40;
 
 export const dashboardUid = (name: string): string => name.slice(0, MAX_UID_LENGTH);
 
-
 const PANEL_HEIGHT = 8;
 
 function panel(spec: PanelSpec): cog.Builder<Panel> {

@@ -42,7 +42,8 @@ class SecretApiStandIn {
     let body = '';
     for await (const chunk of req) body += String(chunk);
     this.requests.push(`${req.method} ${req.url} ${req.headers.authorization}`);
-    const send = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    const send = (status: number, value: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(req.url ?? '');
     if (m === null) return void send(404, { kind: 'Status', code: 404 });
     const [, , name] = m;

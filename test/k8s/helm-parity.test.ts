@@ -82,7 +82,11 @@ const MATRIX: Record<string, unknown>[] = [
   { slo: { period: '3d', availability: { objective: 99.99 }, latency: { objective: 99.9, thresholdSeconds: 5 } } },
   { slo: { period: '7d', availability: { objective: 97 } } },
   { slo: { period: '20d12h' }, prometheus: { retention: '21d' } },
-  { alerts: Object.fromEntries(['highErrorRate', 'targetDown', 'targetMissing', 'notReady', 'restarting'].map((a) => [a, { enabled: false }])) },
+  {
+    alerts: Object.fromEntries(
+      ['highErrorRate', 'targetDown', 'targetMissing', 'notReady', 'restarting'].map((a) => [a, { enabled: false }]),
+    ),
+  },
   { prometheusRule: { additionalRuleGroups: [{ name: 'own', rules: [{ record: 'own:up:sum', expr: 'sum(up)' }] }] } },
 ];
 
@@ -104,7 +108,10 @@ describe('the chart and the synth with the same values', () => {
   requireInCi('the Helm chart tests', HAVE_HELM, HELM_HOWTO);
   const work = mkdtempSync(join(tmpdir(), 'parity-'));
   const cases: [string, Record<string, unknown>][] = [
-    ...ci.map((f): [string, Record<string, unknown>] => [`ci/${f}`, (parse(readFileSync(join(dir, 'ci', f), 'utf8')) ?? {}) as Record<string, unknown>]),
+    ...ci.map((f): [string, Record<string, unknown>] => [
+      `ci/${f}`,
+      (parse(readFileSync(join(dir, 'ci', f), 'utf8')) ?? {}) as Record<string, unknown>,
+    ]),
     ...MATRIX.map((v): [string, Record<string, unknown>] => [JSON.stringify(v), v]),
   ];
   (HAVE_HELM ? it.each(cases) : it.skip.each(cases))('render the same objects: %s', (_name, input) => {

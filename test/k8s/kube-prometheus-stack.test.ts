@@ -31,7 +31,10 @@ describe('the kube-prometheus-stack values file', () => {
     const kinds = ours.map((o) => o.kind);
     for (const kind of ['Prometheus', 'Alertmanager', 'ClusterRole', 'ClusterRoleBinding']) expect(kinds).not.toContain(kind);
     // The only RBAC is the development database's, for its Secret.
-    expect(ours.filter((o) => /Role/.test(o.kind!)).map((o) => o.metadata?.name)).toEqual(['rest-api-postgres-secret', 'rest-api-postgres-secret']);
+    expect(ours.filter((o) => /Role/.test(o.kind!)).map((o) => o.metadata?.name)).toEqual([
+      'rest-api-postgres-secret',
+      'rest-api-postgres-secret',
+    ]);
     expect(ours.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata?.name)).toEqual(['rest-api', 'rest-api-postgres']);
   });
 
