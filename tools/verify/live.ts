@@ -175,6 +175,8 @@ async function readClusterObjects(kube: Kube, ns: string): Promise<{ objects: K8
     ...(await read('NetworkPolicy', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, ['networkpolicy-metrics'])),
     ...(await read('ServiceMonitor', `${MONITORING}/namespaces/${ns}/servicemonitors`, [])),
     ...(await read('PrometheusRule', `${MONITORING}/namespaces/${ns}/prometheusrules`, [])),
+    // The operator runs the Alertmanager's pods: the release's own Alertmanager Service selects them.
+    ...(await read('Alertmanager', `${MONITORING}/namespaces/${ns}/alertmanagers`, ['service-selects-pods'])),
     ...prometheuses,
     ...(await read('ClusterRole', '/apis/rbac.authorization.k8s.io/v1/clusterroles', ['prometheus-rbac'])),
     ...(await read('ClusterRoleBinding', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', ['prometheus-rbac'])),
