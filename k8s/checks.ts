@@ -118,9 +118,24 @@ export function prometheusesSelecting(objects: readonly K8sObject[], o: K8sObjec
   );
 }
 
-/** Services whose selected pods these are, in the Service's namespace. */
+/**
+ * The pods the operator runs for each Alertmanager, as it labels them, with the web port: no
+ * manifest has their template, and a Service may select them.
+ */
+function alertmanagerPods(objects: readonly K8sObject[]): PodTemplate[] {
+  return ofKind(objects, 'Alertmanager').map((am) => ({
+    // Not a workload kind, but the owner that names the pods in findings.
+    owner: am as unknown as PodTemplate['owner'],
+    labels: operatorAlertmanagerPodLabels(am.metadata?.name ?? ''),
+    spec: { containers: [{ name: 'alertmanager', ports: [{ name: 'web', containerPort: 9093 }] }] },
+  }));
+}
+
+/** The pods a Service selects, in its namespace: of the workloads, or run by the operator. */
 function podsOf(ctx: CheckContext, svc: Shaped<'Service'>): PodTemplate[] {
-  return ctx.pods.filter((p) => ctx.ns(p.owner) === ctx.ns(svc) && mapSelects(svc.spec?.selector, p.labels));
+  return [...ctx.pods, ...alertmanagerPods(ctx.objects)].filter(
+    (p) => ctx.ns(p.owner) === ctx.ns(svc) && mapSelects(svc.spec?.selector, p.labels),
+  );
 }
 
 /** Services with a selector (headless and external ones expect no pods). */
@@ -518,8 +533,16 @@ function selectionFix(o: K8sObject, prometheuses: Shaped<'Prometheus'>[], select
   if (p === undefined) return 'deploy a Prometheus whose selectors match this object';
   if (wanted === undefined) return `set Prometheus ${p.metadata?.name} spec.${selectorKey} (a nil selector selects nothing)`;
   const missing = Object.entries(wanted).filter(([k, v]) => o.metadata?.labels?.[k] !== v);
+  // The values key that sets these labels: with kube-prometheus-stack, the one `release` value of k8s/values/kube-prometheus-stack.yaml.
+  const key =
+    o.kind === 'ServiceMonitor'
+      ? 'serviceMonitor.additionalLabels'
+      : o.kind === 'PrometheusRule'
+        ? 'prometheusRule.additionalLabels'
+        : undefined;
+  const labels = missing.map(([k, v]) => `${k}: ${v}`).join(', ');
   return missing.length > 0
-    ? `add label${missing.length > 1 ? 's' : ''} ${missing.map(([k, v]) => `${k}: ${v}`).join(', ')} to ${o.kind} ${o.metadata?.name}`
+    ? `add label${missing.length > 1 ? 's' : ''} ${labels} to ${o.kind} ${o.metadata?.name}${key === undefined ? '' : ` (values: ${key}, e.g. ${missing.map(([k, v]) => `${key}.${k}=${v}`).join(', ')}; with kube-prometheus-stack the release label of k8s/values/kube-prometheus-stack.yaml)`}`
     : `make the namespace of ${o.kind} ${o.metadata?.name} match Prometheus ${p.metadata?.name}'s namespace selector`;
 }
 

@@ -6,20 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_METRICS_PORT, DEFAULT_PORT, RUNBOOKS_PATH } from '../src/contract';
+import { DEFAULT_METRICS_PORT, DEFAULT_PORT, DURATION_BUCKETS, METRIC, RUNBOOKS_PATH } from '../src/contract';
 import { grafanaSchema } from './dashboard/config';
-import { sloPeriodProblem, sloSchema } from './slo';
-import { byteSizeBytes, durationSeconds, formatByteSize, quantityBytes } from './units';
+import { byteSizeBytes, durationSchema as duration, durationSeconds, quantityBytes } from './units';
 
 const dns1123 = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label (lower case, digits, -)')
   .max(52, 'must be at most 52 characters (room for suffixes)');
-// The pattern (not only a refinement) so that the chart's values.schema.json, generated from this schema, checks it too.
-const duration = z
-  .string()
-  .regex(/^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/, 'must be a Prometheus duration like 30s, 5m, 15d')
-  .refine((s) => durationSeconds(s) !== undefined, 'must be a Prometheus duration like 30s, 5m, 15d');
 const quantity = z.string().refine((s) => quantityBytes(s) !== undefined, 'must be a Kubernetes quantity like 10Gi');
 const cpu = z.string().regex(/^\d+(\.\d+)?m?$/, 'must be a CPU quantity like 100m or 1');
 const resources = z.strictObject({
@@ -27,14 +21,36 @@ const resources = z.strictObject({
   limits: z.strictObject({ cpu: cpu.optional(), memory: quantity }),
 });
 const severity = z.enum(['critical', 'warning', 'info']);
-const labels = z.record(
-  z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label key'),
+const labelValue = z
+  .string()
+  .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a label value')
+  .max(63);
+const labels = z.record(z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label key'), labelValue);
+
+/** Label keys the selectors are made of: extra labels may not set them, or a selector would stop selecting. */
+export const SELECTOR_LABEL_KEYS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'] as const;
+const SELECTOR_LABELS_MESSAGE = 'is a selector label of the chart: extra labels may not set it';
+const extraLabels = labels.superRefine((m, ctx) => {
+  for (const key of SELECTOR_LABEL_KEYS) {
+    if (key in m) ctx.addIssue({ code: 'custom', path: [key], message: SELECTOR_LABELS_MESSAGE });
+  }
+});
+
+/** Passed through to Kubernetes as written (a PodSpec field, a Prometheus field): checked by the API server. */
+const passThrough = z.record(z.string(), z.unknown());
+
+/** An alert's common settings, each with its default, and its own. */
+const alert = <T extends z.ZodRawShape>(defaults: { for: string; severity: z.infer<typeof severity> }, shape: T) =>
   z
-    .string()
-    .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, 'must be a label value')
-    .max(63),
-);
-const alert = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ for: duration, severity, ...shape });
+    .strictObject({
+      /** false: the alert is not rendered. */
+      enabled: z.boolean().default(true),
+      for: duration.default(defaults.for),
+      severity: severity.default(defaults.severity),
+      ...shape,
+    })
+    // Each field has its default, so {} parses.
+    .prefault({} as never);
 
 /** A NetworkPolicy peer (networking.k8s.io/v1 NetworkPolicyPeer), checked for shape only. */
 const labelSelector = z.strictObject({
@@ -65,12 +81,39 @@ const peers = (what: string) => z.array(networkPolicyPeer).min(1, `must name at 
 /** Any address: for destinations outside the cluster whose addresses the chart cannot know. */
 const ANYWHERE = [{ ipBlock: { cidr: '0.0.0.0/0' } }];
 const storage = (size: string) => z.strictObject({ size: quantity.default(size), storageClass: z.string().min(1).optional() }).prefault({});
-const absoluteUrl = z
+const absoluteUrl = z.string().refine(
+  // No quotes, braces or spaces: the URL is printed inside YAML strings and Helm templates.
+  (s) => /^https?:\/\/[^/\s]+/.test(s) && !/[\s"'{}]/.test(s) && URL.canParse(s),
+  'must be an absolute http(s) URL (alerts reach people through Alertmanager, Slack or a pager, where a relative link is dead)',
+);
+/** An image version the operator runs (Prometheus, Alertmanager); empty: the operator's default. */
+const imageVersion = z
   .string()
-  .refine(
-    (s) => /^https?:\/\/[^/\s]+/.test(s) && URL.canParse(s),
-    'must be an absolute http(s) URL (alerts reach people through Alertmanager, Slack or a pager, where a relative link is dead)',
-  );
+  .regex(/^(v?\d+\.\d+\.\d+[-+.A-Za-z0-9]*)?$/, "must be a version like v3.5.0, or empty for the operator's default")
+  .default('');
+const ms = (max: number, dflt: number) => z.number().int().min(1).max(max).default(dflt);
+const objective = z.number().gt(0, 'must be a percentage above 0').lt(100, 'must be a percentage below 100 (100% leaves no error budget)');
+
+/** Service level objectives and their burn-rate alerts (k8s/slo.ts). */
+export const sloSchema = z.strictObject({
+  /** The period the objectives hold over, and the error budget is counted over. @default 14d */
+  period: duration.default('14d'),
+  /** Requests not answered 5xx (4xx and 499 do not burn the budget). @default 99.9 */
+  availability: z.strictObject({ objective: objective.default(99.9) }).prefault({}),
+  /** Requests answered within `thresholdSeconds`. @default 99 within 1 s */
+  latency: z
+    .strictObject({
+      objective: objective.default(99),
+      thresholdSeconds: z
+        .number()
+        .refine(
+          (s) => DURATION_BUCKETS.includes(s),
+          `must be a bucket boundary of ${METRIC.requestDuration} (${DURATION_BUCKETS.join(', ')})`,
+        )
+        .default(1),
+    })
+    .prefault({}),
+});
 
 /**
  * The API serves docs/runbooks.md itself at /runbooks, so the default link works wherever the
@@ -84,10 +127,17 @@ export const configSchema = z
     /** App name: also the Service name and so the Prometheus job name. */
     name: dns1123.default('rest-api'),
     namespace: dns1123.default('rest-api'),
+    /** Helm: values an umbrella chart shares with its subcharts; accepted, not read. */
+    global: passThrough.default({}),
     image: z
       .strictObject({
         repository: z.string().min(1).default('rest-api'),
         tag: z.string().min(1).default('0.1.0'),
+        /** sha256:<64 hex>: the image is pulled by digest (repository@digest), the tag only labels it. */
+        digest: z
+          .string()
+          .regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256: and 64 hex digits')
+          .optional(),
         pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
         /** Names of Secrets holding registry credentials (imagePullSecrets). */
         pullSecrets: z.array(dns1123).default([]),
@@ -97,31 +147,113 @@ export const configSchema = z
     nameOverride: dns1123.optional(),
     /** Helm: the full object name prefix instead of <release>-<chart> (the synth names objects by `name`). */
     fullnameOverride: dns1123.optional(),
+    /** Labels added to every object (never to selectors). */
+    commonLabels: extraLabels.default({}),
     /** The API's service account: created by default; create: false uses `name`, which must exist. */
-    serviceAccount: z.strictObject({ create: z.boolean().default(true), name: dns1123.optional() }).prefault({}),
+    serviceAccount: z
+      .strictObject({
+        create: z.boolean().default(true),
+        name: dns1123.optional(),
+        annotations: z.record(z.string().min(1), z.string()).default({}),
+      })
+      .prefault({}),
     /** Extra annotations and labels on the API's pods. */
     podAnnotations: z.record(z.string().min(1), z.string()).default({}),
-    podLabels: labels.default({}),
+    podLabels: extraLabels.default({}),
     /** Scheduling of the API's pods, as in a PodSpec. */
     nodeSelector: z.record(z.string().min(1), z.string()).default({}),
-    tolerations: z.array(z.record(z.string(), z.unknown())).default([]),
-    affinity: z.record(z.string(), z.unknown()).default({}),
+    tolerations: z.array(passThrough).default([]),
+    affinity: passThrough.default({}),
+    /** As in a PodSpec; a constraint without labelSelector selects the API's pods. */
+    topologySpreadConstraints: z.array(passThrough).default([
+      { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' },
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
+    ]),
+    priorityClassName: z.string().default(''),
     replicas: z.number().int().min(2, 'must be at least 2 so a rollout or a node drain keeps the API up').default(2),
     port: z.number().int().min(1024).max(65535).default(DEFAULT_PORT),
     metricsPort: z.number().int().min(1024).max(65535).default(DEFAULT_METRICS_PORT),
+    service: z
+      .strictObject({
+        type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).default('ClusterIP'),
+        /** Port of the API on the Service. */
+        port: z.number().int().min(1).max(65535).default(80),
+        annotations: z.record(z.string().min(1), z.string()).default({}),
+      })
+      .prefault({}),
     resources: resources.default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } }),
-    /** Seconds the API may take to finish in-flight requests after SIGTERM. */
+    /** The probes of the API container, as in a Container; replace one whole to change it. */
+    livenessProbe: passThrough.default({
+      httpGet: { path: '/healthz', port: 'http' },
+      periodSeconds: 10,
+      failureThreshold: 3,
+      timeoutSeconds: 3,
+    }),
+    readinessProbe: passThrough.default({
+      httpGet: { path: '/readyz', port: 'http' },
+      periodSeconds: 5,
+      failureThreshold: 2,
+      timeoutSeconds: 3,
+    }),
+    startupProbe: passThrough.default({ httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30 }),
+    /** Security context of the API pod and container (Pod Security restricted by default). */
+    podSecurityContext: passThrough.default({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+      seccompProfile: { type: 'RuntimeDefault' },
+    }),
+    securityContext: passThrough.default({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    }),
+    /** Extra environment variables, envFrom sources, volumes and mounts of the API container, as in a PodSpec. */
+    env: z.array(z.looseObject({ name: z.string().min(1) })).default([]),
+    envFrom: z.array(passThrough).default([]),
+    volumes: z.array(z.looseObject({ name: z.string().min(1) })).default([]),
+    volumeMounts: z.array(z.looseObject({ name: z.string().min(1), mountPath: z.string().min(1) })).default([]),
+    /** Seconds the API may take to finish in-flight requests after SIGTERM (SHUTDOWN_TIMEOUT_MS). */
     shutdownTimeoutSeconds: z.number().int().min(1).max(600).default(10),
     /** Seconds the pod keeps serving after it is removed from endpoints, before SIGTERM. */
     preStopSeconds: z.number().int().min(0).max(60).default(5),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    /** LOG_LEVEL of the API. */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** FAULT_INJECTION: honour the fault headers (demos and alert tests only). */
     faultInjection: z.boolean().default(false),
+    /** The API's HTTP server (README, Configuration). */
+    server: z
+      .strictObject({
+        /** HEADERS_TIMEOUT_MS */
+        headersTimeoutMs: ms(600_000, 10_000),
+        /** REQUEST_TIMEOUT_MS, at least headersTimeoutMs. */
+        requestTimeoutMs: ms(600_000, 30_000),
+        /** KEEP_ALIVE_TIMEOUT_MS */
+        keepAliveTimeoutMs: ms(600_000, 5_000),
+        /** MAX_REQUESTS_PER_SOCKET; 0: no limit. */
+        maxRequestsPerSocket: z.number().int().min(0).max(1_000_000).default(100),
+        /** MAX_IN_FLIGHT */
+        maxInFlight: z.number().int().min(1).max(100_000).default(256),
+      })
+      .prefault({}),
     database: z
       .strictObject({
         /** Secret holding the database URL. Set: nothing database-related is rendered. Unset: a development PostgreSQL is. */
         existingSecret: dns1123.optional(),
         /** Key of existingSecret that holds the URL. */
         existingSecretKey: z.string().min(1).default('DATABASE_URL'),
+        /** DB_POOL_MAX: connections in the pool. */
+        poolMax: z.number().int().min(1).max(100).default(10),
+        /** DB_POOL_WAIT_MS */
+        poolWaitMs: ms(60_000, 2_000),
+        /** DB_STATEMENT_TIMEOUT_MS */
+        statementTimeoutMs: ms(600_000, 5_000),
         /** The development PostgreSQL, rendered only without existingSecret. */
         postgres: z.strictObject({ image: z.string().min(1).default('postgres:15.14-bookworm'), storage: storage('1Gi') }).prefault({}),
       })
@@ -134,36 +266,49 @@ export const configSchema = z
         /** Scrapes returning more samples than this fail, so a label explosion cannot take Prometheus down. */
         sampleLimit: z.number().int().min(100).default(5000),
         /** Labels a Prometheus selects ServiceMonitors by, e.g. {release: kps} for kube-prometheus-stack. */
-        additionalLabels: labels.default({}),
+        additionalLabels: extraLabels.default({}),
       })
       .prefault({}),
     prometheusRule: z
       .strictObject({
         enabled: z.boolean().default(true),
         /** Labels a Prometheus selects rules by, e.g. {release: kps}. */
-        additionalLabels: labels.default({}),
+        additionalLabels: extraLabels.default({}),
+        /** Rule groups of your own, appended as written (Prometheus rule group syntax). */
+        additionalRuleGroups: z.array(z.looseObject({ name: z.string().min(1), rules: z.array(passThrough) })).default([]),
       })
       .prefault({}),
     prometheus: z
       .strictObject({
         /** Deploy a Prometheus of the app's own. false: the cluster's (e.g. kube-prometheus-stack's) scrapes it. */
         enabled: z.boolean().default(true),
+        /** Prometheus version the operator runs; empty: the operator's default. */
+        version: imageVersion,
         replicas: z.number().int().min(1).default(1),
         evaluationInterval: duration.default('15s'),
         retention: duration.default('15d'),
-        /** Defaults to 80% of the volume size. */
+        /**
+         * Prometheus deletes old blocks beyond this size. Explicit, not derived from the volume: the
+         * operator does not grow a bound volume when storage.size is raised.
+         */
         retentionSize: z
           .string()
           .refine((s) => byteSizeBytes(s) !== undefined, 'must be a Prometheus size like 8GiB')
-          .optional(),
+          .default('8GiB'),
         storage: storage('10Gi'),
         resources: resources.default({ requests: { cpu: '100m', memory: '400Mi' }, limits: { memory: '1Gi' } }),
+        /** Labels added to every series and alert this Prometheus sends out (federation, remote write). */
+        externalLabels: z.record(z.string().min(1), z.string()).default({}),
+        /** Remote write targets, passed through to the Prometheus resource (spec.remoteWrite). */
+        remoteWrite: z.array(passThrough).default([]),
       })
       .prefault({}),
     alertmanager: z
       .strictObject({
         /** Deploy an Alertmanager that the bundled Prometheus sends its alerts to. */
         enabled: z.boolean().default(true),
+        /** Alertmanager version the operator runs; empty: the operator's default. */
+        version: imageVersion,
         /** Keeps silences and the notification log across restarts. */
         storage: storage('1Gi'),
       })
@@ -214,23 +359,24 @@ export const configSchema = z
         runbookBaseUrl: absoluteUrl.default(DEFAULT_RUNBOOK_BASE_URL),
         /** Rate window of the rate-based alerts. */
         window: duration.default('5m'),
-        highErrorRate: alert({ perSecond: z.number().positive() }).default({ perSecond: 0.1, for: '5m', severity: 'critical' }),
-        highResponseTime: alert({
-          quantile: z.number().gt(0).lt(1),
-          seconds: z.number().positive(),
-          /** Below this request rate on a route, its quantile is noise and the alert stays silent. */
-          minRequestsPerSecond: z.number().positive(),
-        }).default({ quantile: 0.95, seconds: 1, minRequestsPerSecond: 0.1, for: '5m', severity: 'warning' }),
-        highErrorRatio: alert({ ratio: z.number().gt(0).lt(1) }).default({ ratio: 0.05, for: '5m', severity: 'critical' }),
-        targetDown: alert({}).default({ for: '2m', severity: 'warning' }),
-        targetMissing: alert({}).default({ for: '5m', severity: 'critical' }),
-        notReady: alert({}).default({ for: '3m', severity: 'critical' }),
-        restarting: alert({ restarts: z.number().int().min(1), window: duration }).default({
-          restarts: 3,
-          window: '15m',
-          for: '0s',
-          severity: 'warning',
-        }),
+        highErrorRate: alert({ for: '5m', severity: 'critical' }, { perSecond: z.number().positive().default(0.1) }),
+        highResponseTime: alert(
+          { for: '5m', severity: 'warning' },
+          {
+            quantile: z.number().gt(0).lt(1).default(0.95),
+            seconds: z.number().positive().default(1),
+            /** Below this request rate on a route, its quantile is noise and the alert stays silent. */
+            minRequestsPerSecond: z.number().positive().default(0.1),
+          },
+        ),
+        highErrorRatio: alert({ for: '5m', severity: 'critical' }, { ratio: z.number().gt(0).lt(1).default(0.05) }),
+        targetDown: alert({ for: '2m', severity: 'warning' }, {}),
+        targetMissing: alert({ for: '5m', severity: 'critical' }, {}),
+        notReady: alert({ for: '3m', severity: 'critical' }, {}),
+        restarting: alert(
+          { for: '0s', severity: 'warning' },
+          { restarts: z.number().int().min(1).default(3), window: duration.default('15m') },
+        ),
       })
       .prefault({}),
     /** The plain Prometheus files (dist/local/) for running without Kubernetes. */
@@ -257,7 +403,7 @@ export const configSchema = z
       );
     }
     const volume = quantityBytes(c.prometheus.storage.size)!;
-    if (c.prometheus.retentionSize !== undefined && byteSizeBytes(c.prometheus.retentionSize)! >= volume * 0.95) {
+    if (byteSizeBytes(c.prometheus.retentionSize)! >= volume * 0.95) {
       problem(
         ['prometheus', 'retentionSize'],
         `(${c.prometheus.retentionSize}) must stay below 95% of prometheus.storage.size (${c.prometheus.storage.size}), or Prometheus fills its disk before it deletes old blocks`,
@@ -265,8 +411,18 @@ export const configSchema = z
     }
     // The SLO period must fit in what the bundled Prometheus keeps; the cluster's own retention is
     // the operator's to match (README: install next to kube-prometheus-stack).
-    const sloPeriod = c.prometheus.enabled ? sloPeriodProblem(c.slo.period, c.prometheus.retention) : undefined;
-    if (sloPeriod !== undefined) problem(['slo', 'period'], sloPeriod);
+    if (c.prometheus.enabled && durationSeconds(c.slo.period)! > durationSeconds(c.prometheus.retention)!) {
+      problem(
+        ['slo', 'period'],
+        `(${c.slo.period}) must not be longer than the Prometheus retention (prometheus.retention ${c.prometheus.retention})`,
+      );
+    }
+    if (c.server.requestTimeoutMs < c.server.headersTimeoutMs) {
+      problem(
+        ['server', 'requestTimeoutMs'],
+        `(${c.server.requestTimeoutMs}) must not be less than server.headersTimeoutMs (${c.server.headersTimeoutMs})`,
+      );
+    }
     if (c.port === c.metricsPort) problem(['metricsPort'], `(${c.metricsPort}) must differ from port`);
     for (const [path, window] of [
       [['alerts', 'window'], c.alerts.window],
@@ -309,7 +465,6 @@ export interface DeployConfig extends Parsed {
     readonly secretName: string;
     readonly secretKey: string;
   };
-  readonly prometheus: Parsed['prometheus'] & { readonly retentionSize: string };
 }
 
 export class DeployConfigError extends Error {
@@ -323,9 +478,25 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
 }
 
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * `input` over `defaults` as Helm coalesces a values file with values.yaml: maps merge key by
+ * key, anything else (lists included) replaces. So a file that sets one field of a probe or a
+ * security context means the same to the synth as to the chart.
+ */
+export function coalesce(defaults: unknown, input: unknown): unknown {
+  if (!isMap(defaults) || !isMap(input)) return input === undefined ? defaults : input;
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(input)) out[k] = coalesce(defaults[k], v);
+  return out;
+}
+
 /** Applies defaults to `input` (a parsed config file, or {}) and checks it. */
 export function resolveConfig(input: unknown = {}): DeployConfig {
-  const parsed = configSchema.safeParse(input ?? {});
+  // Defaults first as Helm merges them, then the schema (which also fills what a default lacks).
+  const merged = isMap(input) ? coalesce(configSchema.parse({}), input) : (input ?? {});
+  const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     throw new DeployConfigError(
       parsed.error.issues.map((issue) => {
@@ -351,10 +522,6 @@ export function resolveConfig(input: unknown = {}): DeployConfig {
       deploy: existing === undefined,
       secretName: existing ?? `${c.name}-database`,
       secretKey: existing === undefined ? 'DATABASE_URL' : c.database.existingSecretKey,
-    },
-    prometheus: {
-      ...c.prometheus,
-      retentionSize: c.prometheus.retentionSize ?? formatByteSize(quantityBytes(c.prometheus.storage.size)! * 0.8),
     },
   };
 }

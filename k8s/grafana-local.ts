@@ -6,7 +6,7 @@
  */
 import { stringify } from 'yaml';
 import { dashboardFile, dashboardJson } from './dashboard';
-import type { InstallDashboard } from './dashboard';
+import type { DeployConfig } from './config';
 
 /** Under dist/: the dashboard JSON, and Grafana's provisioning directory. */
 export const GRAFANA_DASHBOARDS_DIR = 'grafana';
@@ -63,7 +63,7 @@ export function localGrafanaFiles(o: LocalGrafanaOptions): Record<string, string
 export const LOCAL_PROMETHEUS_URL = 'http://localhost:9090';
 
 /** The dashboard JSON and the local provisioning files, by path relative to dist/. */
-export function grafanaOutputFiles(c: InstallDashboard, scrapeInterval: string): Record<string, string> {
+export function grafanaOutputFiles(c: DeployConfig, scrapeInterval: string): Record<string, string> {
   return {
     [`${GRAFANA_DASHBOARDS_DIR}/${dashboardFile(c)}`]: dashboardJson(c),
     ...localGrafanaFiles({

@@ -19,12 +19,12 @@ export function operatorPrometheusPodLabels(name: string): Record<string, string
   };
 }
 
-/** Every label the operator puts on the pods of Alertmanager `name` (pkg/alertmanager/operator.go makeSelectorLabels). */
+/** The labels the operator puts on the pods of Alertmanager `name` (pkg/alertmanager/statefulset.go). */
 export function operatorAlertmanagerPodLabels(name: string): Record<string, string> {
   return {
     'app.kubernetes.io/name': 'alertmanager',
-    'app.kubernetes.io/managed-by': 'prometheus-operator',
     'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/managed-by': 'prometheus-operator',
     alertmanager: name,
   };
 }

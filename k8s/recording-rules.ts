@@ -5,7 +5,7 @@
  * depends on the replica count.
  */
 import { LABEL, METRIC } from '../src/contract';
-import type { MixedRuleGroup, RecordingRule } from './rules';
+import type { RecordingRule, RuleGroup } from './rules';
 
 /** Rate window of the per-route recording rules. */
 export const RECORDING_WINDOW = '5m';
@@ -37,7 +37,7 @@ export const RECORD = {
  * @param selector the install's series selector (`appSelector(config)`)
  * @param groupName the rule group's name
  */
-export function recordingRuleGroup(selector: string, groupName: string): MixedRuleGroup {
+export function recordingRuleGroup(selector: string, groupName: string): RuleGroup<RecordingRule> {
   const route = `namespace, job, ${LABEL.endpoint}`;
   const rate = (metric: string, extra = '') => `rate(${metric}{${selector}${extra}}[${w}])`;
   const rules: RecordingRule[] = [

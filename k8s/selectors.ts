@@ -3,9 +3,8 @@
  * dashboard query: scoped by `namespace` and `job`, so two installs in one Prometheus (two
  * namespaces, or next to other apps) never mix their series.
  */
-import type { DeployConfig } from './config';
 
 /** `namespace="<ns>",job="<name>"`: the labels every target of this install carries. */
-export function appSelector(c: Pick<DeployConfig, 'name' | 'namespace'>): string {
+export function appSelector(c: { readonly name: string; readonly namespace: string }): string {
   return `namespace="${c.namespace}",job="${c.name}"`;
 }

@@ -1,4 +1,8 @@
-/** Prometheus durations and Kubernetes quantities: parsing, so config can be checked and compared. */
+/**
+ * Prometheus durations and Kubernetes quantities: parsing, so config can be checked and compared;
+ * and numbers as PromQL and the chart print them.
+ */
+import { z } from 'zod';
 
 const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
 const DURATION_UNITS = [365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001];
@@ -46,4 +50,22 @@ export function byteSizeBytes(text: string): number | undefined {
 export function formatByteSize(bytes: number): string {
   const mib = Math.floor(bytes / 2 ** 20);
   return mib % 1024 === 0 ? `${mib / 1024}GiB` : `${mib}MiB`;
+}
+
+/**
+ * A Prometheus duration in the config. The pattern (not only a refinement) so that the chart's
+ * values.schema.json, generated from the config schema, checks it too.
+ */
+export const durationSchema = z
+  .string()
+  .regex(/^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/, 'must be a Prometheus duration like 30s, 5m, 15d')
+  .refine((s) => durationSeconds(s) !== undefined, 'must be a Prometheus duration like 30s, 5m, 15d');
+
+/**
+ * A number as PromQL, annotations and the chart print it: at most 12 decimals, no float noise
+ * (`1 - 0.999` is 0.001), never an exponent. The chart's `rest-api.num` helper prints the same
+ * (`printf "%.12f"`, trailing zeros trimmed).
+ */
+export function num(n: number): string {
+  return n.toFixed(12).replace(/\.?0+$/, '');
 }

@@ -8,13 +8,13 @@
 import { parseArgs } from 'node:util';
 import { ALERT } from '../k8s/alerts';
 import { loadDeployConfig } from '../k8s/config';
-import { SLO_ALERT } from '../k8s/slo';
+import { SLO_ALERT } from '../k8s/burn-rates';
 import { PrometheusApi } from './lib/prometheus-api';
 import { Checklist } from './verify/checklist';
 import { verifyLive } from './verify/live';
 import { readManifests } from './verify/offline';
 import { addPrometheusChecks } from './verify/prometheus';
-import { addWiringChecks } from './verify/wiring';
+import { addWiringChecks, othersPrometheus } from './verify/wiring';
 
 const HELP = `usage: npm run verify -- [options]
   --manifests PATH      check manifests offline (a file, or a directory such as dist/) instead of
@@ -69,7 +69,7 @@ async function main(): Promise<number> {
         'run npm run synth, or point --manifests at your manifests',
         'no Kubernetes object in any .yaml, .yml or .json file',
       );
-    else addWiringChecks(list, objects);
+    else addWiringChecks(list, objects, { warnOnly: othersPrometheus(namespace) });
     if (values['prometheus-url'] !== undefined) {
       await addPrometheusChecks(
         list,

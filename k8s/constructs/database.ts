@@ -1,19 +1,51 @@
 /**
- * A development PostgreSQL for local clusters: Secret with DATABASE_URL, headless Service and a
- * one-replica StatefulSet with a PVC, PSS restricted. With database.existingSecret none of it is
+ * A development PostgreSQL for local clusters: headless Service and a one-replica StatefulSet
+ * with a PVC, PSS restricted. Its Secret (DATABASE_URL and the PostgreSQL credentials) is in no
+ * manifest: the pod's init container creates it in the cluster with a random password the first
+ * time and keeps it afterwards (k8s/ensure-secret.ts). With database.existingSecret none of it is
  * rendered and the API reads that Secret.
  */
-import * as kplus from 'cdk8s-plus-27';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
-import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
+import { ENSURE_SECRET_SCRIPT, ensureSecretRules } from '../ensure-secret';
+import type { SecretSpec } from '../ensure-secret';
+import { commonLabels, imageRef, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
 
 /** UID/GID of `postgres` in the official Debian-based image. */
 export const POSTGRES_UID = 999;
 export const PGPORT = 5432;
-/** Development credentials only: this database exists on local clusters. */
-/** The development database's credentials (the chart replaces the password with a generated one). */
-export const DEV = { user: 'rest_api', password: 'rest-api-dev', database: 'rest_api' } as const;
+/** The development database's user and database; the password is made in the cluster. */
+export const DEV = { user: 'rest_api', database: 'rest_api' } as const;
+const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** What the development database's Secret holds: the URL the API reads, and the credentials PostgreSQL starts with. */
+export function devDatabaseSecret(secretKey: string, host: string): SecretSpec {
+  return {
+    POSTGRES_USER: { value: DEV.user },
+    POSTGRES_PASSWORD: { random: 32 },
+    POSTGRES_DB: { value: DEV.database },
+    [secretKey]: { template: `postgres://$(POSTGRES_USER):$(POSTGRES_PASSWORD)@${host}:${PGPORT}/$(POSTGRES_DB)` },
+  };
+}
+
+/** JSON with sorted keys, as Helm's toJson prints a map. */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+const restricted = {
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  privileged: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: RESTRICTED_SECCOMP,
+};
 
 export class DevDatabase extends Construct {
   constructor(scope: Construct, id: string, props: { readonly config: DeployConfig }) {
@@ -22,29 +54,40 @@ export class DevDatabase extends Construct {
     const name = `${c.name}-postgres`;
     const labels = commonLabels(c, 'postgres', c.database.postgres.image.split(':')[1] ?? 'latest');
     const selector = selectorLabels(c, 'postgres');
+    const secret = c.database.secretName;
 
-    new kplus.k8s.KubeSecret(this, 'secret', {
-      metadata: { name: c.database.secretName, labels },
-      type: 'Opaque',
-      stringData: {
-        [c.database.secretKey]: `postgres://${DEV.user}:${DEV.password}@${name}:${PGPORT}/${DEV.database}`,
-        POSTGRES_USER: DEV.user,
-        POSTGRES_PASSWORD: DEV.password,
-        POSTGRES_DB: DEV.database,
-      },
-    });
-
-    new kplus.k8s.KubeService(this, 'service', {
+    new ApiObject(this, 'service-account', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
       metadata: { name, labels },
-      spec: {
-        clusterIp: 'None',
-        selector,
-        ports: [{ name: 'postgres', port: PGPORT, targetPort: kplus.k8s.IntOrString.fromString('postgres') }],
-      },
+      automountServiceAccountToken: false,
+    });
+    new ApiObject(this, 'role', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: `${name}-secret`, labels },
+      rules: ensureSecretRules(secret),
+    });
+    new ApiObject(this, 'role-binding', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: `${name}-secret`, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${name}-secret` },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: c.namespace }],
     });
 
-    const fromSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: c.database.secretName, key } } });
-    new kplus.k8s.KubeStatefulSet(this, 'statefulset', {
+    new ApiObject(this, 'service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, labels },
+      spec: { clusterIP: 'None', selector, ports: [{ name: 'postgres', port: PGPORT, targetPort: 'postgres' }] },
+    });
+
+    const fromSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: secret, key } } });
+    const storage = c.database.postgres.storage;
+    new ApiObject(this, 'statefulset', {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
       metadata: { name, labels },
       spec: {
         serviceName: name,
@@ -53,6 +96,8 @@ export class DevDatabase extends Construct {
         template: {
           metadata: { labels },
           spec: {
+            serviceAccountName: name,
+            // Only the init container gets a token (the projected volume below), not PostgreSQL.
             automountServiceAccountToken: false,
             securityContext: {
               runAsNonRoot: true,
@@ -61,6 +106,23 @@ export class DevDatabase extends Construct {
               fsGroup: POSTGRES_UID,
               seccompProfile: RESTRICTED_SECCOMP,
             },
+            initContainers: [
+              {
+                name: 'ensure-secret',
+                image: imageRef(c.image),
+                imagePullPolicy: c.image.pullPolicy,
+                command: ['node', '-e', ENSURE_SECRET_SCRIPT],
+                env: [
+                  { name: 'SECRET_NAME', value: secret },
+                  { name: 'SECRET_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  { name: 'SECRET_SPEC', value: sortedJson(devDatabaseSecret(c.database.secretKey, name)) },
+                  { name: 'SECRET_LABELS', value: sortedJson(selectorLabels(c, 'postgres')) },
+                ],
+                resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
+                securityContext: restricted,
+                volumeMounts: [{ name: 'token', mountPath: TOKEN_DIR, readOnly: true }],
+              },
+            ],
             containers: [
               {
                 name: 'postgres',
@@ -75,19 +137,8 @@ export class DevDatabase extends Construct {
                 ],
                 readinessProbe: { exec: { command: ['pg_isready', '-U', DEV.user, '-d', DEV.database] }, periodSeconds: 5 },
                 livenessProbe: { exec: { command: ['pg_isready', '-U', DEV.user] }, periodSeconds: 10, failureThreshold: 6 },
-                resources: {
-                  requests: { cpu: kplus.k8s.Quantity.fromString('100m'), memory: kplus.k8s.Quantity.fromString('128Mi') },
-                  limits: { memory: kplus.k8s.Quantity.fromString('512Mi') },
-                },
-                securityContext: {
-                  runAsNonRoot: true,
-                  runAsUser: POSTGRES_UID,
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  privileged: false,
-                  capabilities: { drop: ['ALL'] },
-                  seccompProfile: RESTRICTED_SECCOMP,
-                },
+                resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+                securityContext: { ...restricted, runAsUser: POSTGRES_UID },
                 volumeMounts: [
                   { name: 'data', mountPath: '/var/lib/postgresql/data' },
                   { name: 'run', mountPath: '/var/run/postgresql' },
@@ -96,8 +147,17 @@ export class DevDatabase extends Construct {
               },
             ],
             volumes: [
-              { name: 'run', emptyDir: { sizeLimit: kplus.k8s.Quantity.fromString('16Mi') } },
-              { name: 'tmp', emptyDir: { sizeLimit: kplus.k8s.Quantity.fromString('64Mi') } },
+              { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
+              { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+              {
+                name: 'token',
+                projected: {
+                  sources: [
+                    { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+                    { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+                  ],
+                },
+              },
             ],
           },
         },
@@ -106,8 +166,8 @@ export class DevDatabase extends Construct {
             metadata: { name: 'data' },
             spec: {
               accessModes: ['ReadWriteOnce'],
-              resources: { requests: { storage: kplus.k8s.Quantity.fromString(c.database.postgres.storage.size) } },
-              ...(c.database.postgres.storage.storageClass !== undefined && { storageClassName: c.database.postgres.storage.storageClass }),
+              resources: { requests: { storage: storage.size } },
+              ...(storage.storageClass !== undefined && { storageClassName: storage.storageClass }),
             },
           },
         ],

@@ -8,12 +8,11 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
 import { LABEL, METRICS_PATH, PORT_NAME } from '../../src/contract';
-import { MONITORING_API_VERSION, operatorPrometheusPodLabels } from '../operator';
+import { MONITORING_API_VERSION, operatorAlertmanagerPodLabels, operatorPrometheusPodLabels } from '../operator';
 import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
 import { allRuleGroups } from '../rule-files';
 import type { Labels } from '../labels';
-
-export { MONITORING_API_VERSION };
+import { ifSet } from './api';
 /** UID/GID of the Prometheus pods (the upstream image's `nobody` works with any non-root UID). */
 export const PROMETHEUS_UID = 1000;
 export const PROMETHEUS_GID = 2000;
@@ -26,6 +25,22 @@ const OPERATOR_POD_SECURITY = {
   fsGroup: PROMETHEUS_GID,
   seccompProfile: RESTRICTED_SECCOMP,
 };
+
+/** The label that picks out the pods of Alertmanager `name` and no other. */
+export const alertmanagerPodLabels = (name: string): Labels => ({ alertmanager: operatorAlertmanagerPodLabels(name).alertmanager! });
+
+/**
+ * The Service the bundled Prometheus sends alerts to: the Alertmanager of the same install only.
+ * The operator's own `alertmanager-operated` Service selects every Alertmanager of the
+ * namespace, so two installs side by side would each notify twice.
+ */
+export const alertmanagerServiceName = (name: string) => `${name}-alertmanager`;
+
+/**
+ * The label an AlertmanagerConfig carries to be loaded by the Alertmanager of install
+ * `instance` (and no other in the namespace).
+ */
+export const alertmanagerConfigLabels = (instance: string): Labels => ({ 'app.kubernetes.io/instance': instance });
 
 /** The labels that pick out the pods of Prometheus `name` and no other. */
 export function prometheusPodLabels(name: string): Labels {
@@ -68,7 +83,7 @@ export class Monitoring extends Construct {
       new ApiObject(this, 'service-monitor', {
         apiVersion: MONITORING_API_VERSION,
         kind: 'ServiceMonitor',
-        metadata: { name: c.name, labels: { ...apiLabels, ...sm.additionalLabels } },
+        metadata: { name: c.name, labels: { ...sm.additionalLabels, ...apiLabels } },
         spec: {
           selector: { matchLabels: props.serviceLabels },
           namespaceSelector: { matchNames: [c.namespace] },
@@ -91,7 +106,7 @@ export class Monitoring extends Construct {
       new ApiObject(this, 'prometheus-rule', {
         apiVersion: MONITORING_API_VERSION,
         kind: 'PrometheusRule',
-        metadata: { name: c.name, labels: { ...apiLabels, ...c.prometheusRule.additionalLabels } },
+        metadata: { name: c.name, labels: { ...c.prometheusRule.additionalLabels, ...apiLabels } },
         spec: { groups: allRuleGroups(c) },
       });
     }
@@ -124,22 +139,31 @@ export class Monitoring extends Construct {
     });
 
     if (c.alertmanager.enabled) {
+      const amLabels = commonLabels(c, 'alertmanager', c.image.tag);
       // The operator writes a default configuration (a receiver that notifies no one) until the
       // Secret alertmanager-<name> holds one: add receivers there, or with AlertmanagerConfigs in
-      // the app's namespace (the operator scopes their routes to alerts of that namespace).
+      // the app's namespace labelled for this install (the operator scopes their routes to alerts
+      // of that namespace).
       new ApiObject(this, 'alertmanager', {
         apiVersion: MONITORING_API_VERSION,
         kind: 'Alertmanager',
-        metadata: { name, labels: commonLabels(c, 'alertmanager', c.image.tag) },
+        metadata: { name, labels: amLabels },
         spec: {
+          ...ifSet('version', c.alertmanager.version),
           replicas: 1,
-          alertmanagerConfigSelector: {},
+          alertmanagerConfigSelector: { matchLabels: alertmanagerConfigLabels(c.instance) },
           alertmanagerConfigNamespaceSelector: namespaceSelector,
           // Silences and the notification log survive restarts.
           storage: volumeClaim(c.alertmanager.storage),
           securityContext: OPERATOR_POD_SECURITY,
           resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
         },
+      });
+      new ApiObject(this, 'alertmanager-service', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: alertmanagerServiceName(name), labels: amLabels },
+        spec: { selector: alertmanagerPodLabels(name), ports: [{ name: 'web', port: 9093, targetPort: 'web', protocol: 'TCP' }] },
       });
     }
 
@@ -148,6 +172,7 @@ export class Monitoring extends Construct {
       kind: 'Prometheus',
       metadata: { name, labels },
       spec: {
+        ...ifSet('version', p.version),
         replicas: p.replicas,
         serviceAccountName: serviceAccount.name,
         // The operator sets the name/instance labels of its pods itself (see prometheusPodLabels).
@@ -170,8 +195,10 @@ export class Monitoring extends Construct {
         securityContext: OPERATOR_POD_SECURITY,
         resources: p.resources,
         walCompression: true,
+        ...ifSet('externalLabels', p.externalLabels),
+        ...ifSet('remoteWrite', p.remoteWrite),
         ...(c.alertmanager.enabled && {
-          alerting: { alertmanagers: [{ namespace: c.namespace, name: 'alertmanager-operated', port: 'web', apiVersion: 'v2' }] },
+          alerting: { alertmanagers: [{ namespace: c.namespace, name: alertmanagerServiceName(name), port: 'web', apiVersion: 'v2' }] },
         }),
       },
     });

@@ -2,7 +2,8 @@
  * Default-deny networking: one NetworkPolicy per kind of pod the app renders, each with ingress
  * and egress, admitting only the paths the app uses. The API takes requests from its clients
  * (networkPolicy.apiFrom) and scrapes from Prometheus, and reaches DNS and its database; the
- * development PostgreSQL takes connections from the API only and opens none; the bundled
+ * development PostgreSQL takes connections from the API only and opens none but its init
+ * container's to the Kubernetes API; the bundled
  * Prometheus scrapes the API, asks the Kubernetes API for its targets and sends to its
  * Alertmanager; the Alertmanager takes alerts from that Prometheus and sends notifications.
  */
@@ -64,9 +65,11 @@ export class NetworkPolicies extends Construct {
         { port: kplus.k8s.IntOrString.fromNumber(53), protocol: 'TCP' },
       ],
     };
+    // The database's objects carry its image's version, as the StatefulSet does (database.ts).
+    const version = (component: string) => (component === 'postgres' ? (c.database.postgres.image.split(':')[1] ?? 'latest') : c.image.tag);
     const policy = (name: string, component: string, podSelector: Labels, spec: Omit<kplus.k8s.NetworkPolicySpec, 'podSelector'>) =>
       new kplus.k8s.KubeNetworkPolicy(this, component, {
-        metadata: { name, labels: commonLabels(c, component, c.image.tag) },
+        metadata: { name, labels: commonLabels(c, component, version(component)) },
         spec: { podSelector: { matchLabels: podSelector }, policyTypes: ['Ingress', 'Egress'], ...spec },
       });
     const api = selectorLabels(c, 'api');
@@ -90,10 +93,13 @@ export class NetworkPolicies extends Construct {
       ],
     });
 
+    const kubeApi: kplus.k8s.NetworkPolicyEgressRule = { to: asPeers(np.kubeApiServer), ports: [tcp(443), tcp(6443)] };
     if (c.database.deploy) {
+      // Out: only the init container's calls to the Kubernetes API (the Secret it makes), by the
+      // service's address from the environment, so without DNS.
       policy(`${c.name}-postgres`, 'postgres', postgres, {
         ingress: [{ from: [pods(api)], ports: [tcp(PGPORT)] }],
-        egress: [],
+        egress: [kubeApi],
       });
     }
 
@@ -102,7 +108,7 @@ export class NetworkPolicies extends Construct {
         ingress: [{ from: asPeers(np.prometheusFrom), ports: [tcp(OPERATOR_PORTS.prometheusWeb)] }],
         egress: [
           dns,
-          { to: asPeers(np.kubeApiServer), ports: [tcp(443), tcp(6443)] },
+          kubeApi,
           { to: [pods(api)], ports: [tcp(c.metricsPort)] },
           ...(c.alertmanager.enabled ? [{ to: [pods(alertmanager)], ports: [tcp(OPERATOR_PORTS.alertmanagerWeb)] }] : []),
           ...egressRules(np.extraEgress.prometheus),

@@ -25,7 +25,7 @@ import type { Dashboard, Panel } from '@grafana/grafana-foundation-sdk/dashboard
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import type { SloConfig } from '../slo';
+import type { PrintedValues } from '../printed';
 import { ALERT_ANNOTATION_EXPR, dashboardRows, VAR, VARIABLE_QUERIES } from './queries';
 import type { PanelSpec } from './queries';
 
@@ -36,17 +36,6 @@ export const DATASOURCE = { type: 'prometheus', uid: `\${${VAR.datasource}}` } a
 export const MAX_UID_LENGTH = 40;
 
 export const dashboardUid = (name: string): string => name.slice(0, MAX_UID_LENGTH);
-
-export interface DashboardOptions {
-  /** uid and title; at most 40 characters are kept for the uid. */
-  readonly name: string;
-  /** Defaults of the namespace and job variables: the install this dashboard ships with. */
-  readonly namespace: string;
-  readonly job: string;
-  /** uid of the Prometheus data source selected by default. @default prometheus */
-  readonly datasourceUid: string;
-  readonly slo: SloConfig;
-}
 
 const PANEL_HEIGHT = 8;
 
@@ -90,9 +79,14 @@ function labelVariable(name: string, query: string, selected: { selected: boolea
     .sort(VariableSort.AlphabeticalAsc);
 }
 
-export function buildDashboard(o: DashboardOptions): Dashboard {
+/**
+ * The dashboard of the install `p` describes: titled by its name, the namespace and job variables
+ * defaulting to it, the SLO panels after its objectives.
+ */
+export function buildDashboard(p: PrintedValues): Dashboard {
+  const o = { name: p.name, namespace: p.namespace, job: p.name, datasourceUid: p.dashboard.datasourceUid };
   const builder = new DashboardBuilder(o.name)
-    .uid(dashboardUid(o.name))
+    .uid(p.dashboard.uid)
     .description('Traffic, errors, latency, SLOs, saturation and scrape health of the REST API, generated from k8s/.')
     .tags([o.name, 'generated'])
     // Generated: edits belong in k8s/dashboard/, so Grafana shows it read-only.
@@ -122,7 +116,7 @@ export function buildDashboard(o: DashboardOptions): Dashboard {
         .textFormat('{{severity}}: {{alertname}}')
         .tagKeys('alertname,severity'),
     );
-  for (const row of dashboardRows(o.slo)) {
+  for (const row of dashboardRows(p)) {
     builder.withRow(new RowBuilder(row.title));
     for (const spec of row.panels) builder.withPanel(panel(spec));
   }

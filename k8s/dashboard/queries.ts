@@ -6,9 +6,9 @@
  */
 import { LABEL, METRIC } from '../../src/contract';
 import { RECORD } from '../recording-rules';
-import { BUDGET_REMAINING, BURN_WINDOWS, sliErrorRatio, sloSpecs } from '../slo';
-import type { SloConfig } from '../slo';
-import { num } from '../rules';
+import { ALERT_WINDOWS } from '../burn-rates';
+import type { PrintedValues } from '../printed';
+import { BUDGET_REMAINING, sliErrorRatio, sloSpecs } from '../slo';
 
 /** Dashboard variables, by name. */
 export const VAR = { datasource: 'datasource', namespace: 'namespace', job: 'job', endpoint: 'endpoint' } as const;
@@ -40,9 +40,9 @@ export interface RowSpec {
 
 const rate = (metric: string, selector = ROUTES) => `rate(${metric}{${selector}}[$__rate_interval])`;
 
-export function dashboardRows(slo: SloConfig): RowSpec[] {
-  const specs = sloSpecs(slo, SCOPE);
-  const windows = [...new Set(BURN_WINDOWS.flatMap((b) => [b.short, b.long]))];
+export function dashboardRows(p: PrintedValues): RowSpec[] {
+  const specs = sloSpecs(p, SCOPE);
+  const slo = p.slo;
   return [
     {
       title: 'Traffic',
@@ -160,7 +160,7 @@ export function dashboardRows(slo: SloConfig): RowSpec[] {
       panels: [
         ...specs.map<PanelSpec>((s) => ({
           title: `${s.name[0]!.toUpperCase()}${s.name.slice(1)}: error budget left`,
-          description: `Share of the ${slo.period} error budget of the ${num(s.objective * 100)}% ${s.name} objective (${s.good}) not yet spent; below 0 the objective is missed.`,
+          description: `Share of the ${slo.period} error budget of the ${s.objective}% ${s.name} objective (${s.good}) not yet spent; below 0 the objective is missed.`,
           kind: 'stat',
           unit: 'percentunit',
           width: 4,
@@ -172,7 +172,7 @@ export function dashboardRows(slo: SloConfig): RowSpec[] {
           kind: 'timeseries',
           unit: 'none',
           width: 8,
-          targets: windows.map((w) => ({ expr: `${sliErrorRatio(w)}{slo="${s.name}",${SCOPE}} / ${num(s.budget)}`, legend: w })),
+          targets: ALERT_WINDOWS.map((w) => ({ expr: `${sliErrorRatio(w)}{slo="${s.name}",${SCOPE}} / ${s.budget}`, legend: w })),
         })),
       ],
     },

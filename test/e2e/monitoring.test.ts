@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ALERT } from '../../k8s/alerts';
 import { resolveConfig } from '../../k8s/config';
 import { LOCAL_ALERTMANAGER_FILE, LOCAL_CONFIG_FILE, localFiles } from '../../k8s/local';
-import { SLO_ALERT } from '../../k8s/slo';
+import { SLO_ALERT } from '../../k8s/burn-rates';
 import { durationSeconds } from '../../k8s/units';
 import { METRIC } from '../../src/contract';
 import type { Managed } from '../../tools/lib/processes';

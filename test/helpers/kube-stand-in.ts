@@ -23,6 +23,7 @@ const PLURALS: Record<string, string> = {
   ServiceMonitor: 'servicemonitors',
   PrometheusRule: 'prometheusrules',
   Prometheus: 'prometheuses',
+  Alertmanager: 'alertmanagers',
   ClusterRole: 'clusterroles',
   ClusterRoleBinding: 'clusterrolebindings',
   RoleBinding: 'rolebindings',

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALERT, runbookUrl } from '../../k8s/alerts';
 import { DEFAULT_RUNBOOK_BASE_URL } from '../../k8s/config';
-import { SLO_ALERT } from '../../k8s/slo';
+import { SLO_ALERT } from '../../k8s/burn-rates';
 import { findRunbooks } from '../../src/routes/runbooks';
 import { startApp } from '../helpers/app';
 import type { RunningApp } from '../helpers/app';

@@ -29,8 +29,9 @@ describe('the API workload', () => {
   });
 
   it('probes readiness on /readyz and liveness on /healthz', () => {
-    expect(api.readinessProbe!.httpGet).toMatchObject({ path: '/readyz', port: 8080 });
-    expect(api.livenessProbe!.httpGet).toMatchObject({ path: '/healthz', port: 8080 });
+    expect(api.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(api.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(api.ports).toContainEqual({ name: 'http', containerPort: 8080 });
   });
 
   it('gives the app time to drain: preStop delay, then its own shutdown timeout, within the grace period', () => {
@@ -99,7 +100,25 @@ describe('the database', () => {
   it('deploys a development PostgreSQL by default', () => {
     const sts: KindMap['StatefulSet'] = find(objects, 'StatefulSet');
     expect(sts.spec!.volumeClaimTemplates![0]!.spec!.resources!.requests!.storage).toBe('1Gi');
-    expect(find(objects, 'Secret', 'rest-api-database').stringData?.DATABASE_URL).toMatch(/^postgres:\/\/.*@rest-api-postgres:5432\//);
+    // No Secret in the manifests, no password anywhere: the init container makes it in the cluster.
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(JSON.stringify(objects)).not.toMatch(/rest-api-dev|POSTGRES_PASSWORD":"[^$]/);
+    const init = sts.spec!.template.spec!.initContainers![0]!;
+    const spec = JSON.parse(init.env!.find((e) => e.name === 'SECRET_SPEC')!.value!) as Record<string, unknown>;
+    expect(spec).toEqual({
+      DATABASE_URL: { template: 'postgres://$(POSTGRES_USER):$(POSTGRES_PASSWORD)@rest-api-postgres:5432/$(POSTGRES_DB)' },
+      POSTGRES_DB: { value: 'rest_api' },
+      POSTGRES_PASSWORD: { random: 32 },
+      POSTGRES_USER: { value: 'rest_api' },
+    });
+    // Only the init container holds a token, through its projected volume.
+    expect(sts.spec!.template.spec!.automountServiceAccountToken).toBe(false);
+    expect(find(objects, 'Role', 'rest-api-postgres-secret').rules).toContainEqual({
+      apiGroups: [''],
+      resources: ['secrets'],
+      resourceNames: ['rest-api-database'],
+      verbs: ['get', 'patch'],
+    });
   });
 
   it('reads database.existingSecret and renders no database nor database Secret', () => {
@@ -245,12 +264,12 @@ describe('the Prometheus', () => {
 
   it('has its own ServiceAccount with namespaced least-privilege RBAC, nothing cluster-scoped', () => {
     expect(prometheus.spec.serviceAccountName).toBe('rest-api-prometheus');
-    expect(find(objects, 'Role').rules).toEqual([
+    expect(find(objects, 'Role', 'rest-api-prometheus-discovery').rules).toEqual([
       { apiGroups: [''], resources: ['services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
     ]);
-    expect(find(objects, 'RoleBinding')).toMatchObject({
+    expect(find(objects, 'RoleBinding', 'rest-api-prometheus-discovery')).toMatchObject({
       metadata: { namespace: 'rest-api' },
       roleRef: { kind: 'Role', name: 'rest-api-prometheus-discovery' },
     });
@@ -259,7 +278,7 @@ describe('the Prometheus', () => {
 
   it('sends its alerts to an Alertmanager of its own, unless disabled', () => {
     expect(prometheus.spec.alerting).toEqual({
-      alertmanagers: [{ namespace: 'rest-api', name: 'alertmanager-operated', port: 'web', apiVersion: 'v2' }],
+      alertmanagers: [{ namespace: 'rest-api', name: 'rest-api-alertmanager', port: 'web', apiVersion: 'v2' }],
     });
     const alertmanager: KindMap['Alertmanager'] = find(objects, 'Alertmanager');
     expect(alertmanager.spec.securityContext).toMatchObject({ runAsNonRoot: true, fsGroup: 2000 });
@@ -272,18 +291,22 @@ describe('the Prometheus', () => {
   it("gives the Alertmanager the AlertmanagerConfigs of the app's namespace and a volume for silences", () => {
     const am = find(objects, 'Alertmanager');
     expect(am.spec).toMatchObject({
-      alertmanagerConfigSelector: {},
+      alertmanagerConfigSelector: { matchLabels: { 'app.kubernetes.io/instance': 'rest-api' } },
       alertmanagerConfigNamespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'rest-api' } },
       storage: { volumeClaimTemplate: { spec: { resources: { requests: { storage: '1Gi' } } } } },
     });
   });
 
-  it('follows config overrides: volume, storage class, retention', () => {
+  it('follows config overrides: volume, storage class, retention; retentionSize stays as set when the volume grows', () => {
     const custom: KindMap['Prometheus'] = find(
       manifests({ prometheus: { storage: { size: '50Gi', storageClass: 'fast' }, retention: '30d' } }),
       'Prometheus',
     );
-    expect(custom.spec).toMatchObject({ retention: '30d', retentionSize: '40GiB' });
+    // The operator does not grow a bound volume: a larger storage.size must not raise retentionSize by itself.
+    expect(custom.spec).toMatchObject({ retention: '30d', retentionSize: '8GiB' });
+    expect(() => resolveConfig({ prometheus: { storage: { size: '5Gi' } } })).toThrow(
+      'prometheus.retentionSize: (8GiB) must stay below 95% of prometheus.storage.size (5Gi)',
+    );
     expect(custom.spec.storage!.volumeClaimTemplate!.spec!.storageClassName).toBe('fast');
   });
 });

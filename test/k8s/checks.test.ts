@@ -126,7 +126,12 @@ describe('the wiring checks', () => {
     ],
     ['no persistent volume', (o) => delete find(o, 'Prometheus').spec.storage, 'prometheus-storage', /no persistent volume/],
     ['no fsGroup', (o) => delete find(o, 'Prometheus').spec.securityContext!.fsGroup, 'prometheus-security-context', /fsGroup/],
-    ['no RBAC for endpoints', (o) => o.splice(o.indexOf(find(o, 'RoleBinding')), 1), 'prometheus-rbac', /list endpoints/],
+    [
+      'no RBAC for endpoints',
+      (o) => o.splice(o.indexOf(find(o, 'RoleBinding', 'rest-api-prometheus-discovery')), 1),
+      'prometheus-rbac',
+      /list endpoints/,
+    ],
     ['no sampleLimit', (o) => delete find(o, 'ServiceMonitor').spec.sampleLimit, 'servicemonitor-sample-limit', /sampleLimit/],
     [
       'a PDB selecting no pods',

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { VariableType } from '@grafana/grafana-foundation-sdk/dashboard';
 import { parse } from 'yaml';
-import { chartFiles } from '../../k8s/helm';
+import { dashboardTemplate } from '../../k8s/helm';
 import { resolveConfig } from '../../k8s/config';
 import { dashboardJson } from '../../k8s/dashboard';
 import { DATASOURCE, MAX_UID_LENGTH } from '../../k8s/dashboard/dashboard';
@@ -48,8 +48,16 @@ describe('the dashboard', () => {
     expect(dashboard.editable).toBe(false);
   });
 
-  it('has the rows the README describes', () => {
-    expect(rows.map((r) => r.title)).toEqual(['Traffic', 'Errors', 'Latency', 'SLOs', 'Saturation', 'Scrape health']);
+  it('has the rows the README describes, in its order', () => {
+    // The README's table of rows: `| row | answers |`, one line per row.
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| row ')).split('\n\n')[0]!;
+    const described = table
+      .split('\n')
+      .slice(2)
+      .map((line) => line.split('|')[1]!.trim());
+    expect(described.length).toBeGreaterThan(3);
+    expect(rows.map((r) => r.title)).toEqual(described);
     process.stdout.write(`dashboard: ${rows.length} rows, ${panels.length} panels, ${targets.length} queries\n`);
   });
 
@@ -193,7 +201,7 @@ describe('where the dashboard goes', () => {
   });
 
   it('is in the chart with its legends escaped for Helm and the namespace default from the release', () => {
-    const template = chartFiles()['templates/configmap-dashboard.yaml']!;
+    const template = dashboardTemplate();
     expect(template).toContain('"legendFormat": "{{ "{{" }}endpoint{{ "}}" }}"');
     expect(template).toContain('"value": "{{ .Release.Namespace }}"');
   });

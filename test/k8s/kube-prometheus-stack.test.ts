@@ -29,9 +29,13 @@ const ours = manifests(values);
 describe('the kube-prometheus-stack values file', () => {
   it('renders no Prometheus, Alertmanager, Prometheus RBAC or anything cluster-scoped', () => {
     const kinds = ours.map((o) => o.kind);
-    for (const kind of ['Prometheus', 'Alertmanager', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'])
-      expect(kinds).not.toContain(kind);
-    expect(ours.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata?.name)).toEqual(['rest-api']);
+    for (const kind of ['Prometheus', 'Alertmanager', 'ClusterRole', 'ClusterRoleBinding']) expect(kinds).not.toContain(kind);
+    // The only RBAC is the development database's, for its Secret.
+    expect(ours.filter((o) => /Role/.test(o.kind!)).map((o) => o.metadata?.name)).toEqual([
+      'rest-api-postgres-secret',
+      'rest-api-postgres-secret',
+    ]);
+    expect(ours.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata?.name)).toEqual(['rest-api', 'rest-api-postgres']);
   });
 
   it('labels the ServiceMonitor and PrometheusRule release: kps', () => {
@@ -81,7 +85,11 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
     };
   };
   const metricsRule = (objects: K8sObject[]) => {
-    const policy: KindMap['NetworkPolicy'] = find(objects, 'NetworkPolicy');
+    // The API's policy (the release also has one for each of its other pods).
+    const policy: KindMap['NetworkPolicy'] | undefined = ofKind(objects, 'NetworkPolicy').find(
+      (np) => np.spec?.podSelector?.matchLabels?.['app.kubernetes.io/component'] === 'api',
+    );
+    if (policy === undefined) throw new Error('no NetworkPolicy for the API pods');
     return policy.spec!.ingress!.find((r) => r.ports![0]!.port === 'metrics')!;
   };
 

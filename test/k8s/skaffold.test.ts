@@ -41,7 +41,7 @@ interface HelmRelease {
 const skaffold = parse(readFileSync(join(PROJECT_ROOT, 'skaffold.yaml'), 'utf8')) as Skaffold;
 const config = resolveConfig({});
 
-/** The release of the helm profile's patch: the generated chart. */
+/** The release of the helm profile's patch: the Helm chart. */
 const helmRelease = (): HelmRelease => skaffold.profiles.find((p) => p.name === 'helm')!.patches[0]!.value.helm.releases![0]!;
 
 describe('skaffold.yaml', () => {
@@ -97,7 +97,7 @@ describe('skaffold.yaml', () => {
     });
   });
 
-  it('has a helm profile that installs the generated chart with the built image', () => {
+  it('has a helm profile that installs the Helm chart with the built image', () => {
     const release = helmRelease();
     expect(release.chartPath).toBe(CHART_DIR);
     expect(release.setValueTemplates).toEqual({ 'image.repository': '{{.IMAGE_REPO_rest_api}}', 'image.tag': '{{.IMAGE_TAG_rest_api}}' });

@@ -12,7 +12,10 @@ import { runbookUrl } from '../../k8s/alerts';
 import { DEFAULT_RUNBOOK_BASE_URL, resolveConfig } from '../../k8s/config';
 import { RECORD } from '../../k8s/recording-rules';
 import { LOCAL_RECORDING_RULES_FILE, LOCAL_SLO_RULES_FILE } from '../../k8s/rule-files';
-import { BURN_WINDOWS, burnFactor, SLO_ALERT, sliErrorRatio, sliWindows, sloRuleGroups } from '../../k8s/slo';
+import { ALERT_WINDOWS, BURN_WINDOWS, burnFactor, SLO_ALERT } from '../../k8s/burn-rates';
+import { printedValues } from '../../k8s/printed';
+import { resolveWhen } from '../../k8s/rules';
+import { sliErrorRatio, sloRuleGroups } from '../../k8s/slo';
 import { synth } from '../../k8s/main';
 import { METRIC } from '../../src/contract';
 import { tempDir } from '../helpers/app';
@@ -28,7 +31,7 @@ describe('the SLO configuration', () => {
   });
 
   it.each([
-    [{ slo: { period: '30d' } }, 'slo.period = "30d": (30d) must not be longer than the Prometheus retention (15d)'],
+    [{ slo: { period: '30d' } }, 'slo.period = "30d": (30d) must not be longer than the Prometheus retention (prometheus.retention 15d)'],
     [
       { slo: { latency: { thresholdSeconds: 0.3 } } },
       'slo.latency.thresholdSeconds = 0.3: must be a bucket boundary of http_request_duration_seconds',
@@ -52,14 +55,14 @@ describe('the burn-rate thresholds', () => {
     expect(BURN_WINDOWS.map((b) => burnFactor(b.factor30d, '14d'))).toEqual([6.72, 2.8, 1.4, 1]);
   });
 
-  it('record every window the alerts read, and the period', () => {
-    expect(sliWindows('14d')).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d', '14d']);
-    const groups = sloRuleGroups({
-      selector: 'namespace="a",job="b"',
-      slo: resolveConfig({}).slo,
-      runbookBaseUrl: 'https://x/runbooks.md',
-      groupPrefix: 'b',
-    });
+  it.each([
+    ['14d', [...ALERT_WINDOWS, '14d']],
+    ['3d', ALERT_WINDOWS],
+  ])('record every window the alerts read, and the period (%s) once', (period, windows) => {
+    expect(ALERT_WINDOWS).toEqual(['5m', '30m', '1h', '2h', '6h', '1d', '3d']);
+    const groups = resolveWhen(sloRuleGroups(printedValues(resolveConfig({ slo: { period } })), 'namespace="a",job="b"'));
+    const ratios = groups[0]!.rules.flatMap((r) => ('record' in r && r.record.includes('sli_error') ? [r.record] : []));
+    expect(ratios).toEqual(windows.map(sliErrorRatio));
     const recorded = new Set(groups.flatMap((g) => g.rules.flatMap((r) => ('record' in r ? [r.record] : []))));
     for (const g of groups) {
       for (const r of g.rules) {

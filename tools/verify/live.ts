@@ -4,16 +4,16 @@
  */
 import type * as k8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { ALERT } from '../../k8s/alerts';
-import { prometheusesSelecting, WIRING_CHECKS } from '../../k8s/checks';
+import { prometheusesSelecting } from '../../k8s/checks';
 import { ref } from '../../k8s/objects';
 import type { Finding, K8sObject } from '../../k8s/checks';
 import type { Shaped } from '../../k8s/objects';
-import { SLO_ALERT } from '../../k8s/slo';
+import { SLO_ALERT } from '../../k8s/burn-rates';
 import { PrometheusApi } from '../lib/prometheus-api';
 import type { Checklist } from './checklist';
 import { Kube, KubeError } from './kube';
 import { addPrometheusChecks } from './prometheus';
-import { addWiringChecks, SELECTION_CHECKS } from './wiring';
+import { addWiringChecks, othersPrometheus, PROMETHEUS_CHECKS, SELECTION_CHECKS } from './wiring';
 
 export interface LiveOptions {
   readonly kubeconfig?: string;
@@ -31,12 +31,24 @@ const withKind = (kind: string, items: K8sObject[]): K8sObject[] => items.map((o
 const isForbidden = (err: unknown): boolean => err instanceof KubeError && (err.status === 403 || err.status === 401);
 const forbidden = (message: string): string => `the API server refused a read (${message}): your kubeconfig user lacks that permission`;
 
+/** Checks the cluster, phase by phase: each phase stops the run when the next has nothing to stand on. */
 export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void> {
-  let kube: Kube;
+  const kube = await connect(list, o);
+  if (kube === undefined || !(await checkCrds(list, kube))) return;
+  await checkWorkload(list, kube, o);
+  const sm = await checkMonitoringObjects(list, kube, o);
+  const { objects, cannotRun } = await readClusterObjects(kube, o.namespace);
+  const selecting = checkWiringLive(list, objects, cannotRun, sm, o.namespace);
+  await askPrometheus(list, kube, o, selecting, cannotRun);
+}
+
+/** The API server answers through the kubeconfig. */
+async function connect(list: Checklist, o: LiveOptions): Promise<Kube | undefined> {
   try {
-    kube = await Kube.connect(o);
+    const kube = await Kube.connect(o);
     const version = await kube.get<{ gitVersion: string }>('/version');
     list.pass('cluster', `API server answers (context ${kube.context}, ${kube.server}, ${version?.gitVersion ?? 'unknown version'})`);
+    return kube;
   } catch (err) {
     list.fail(
       'cluster',
@@ -44,10 +56,12 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
       'check the kubeconfig and context (kubectl config current-context), or use --manifests for the offline checks',
       (err as Error).message,
     );
-    return;
+    return undefined;
   }
-  const ns = o.namespace;
+}
 
+/** The Prometheus Operator's CRDs exist (or cannot be read); false when they are missing. */
+async function checkCrds(list: Checklist, kube: Kube): Promise<boolean> {
   const missingCrds: string[] = [];
   let crdsDenied: string | undefined;
   for (const crd of CRDS) {
@@ -68,9 +82,14 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
       'install the Prometheus Operator (see README, Deploy to a cluster)',
       `missing: ${missingCrds.map((c) => `${c}.monitoring.coreos.com`).join(', ')}`,
     );
-    return;
+    return false;
   } else list.pass('crds', 'the Prometheus Operator CRDs are installed');
+  return true;
+}
 
+/** The Deployment is available and its Service has ready endpoints. */
+async function checkWorkload(list: Checklist, kube: Kube, o: LiveOptions): Promise<void> {
+  const ns = o.namespace;
   const deployment = await kube.get<k8s.V1Deployment>(`/apis/apps/v1/namespaces/${ns}/deployments/${o.name}`);
   if (deployment === undefined) {
     list.fail(
@@ -110,7 +129,11 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
       "the Service selects no ready pod: check its selector and the pods' readiness",
       `${slices.length} EndpointSlice(s), no ready endpoint`,
     );
+}
 
+/** The ServiceMonitor and the PrometheusRule exist; gives the ServiceMonitor. */
+async function checkMonitoringObjects(list: Checklist, kube: Kube, o: LiveOptions): Promise<Shaped<'ServiceMonitor'> | undefined> {
+  const ns = o.namespace;
   const sm = await kube.get<Shaped<'ServiceMonitor'>>(`${MONITORING}/namespaces/${ns}/servicemonitors/${o.name}`);
   const rule = await kube.get<Shaped<'PrometheusRule'>>(`${MONITORING}/namespaces/${ns}/prometheusrules/${o.name}`);
   for (const [kind, found] of [
@@ -121,7 +144,11 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
       list.fail(`${kind.toLowerCase()}-exists`, `${kind} ${ns}/${o.name} exists`, 'apply the manifests', 'not found');
     else list.pass(`${kind.toLowerCase()}-exists`, `${kind} ${ns}/${o.name} exists`);
   }
+  return sm;
+}
 
+/** What the wiring checks read, and the checks that cannot run because a read was refused. */
+async function readClusterObjects(kube: Kube, ns: string): Promise<{ objects: K8sObject[]; cannotRun: Record<string, string> }> {
   // The cluster's objects, as the wiring checks read them. A user whose rights stop at the
   // namespace gets 403 on cluster-wide lists: the checks that need them say so instead of failing.
   const cannotRun: Record<string, string> = {};
@@ -136,7 +163,6 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     }
   };
   // The checks of a Prometheus's own settings, as the registry lists them.
-  const PROMETHEUS_CHECKS = WIRING_CHECKS.filter((c) => c.kinds.includes('Prometheus')).map((c) => c.id);
   const prometheuses = await read('Prometheus', `${MONITORING}/prometheuses`, [...SELECTION_CHECKS, ...PROMETHEUS_CHECKS]);
   const promNamespaces = [...new Set(prometheuses.map((p) => p.metadata?.namespace ?? ns))];
   const objects: K8sObject[] = [
@@ -149,6 +175,8 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     ...(await read('NetworkPolicy', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, ['networkpolicy-metrics'])),
     ...(await read('ServiceMonitor', `${MONITORING}/namespaces/${ns}/servicemonitors`, [])),
     ...(await read('PrometheusRule', `${MONITORING}/namespaces/${ns}/prometheusrules`, [])),
+    // The operator runs the Alertmanager's pods: the release's own Alertmanager Service selects them.
+    ...(await read('Alertmanager', `${MONITORING}/namespaces/${ns}/alertmanagers`, ['service-selects-pods'])),
     ...prometheuses,
     ...(await read('ClusterRole', '/apis/rbac.authorization.k8s.io/v1/clusterroles', ['prometheus-rbac'])),
     ...(await read('ClusterRoleBinding', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', ['prometheus-rbac'])),
@@ -157,14 +185,35 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
     objects.push(...(await read('RoleBinding', `/apis/rbac.authorization.k8s.io/v1/namespaces/${pns}/rolebindings`, ['prometheus-rbac'])));
     objects.push(...(await read('Role', `/apis/rbac.authorization.k8s.io/v1/namespaces/${pns}/roles`, ['prometheus-rbac'])));
   }
+  return { objects, cannotRun };
+}
+
+/** The wiring checks over the cluster's objects; gives the Prometheuses that select the app. */
+function checkWiringLive(
+  list: Checklist,
+  objects: K8sObject[],
+  cannotRun: Record<string, string>,
+  sm: Shaped<'ServiceMonitor'> | undefined,
+  ns: string,
+): Shaped<'Prometheus'>[] {
   // Whichever Prometheus selects the app, in any namespace (kube-prometheus-stack's in monitoring).
   const selecting = sm === undefined ? [] : prometheusesSelecting(objects, { ...sm, kind: 'ServiceMonitor' }, ns);
   const selectingRefs = new Set(selecting.map(ref));
   const relevant = (f: Finding) => f.objects.some((r) => r.split('/')[1] === ns || selectingRefs.has(r));
   // The settings of a Prometheus outside the app's namespace are its owners' to change: warn.
-  const warnOnly = (f: Finding) => PROMETHEUS_CHECKS.includes(f.check) && !f.objects.some((r) => r.split('/')[1] === ns);
-  addWiringChecks(list, objects, { relevant, cannotRun, warnOnly });
+  addWiringChecks(list, objects, { relevant, cannotRun, warnOnly: othersPrometheus(ns) });
+  return selecting;
+}
 
+/** The selecting Prometheus's pods, then Prometheus itself: targets, rules, alerts. */
+async function askPrometheus(
+  list: Checklist,
+  kube: Kube,
+  o: LiveOptions,
+  selecting: Shaped<'Prometheus'>[],
+  cannotRun: Record<string, string>,
+): Promise<void> {
+  const ns = o.namespace;
   for (const p of selecting) {
     try {
       await checkPrometheusPods(list, kube, p, ns);

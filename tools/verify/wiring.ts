@@ -12,6 +12,18 @@ export interface WiringOptions {
   readonly warnOnly?: (f: Finding) => boolean;
 }
 
+/** Checks of a Prometheus's own settings (storage, retention, RBAC). */
+export const PROMETHEUS_CHECKS: readonly string[] = WIRING_CHECKS.filter((c) => c.kinds.includes('Prometheus')).map((c) => c.id);
+
+/**
+ * Findings about a Prometheus outside the app's namespace (kube-prometheus-stack's, another
+ * team's): its storage or its ClusterRole are not the app team's to fix, so they warn.
+ */
+export const othersPrometheus =
+  (appNamespace: string) =>
+  (f: Finding): boolean =>
+    PROMETHEUS_CHECKS.includes(f.check) && !f.objects.some((r) => r.split('/')[1] === appNamespace);
+
 /** Checks that need to see the Prometheus that should select the app. */
 export const SELECTION_CHECKS = ['prometheus-selects-servicemonitor', 'prometheus-selects-rule', 'networkpolicy-metrics'] as const;
 
