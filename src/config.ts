@@ -69,10 +69,16 @@ const envSchema = z
     DATABASE_URL: z
       .string()
       .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
-      .refine((v) => !/^postgres(ql)?:\/\//.test(v) || URL.canParse(v), 'is not a valid URL (percent-encode special characters of the password)')
+      .refine(
+        (v) => !/^postgres(ql)?:\/\//.test(v) || URL.canParse(v),
+        'is not a valid URL (percent-encode special characters of the password)',
+      )
       .refine((v) => !URL.canParse(v) || readable(new URL(v).searchParams.get('sslrootcert')), 'sslrootcert: the file cannot be read')
       .optional(),
-    DATABASE_CA_FILE: z.string().refine((v) => readable(v), 'the file cannot be read').optional(),
+    DATABASE_CA_FILE: z
+      .string()
+      .refine((v) => readable(v), 'the file cannot be read')
+      .optional(),
     DB_POOL_MAX: z.coerce.number().int('must be an integer').min(1).max(100).default(10),
     DB_POOL_WAIT_MS: positiveMs(60_000).default(2_000),
     DB_STATEMENT_TIMEOUT_MS: positiveMs(600_000).default(5_000),
