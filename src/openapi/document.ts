@@ -198,6 +198,8 @@ function itemsPaths(): Json {
         ok: { '200': itemOk },
         codes: [...WRITE_FAILURES, 'item_not_found'],
       }),
+      // A path parameter that is not valid percent-encoding answers 400 before OPTIONS is looked at.
+      options: { ...options, responses: { ...(options.responses as Json), '400': ref('responses', 'UndecodablePath') } },
       delete: itemsOperation({
         id: 'deleteItem',
         summary: 'Delete an item',
@@ -205,7 +207,6 @@ function itemsPaths(): Json {
         ok: { '204': { description: 'deleted', headers: ALWAYS } },
         codes: ['validation_failed', 'item_not_found'],
       }),
-      options,
     },
   };
 }

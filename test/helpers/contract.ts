@@ -87,7 +87,10 @@ function responseFor(ex: Exchange): { pointer: string; response: Json } | string
   const responses = (pathItem[method] as Json).responses as Json;
   const key = [String(ex.status), `${String(ex.status)[0]}XX`, 'default'].find((k) => k in responses);
   if (key === undefined) return `${ex.method} ${template}: status ${ex.status} is not documented`;
-  return { pointer: `/paths/${escape(template)}/${method}/responses/${key}`, response: deref(responses[key]) };
+  const target = responses[key] as Json;
+  // A shared response ($ref) is compiled where it is defined.
+  const pointer = typeof target.$ref === 'string' ? target.$ref.slice(1) : `/paths/${escape(template)}/${method}/responses/${key}`;
+  return { pointer, response: deref(target) };
 }
 
 const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
