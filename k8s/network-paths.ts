@@ -75,28 +75,30 @@ function isolating(policies: readonly Policy[], at: Endpoint, type: 'Ingress' | 
   );
 }
 
-/** Whether `from` may open a connection to `port` of `to` under `policies` (each with its namespace set). */
-export function connectionAllowed(policies: readonly Policy[], from: Endpoint, to: Endpoint, port: Port): boolean {
-  const egress = isolating(policies, from, 'Egress');
-  const egressOk =
-    egress.length === 0 ||
-    egress.some((np) =>
-      (np.spec?.egress ?? []).some(
-        (rule) =>
-          portMatches(rule.ports, port) &&
-          (rule.to === undefined || rule.to.length === 0 || rule.to.some((peer) => peerMatches(peer, np.metadata!.namespace!, to))),
-      ),
-    );
-  if (!egressOk) return false;
-  const ingress = isolating(policies, to, 'Ingress');
+/**
+ * Whether the policies isolating `at` for `type` let it exchange with `other` on `port` (an
+ * endpoint no policy isolates for that direction is open).
+ */
+function admits(policies: readonly Policy[], type: 'Ingress' | 'Egress', at: Endpoint, other: Endpoint, port: Port): boolean {
+  const selecting = isolating(policies, at, type);
   return (
-    ingress.length === 0 ||
-    ingress.some((np) =>
-      (np.spec?.ingress ?? []).some(
+    selecting.length === 0 ||
+    selecting.some((np) =>
+      (type === 'Egress'
+        ? (np.spec?.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }))
+        : (np.spec?.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))
+      ).some(
         (rule) =>
           portMatches(rule.ports, port) &&
-          (rule.from === undefined || rule.from.length === 0 || rule.from.some((peer) => peerMatches(peer, np.metadata!.namespace!, from))),
+          (rule.peers === undefined ||
+            rule.peers.length === 0 ||
+            rule.peers.some((peer) => peerMatches(peer, np.metadata!.namespace!, other))),
       ),
     )
   );
+}
+
+/** Whether `from` may open a connection to `port` of `to` under `policies` (each with its namespace set). */
+export function connectionAllowed(policies: readonly Policy[], from: Endpoint, to: Endpoint, port: Port): boolean {
+  return admits(policies, 'Egress', from, to, port) && admits(policies, 'Ingress', to, from, port);
 }
