@@ -106,7 +106,7 @@ export class HttpMetrics {
     this.requests5xx.child(method, endpoint);
   }
 
-  /** Records one finished request. `method` must already be folded (see names.ts). */
+  /** Records one finished request. `method` must already be folded (foldMethod in middleware.ts). */
   observe(method: string, endpoint: string, status: number, seconds: number): void {
     let byMethod = this.handles.get(endpoint);
     if (byMethod === undefined) this.handles.set(endpoint, (byMethod = new Map<string, Map<number, SeriesHandles>>()));

@@ -15,10 +15,6 @@ export class DeferredStore implements ItemStore {
     this.store = store;
   }
 
-  isOpen(): boolean {
-    return this.store !== undefined;
-  }
-
   private get open(): ItemStore {
     if (this.store === undefined) throw new StoreUnavailableError('not_open');
     return this.store;
