@@ -3,28 +3,13 @@
  * renders, with the catalogue's codes.
  */
 import { z } from 'zod';
-import { PROBLEMS } from '../http/problems';
+import { MAX_FIELD_ERRORS, PROBLEMS } from '../http/problems';
 import type { FieldError } from '../http/problems';
 
-/**
- * Codes the API answers once authentication, rate limits and the nesting-depth limit are on;
- * described here with their statuses so clients can rely on them from the start.
- */
-export const DESCRIBED_CODES = {
-  body_too_deep: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  rate_limited: 429,
-} as const;
-
-/** Every code a problem can carry, with its status. */
-export const PROBLEM_STATUS: Readonly<Record<string, number>> = {
-  ...Object.fromEntries(Object.entries(PROBLEMS).map(([code, p]) => [code, p.status])),
-  ...DESCRIBED_CODES,
-};
-
-/** At most this many field errors are listed; `omittedErrors` counts the rest. */
-export const ERRORS_MAX = 20;
+/** Every code a problem can carry, with its status (the catalogue's). */
+export const PROBLEM_STATUS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(PROBLEMS).map(([code, p]) => [code, p.status]),
+);
 
 const LOCATIONS = ['body', 'query', 'header', 'path'] as const satisfies readonly FieldError['in'][];
 
@@ -47,11 +32,11 @@ export const problem = z
       .meta({ description: 'stable: branch on this, not on title or detail' }),
     detail: z.string().optional(),
     instance: z.string().optional().meta({ description: 'the request target, when at most 2,048 characters' }),
-    errors: z.array(fieldError).max(ERRORS_MAX).optional(),
+    errors: z.array(fieldError).max(MAX_FIELD_ERRORS).optional(),
     omittedErrors: z
       .int()
       .min(1)
       .optional()
-      .meta({ description: `how many field errors were found beyond the ${ERRORS_MAX} listed; absent when none were left out` }),
+      .meta({ description: `how many field errors were found beyond the ${MAX_FIELD_ERRORS} listed; absent when none were left out` }),
   })
   .meta({ description: 'RFC 9457 problem details; every error answer has this shape.' });
