@@ -58,12 +58,18 @@ function validatorAt(pointer: string): ValidateFunction {
   return validate;
 }
 
-/** The path template of the document that `path` matches, if any (Express matches case-insensitively, ignoring one trailing slash). */
+/**
+ * The path template of the document that `path` matches, if any (Express matches
+ * case-insensitively, ignoring one trailing slash; a parameter is never empty).
+ */
 function matchPath(path: string): string | undefined {
   const parts = path.replace(/(.)\/$/, '$1').split('/');
   return Object.keys(doc.paths as Json).find((template) => {
     const t = template.split('/');
-    return t.length === parts.length && t.every((seg, i) => /^\{.+\}$/.test(seg) || seg.toLowerCase() === parts[i]!.toLowerCase());
+    return (
+      t.length === parts.length &&
+      t.every((seg, i) => (/^\{.+\}$/.test(seg) ? parts[i] !== '' : seg.toLowerCase() === parts[i]!.toLowerCase()))
+    );
   });
 }
 
