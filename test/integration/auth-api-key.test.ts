@@ -55,6 +55,27 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => owner.close());
 
+/**
+ * Runs `test` against an app with one valid API key in a key file, sharing the file's store;
+ * the app and the file are gone afterwards.
+ */
+async function withKeyApp(
+  options: { reads: 'open' | 'authenticated'; rateLimit?: { rps: number; burst: number; authFailuresPerMinute: number } },
+  test: (app: RunningApp, key: string) => Promise<void>,
+): Promise<void> {
+  const dir = await tempDir('api-keys');
+  const key = newKey();
+  await writeFile(join(dir, 'keys'), key);
+  const auth = authSetup({ mode: 'api-key', reads: options.reads, apiKeysFile: join(dir, 'keys') }, silent);
+  const app = await startApp({ store: owner.store, auth, ...(options.rateLimit && { rateLimit: options.rateLimit }) });
+  try {
+    await test(app, key);
+  } finally {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function status(url: string, init: RequestInit = {}): Promise<number> {
   const res = await fetch(url, init);
   await res.arrayBuffer();
@@ -131,14 +152,7 @@ describe('AUTH_MODE=api-key', () => {
 
 describe('AUTH_READS=authenticated', () => {
   it('answers reads without credentials 401, with a key 200; probes stay open', async () => {
-    const dir = await tempDir('api-keys');
-    const key = newKey();
-    await writeFile(join(dir, 'keys'), key);
-    const app = await startApp({
-      store: owner.store,
-      auth: authSetup({ mode: 'api-key', reads: 'authenticated', apiKeysFile: join(dir, 'keys') }, silent),
-    });
-    try {
+    await withKeyApp({ reads: 'authenticated' }, async (app, key) => {
       const res = await fetch(`${app.url}/api/items`);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe(CHALLENGE);
@@ -146,21 +160,13 @@ describe('AUTH_READS=authenticated', () => {
       expect(await status(`${app.url}/api/items`, { headers: bearer(key) })).toBe(200);
       expect(await status(`${app.url}/healthz`)).toBe(200);
       expect(await status(`${app.url}/metrics`)).toBe(200);
-    } finally {
-      await app.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('metrics of refused requests', () => {
   it('counts 401 and 429 as 4xx of the matched route, never as 5xx', async () => {
-    const dir = await tempDir('api-keys');
-    const key = newKey();
-    await writeFile(join(dir, 'keys'), key);
-    const auth = authSetup({ mode: 'api-key', reads: 'open', apiKeysFile: join(dir, 'keys') }, silent);
-    const app = await startApp({ store: owner.store, auth, rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 2 } });
-    try {
+    await withKeyApp({ reads: 'open', rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 2 } }, async (app) => {
       const items = `${app.url}/api/items`;
       const statuses = [
         (await postJson(items, { name: 'a' })).status,
@@ -175,21 +181,13 @@ describe('metrics of refused requests', () => {
       expect(valueOf(exp, METRIC.requests4xx, { method: 'DELETE', endpoint: '/api/items/:id' })).toBe(1);
       expect(valueOf(exp, METRIC.requestsTotal, { method: 'POST', endpoint: '/api/items', status: '429' })).toBe(1);
       expect(valueOf(exp, METRIC.requests5xx)).toBe(0);
-    } finally {
-      await app.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('failed authentications per client address', () => {
   it('answers 429 with Retry-After once an address has used up its failures, without checking the next credential', async () => {
-    const dir = await tempDir('api-keys');
-    const key = newKey();
-    await writeFile(join(dir, 'keys'), key);
-    const auth = authSetup({ mode: 'api-key', reads: 'open', apiKeysFile: join(dir, 'keys') }, silent);
-    const app = await startApp({ store: owner.store, auth, rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 3 } });
-    try {
+    await withKeyApp({ reads: 'open', rateLimit: { rps: 0, burst: 1, authFailuresPerMinute: 3 } }, async (app, key) => {
       const items = `${app.url}/api/items`;
       // Successes do not count: a valid caller is not limited by its own requests.
       for (let i = 0; i < 5; i++) expect(await status(items, { headers: bearer(key) })).toBe(200);
@@ -203,10 +201,7 @@ describe('failed authentications per client address', () => {
       expect(await status(items, { headers: bearer(key) })).toBe(429);
       // An open read without a credential has nothing to guess.
       expect(await status(items)).toBe(200);
-    } finally {
-      await app.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
