@@ -9,9 +9,11 @@ import type { Construct } from 'constructs';
 import type { DeployConfig } from './config';
 import { Api } from './constructs/api';
 import { GrafanaDashboard } from './constructs/dashboard';
+import { CloudNativePgCluster } from './constructs/cloudnativepg';
 import { DevDatabase } from './constructs/database';
 import { Monitoring, prometheusPodLabels } from './constructs/monitoring';
 import { NetworkPolicies } from './constructs/network-policies';
+import { Routes } from './constructs/routes';
 import { commonLabels, selectorLabels } from './labels';
 import { ANY_PROMETHEUS_POD } from './operator';
 
@@ -55,6 +57,8 @@ export class RestApiChart extends Chart {
     new Api(this, 'api', { config });
     if (config.networkPolicy.enabled) new NetworkPolicies(this, 'network-policies', { config, metricsFrom: metricsPeers(config) });
     if (config.database.deploy) new DevDatabase(this, 'database', { config });
+    if (config.database.cloudnativepg.enabled) new CloudNativePgCluster(this, 'cloudnativepg', { config });
+    new Routes(this, 'routes', { config });
     new Monitoring(this, 'monitoring', { config, serviceLabels: selectorLabels(config, 'api') });
     if (config.grafana.dashboard.enabled) new GrafanaDashboard(this, 'dashboard', { config });
 

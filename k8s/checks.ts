@@ -4,6 +4,7 @@
  * Each check is a value in one registry, WIRING_CHECKS; each finding names the objects, the
  * mismatch and the fix. Plain objects in, so the synth, the tests and `verify` share them.
  */
+import { cnpgPodLabels } from './cnpg';
 import { mapSelects, peerAdmits, selects } from './label-selectors';
 import type { LabelSelector, PeerPod } from './label-selectors';
 import { policyTypes } from './network-paths';
@@ -56,8 +57,9 @@ export interface RunningPod {
 }
 
 /**
- * The workloads' pods and those the Prometheus Operator creates for each Prometheus and
- * Alertmanager: podMetadata's labels, then the operator's own on top (it overrides them).
+ * The workloads' pods, those the Prometheus Operator creates for each Prometheus and
+ * Alertmanager (podMetadata's labels, then the operator's own on top: it overrides them), and
+ * the instances CloudNativePG creates for each Cluster.
  */
 export function runningPods(objects: readonly K8sObject[]): RunningPod[] {
   const operated = (o: Shaped<'Prometheus'> | Shaped<'Alertmanager'>, own: Record<string, string>): RunningPod => ({
@@ -68,6 +70,10 @@ export function runningPods(objects: readonly K8sObject[]): RunningPod[] {
     ...podTemplates(objects).map((p) => ({ owner: p.owner, labels: p.labels })),
     ...ofKind(objects, 'Prometheus').map((o) => operated(o, operatorPrometheusPodLabels(o.metadata?.name ?? ''))),
     ...ofKind(objects, 'Alertmanager').map((o) => operated(o, operatorAlertmanagerPodLabels(o.metadata?.name ?? ''))),
+    ...ofKind(objects, 'Cluster').map((o) => ({
+      owner: o,
+      labels: cnpgPodLabels(o.metadata?.name ?? '', o.spec?.inheritedMetadata?.labels ?? {}),
+    })),
   ];
 }
 

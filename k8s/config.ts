@@ -80,6 +80,17 @@ const egressRule = z.strictObject({ to: z.array(networkPolicyPeer).optional(), p
 const peers = (what: string) => z.array(networkPolicyPeer).min(1, `must name at least one peer (an empty list would admit ${what})`);
 /** Any address: for destinations outside the cluster whose addresses the chart cannot know. */
 const ANYWHERE = [{ ipBlock: { cidr: '0.0.0.0/0' } }];
+/** A PostgreSQL identifier that needs no quoting. */
+const PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const PG_IDENTIFIER_MESSAGE = 'must be a PostgreSQL identifier (lower case, digits, _; not starting with a digit)';
+const hostname = z
+  .string()
+  .regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a DNS host name (lower case), optionally *.-prefixed')
+  .max(253);
+const dns1123Name = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a DNS-1123 name')
+  .max(253);
 const storage = (size: string) => z.strictObject({ size: quantity.default(size), storageClass: z.string().min(1).optional() }).prefault({});
 const absoluteUrl = z.string().refine(
   // No quotes, braces or spaces: the URL is printed inside YAML strings and Helm templates.
@@ -254,8 +265,68 @@ export const configSchema = z
         poolWaitMs: ms(60_000, 2_000),
         /** DB_STATEMENT_TIMEOUT_MS */
         statementTimeoutMs: ms(600_000, 5_000),
-        /** The development PostgreSQL, rendered only without existingSecret. */
+        /** The development PostgreSQL, rendered only without existingSecret and without cloudnativepg. */
         postgres: z.strictObject({ image: z.string().min(1).default('postgres:15.14-bookworm'), storage: storage('1Gi') }).prefault({}),
+        /**
+         * A CloudNativePG Cluster (postgresql.cnpg.io/v1; the operator must be installed): the API
+         * reads the operator-made `<name>-db-app` Secret's `uri` (the read-write service).
+         */
+        cloudnativepg: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            /** PostgreSQL instances: one primary, the rest streaming replicas a failover promotes. */
+            instances: z.number().int().min(1).max(10).default(3),
+            /** PVC of each instance. */
+            storage: storage('10Gi'),
+            resources: resources.default({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } }),
+            /** The application database and its owner (bootstrap.initdb). */
+            database: z.string().regex(PG_IDENTIFIER, PG_IDENTIFIER_MESSAGE).default('rest_api'),
+            owner: z.string().regex(PG_IDENTIFIER, PG_IDENTIFIER_MESSAGE).default('rest_api'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** An Ingress (networking.k8s.io/v1) to the API port, as `helm create` writes it. */
+    ingress: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** IngressClass; empty: the cluster's default class. */
+        className: z.string().default(''),
+        annotations: z.record(z.string().min(1), z.string()).default({}),
+        hosts: z
+          .array(
+            z.strictObject({
+              host: hostname,
+              paths: z
+                .array(
+                  z.strictObject({
+                    path: z.string().startsWith('/', 'must be an absolute path'),
+                    pathType: z.enum(['Exact', 'Prefix', 'ImplementationSpecific']).default('ImplementationSpecific'),
+                  }),
+                )
+                .min(1),
+            }),
+          )
+          .default([{ host: 'chart-example.local', paths: [{ path: '/', pathType: 'ImplementationSpecific' }] }]),
+        tls: z.array(z.strictObject({ secretName: dns1123Name, hosts: z.array(hostname).min(1) })).default([]),
+      })
+      .prefault({}),
+    /** An HTTPRoute (gateway.networking.k8s.io/v1) to the API port, as helm v4's `helm create` writes it. */
+    httpRoute: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        annotations: z.record(z.string().min(1), z.string()).default({}),
+        /** The Gateways (and listeners) the route attaches to, as in HTTPRoute spec.parentRefs. */
+        parentRefs: z
+          .array(z.looseObject({ name: z.string().min(1) }))
+          .min(1, 'must name at least one Gateway')
+          .default([{ name: 'gateway', sectionName: 'http' }]),
+        hostnames: z.array(hostname).default(['chart-example.local']),
+        /** matches and filters of each rule, as in HTTPRoute spec.rules; backendRefs are the API Service. */
+        rules: z
+          .array(z.strictObject({ matches: z.array(passThrough).optional(), filters: z.array(passThrough).optional() }))
+          .min(1)
+          .default([{ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }]),
       })
       .prefault({}),
     serviceMonitor: z
@@ -327,6 +398,34 @@ export const configSchema = z
          * {kubernetes.io/metadata.name: ingress-nginx}}}.
          */
         apiFrom: peers('nobody').default([{ podSelector: {} }]),
+        /**
+         * Who may reach the API port when ingress.enabled: the ingress controller's pods. Default:
+         * ingress-nginx's controller in its namespace (labels of its Helm chart and manifests).
+         */
+        ingressControllerFrom: peers('nobody').default([
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' } },
+          },
+        ]),
+        /**
+         * Who may reach the API port when httpRoute.enabled: the Gateway's data-plane pods, which
+         * each implementation labels its own way. Default: pods labelled
+         * gateway.networking.k8s.io/gateway-name (Istio, kgateway) in any namespace.
+         */
+        gatewayFrom: peers('nobody').default([
+          {
+            namespaceSelector: {},
+            podSelector: { matchExpressions: [{ key: 'gateway.networking.k8s.io/gateway-name', operator: 'Exists' }] },
+          },
+        ]),
+        /** The CloudNativePG operator's pods (database.cloudnativepg): they reach the instances on 8000 and 5432. */
+        cloudnativepgOperator: peers('no operator').default([
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'cnpg-system' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'cloudnative-pg' } },
+          },
+        ]),
         /** Who may query the bundled Prometheus's web port (9090). Default: the pods of the app's namespace. */
         prometheusFrom: peers('nobody').default([{ podSelector: {} }]),
         /** The cluster DNS every pod resolves names with (kube-dns and CoreDNS pods both carry k8s-app: kube-dns). */
@@ -444,6 +543,12 @@ export const configSchema = z
     if (!c.serviceAccount.create && c.serviceAccount.name === undefined) {
       problem(['serviceAccount', 'name'], 'must name an existing service account when serviceAccount.create is false');
     }
+    if (c.database.cloudnativepg.enabled && c.database.existingSecret !== undefined) {
+      problem(
+        ['database', 'cloudnativepg', 'enabled'],
+        `(true) contradicts database.existingSecret (${c.database.existingSecret}): the API reads either the Cluster's Secret or yours`,
+      );
+    }
     if (c.prometheus.enabled && !c.serviceMonitor.enabled) {
       problem(
         ['prometheus', 'enabled'],
@@ -459,7 +564,7 @@ export interface DeployConfig extends Parsed {
   /** app.kubernetes.io/instance: the app name for the synth (the release name in the chart). */
   readonly instance: string;
   readonly database: Parsed['database'] & {
-    /** Whether the development PostgreSQL is rendered (no existingSecret). */
+    /** Whether the development PostgreSQL is rendered (no existingSecret, no CloudNativePG). */
     readonly deploy: boolean;
     /** The Secret the API reads its database URL from, and its key. */
     readonly secretName: string;
@@ -514,16 +619,23 @@ export function resolveConfig(input: unknown = {}): DeployConfig {
   }
   const c = parsed.data;
   const existing = c.database.existingSecret;
+  const cnpg = c.database.cloudnativepg.enabled;
   return {
     ...c,
     instance: c.name,
     database: {
       ...c.database,
-      deploy: existing === undefined,
-      secretName: existing ?? `${c.name}-database`,
-      secretKey: existing === undefined ? 'DATABASE_URL' : c.database.existingSecretKey,
+      deploy: existing === undefined && !cnpg,
+      // CloudNativePG names the application user's Secret <cluster>-app; `uri` points at <cluster>-rw.
+      secretName: existing ?? (cnpg ? `${cnpgClusterName(c.name)}-app` : `${c.name}-database`),
+      secretKey: existing !== undefined ? c.database.existingSecretKey : cnpg ? 'uri' : 'DATABASE_URL',
     },
   };
+}
+
+/** The CloudNativePG Cluster's name: its Services are <name>-rw, -ro, -r and its Secret <name>-app. */
+export function cnpgClusterName(name: string): string {
+  return `${name}-db`;
 }
 
 /** Reads the config file named by `--config` or SYNTH_CONFIG, if any, and resolves it. */

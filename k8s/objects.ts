@@ -29,6 +29,29 @@ import type {
   IServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1' with { 'resolution-mode': 'import' };
 
+/** The fields of a CloudNativePG Cluster (postgresql.cnpg.io/v1) the checks read; no typed model of it is published. */
+export interface ICnpgCluster {
+  apiVersion: string;
+  kind: 'Cluster';
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  spec?: {
+    instances?: number;
+    inheritedMetadata?: { labels?: Record<string, string> };
+    monitoring?: { enablePodMonitor?: boolean };
+  };
+}
+
+/** The fields of a Gateway API HTTPRoute (gateway.networking.k8s.io/v1) the checks read. */
+export interface IHttpRoute {
+  apiVersion: string;
+  kind: 'HTTPRoute';
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  spec?: {
+    parentRefs?: { name: string; namespace?: string; sectionName?: string }[];
+    rules?: { backendRefs?: { name: string; namespace?: string; port?: number; group?: string; kind?: string }[] }[];
+  };
+}
+
 /** Any object: what a manifest file or the API server gives before its kind is checked. */
 export interface K8sObject {
   apiVersion?: string;
@@ -41,12 +64,14 @@ export interface K8sObject {
 /** The shape of each kind the checks, the chart and the tests read. */
 export interface KindMap {
   Alertmanager: IAlertmanager;
+  Cluster: ICnpgCluster;
   ClusterRole: IClusterRole;
   ClusterRoleBinding: IClusterRoleBinding;
   ConfigMap: IConfigMap;
   DaemonSet: IDaemonSet;
   Deployment: IDeployment;
   EndpointSlice: IEndpointSlice;
+  HTTPRoute: IHttpRoute;
   Ingress: IIngress;
   Job: IJob;
   Namespace: INamespace;

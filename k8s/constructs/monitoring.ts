@@ -181,8 +181,9 @@ export class Monitoring extends Construct {
         serviceMonitorNamespaceSelector: namespaceSelector,
         ruleSelector: { matchLabels: selectedBy },
         ruleNamespaceSelector: namespaceSelector,
-        // Only what this app declares: no PodMonitors, Probes or ScrapeConfigs.
-        podMonitorSelector: { matchLabels: selectedBy },
+        // Only what this app declares: the PodMonitor CloudNativePG makes for the app's Cluster
+        // (labelled by its inheritedMetadata), no Probes or ScrapeConfigs.
+        podMonitorSelector: { matchLabels: selectorLabels(c, 'database') },
         podMonitorNamespaceSelector: namespaceSelector,
         probeSelector: { matchLabels: selectedBy },
         probeNamespaceSelector: namespaceSelector,

@@ -9,6 +9,8 @@
  */
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { CNPG_PORTS, cnpgInstanceSelector } from '../cnpg';
+import { cnpgClusterName } from '../config';
 import type { DeployConfig } from '../config';
 import { PORT_NAME } from '../../src/contract';
 import { commonLabels, selectorLabels } from '../labels';
@@ -77,18 +79,26 @@ export class NetworkPolicies extends Construct {
     const prometheus = prometheusPodLabels(c.name);
     const alertmanager = alertmanagerPodLabels(c.name);
 
+    const cnpg = c.database.cloudnativepg.enabled ? cnpgInstanceSelector(cnpgClusterName(c.name)) : undefined;
+    const databaseEgress: kplus.k8s.NetworkPolicyEgressRule = c.database.deploy
+      ? { to: [pods(postgres)], ports: [tcp(PGPORT)] }
+      : cnpg !== undefined
+        ? { to: [pods(cnpg)], ports: [tcp(CNPG_PORTS.postgres)] }
+        : { to: asPeers(np.externalDatabase.to), ports: [tcp(np.externalDatabase.port)] };
+
     policy(c.name, 'api', api, {
       ingress: [
         { from: asPeers(np.apiFrom), ports: [tcp(PORT_NAME.http)] },
+        // Clients outside the namespace come through the ingress controller or the Gateway only.
+        ...(c.ingress.enabled ? [{ from: asPeers(np.ingressControllerFrom), ports: [tcp(PORT_NAME.http)] }] : []),
+        ...(c.httpRoute.enabled ? [{ from: asPeers(np.gatewayFrom), ports: [tcp(PORT_NAME.http)] }] : []),
         { from: asPeers(props.metricsFrom), ports: [tcp(PORT_NAME.metrics)] },
         // The chart's `helm test` pod checks the metrics too.
         { from: [pods(selectorLabels(c, 'test'))], ports: [tcp(PORT_NAME.metrics)] },
       ],
       egress: [
         dns,
-        c.database.deploy
-          ? { to: [pods(postgres)], ports: [tcp(PGPORT)] }
-          : { to: asPeers(np.externalDatabase.to), ports: [tcp(np.externalDatabase.port)] },
+        databaseEgress,
         ...egressRules(np.extraEgress.api),
       ],
     });
@@ -103,6 +113,22 @@ export class NetworkPolicies extends Construct {
       });
     }
 
+    if (cnpg !== undefined) {
+      // The operator manages the instances (8000: instance manager; 5432), the instances replicate
+      // from each other and report to the Kubernetes API (by the service's address, and by name).
+      const instances = [pods(cnpg)];
+      const cluster = [tcp(CNPG_PORTS.postgres), tcp(CNPG_PORTS.instanceManager)];
+      policy(cnpgClusterName(c.name), 'database', cnpg, {
+        ingress: [
+          { from: [pods(api)], ports: [tcp(CNPG_PORTS.postgres)] },
+          { from: asPeers(np.cloudnativepgOperator), ports: cluster },
+          { from: instances, ports: cluster },
+          ...(c.serviceMonitor.enabled ? [{ from: asPeers(props.metricsFrom), ports: [tcp(CNPG_PORTS.metrics)] }] : []),
+        ],
+        egress: [dns, kubeApi, { to: instances, ports: cluster }],
+      });
+    }
+
     if (c.prometheus.enabled) {
       policy(`${c.name}-prometheus`, 'prometheus', prometheus, {
         ingress: [{ from: asPeers(np.prometheusFrom), ports: [tcp(OPERATOR_PORTS.prometheusWeb)] }],
@@ -110,6 +136,7 @@ export class NetworkPolicies extends Construct {
           dns,
           kubeApi,
           { to: [pods(api)], ports: [tcp(c.metricsPort)] },
+          ...(cnpg !== undefined ? [{ to: [pods(cnpg)], ports: [tcp(CNPG_PORTS.metrics)] }] : []),
           ...(c.alertmanager.enabled ? [{ to: [pods(alertmanager)], ports: [tcp(OPERATOR_PORTS.alertmanagerWeb)] }] : []),
           ...egressRules(np.extraEgress.prometheus),
         ],

@@ -78,9 +78,42 @@ labels win over commonLabels and the extra labels, so that a selector label is n
 {{- default (include "rest-api.fullname" .) .Values.serviceAccount.name }}
 {{- end }}
 
-{{/* The Secret the API reads DATABASE_URL from. */}}
+{{/* The Secret the API reads DATABASE_URL from: yours, the CloudNativePG Cluster's, or the development database's. */}}
 {{- define "rest-api.databaseSecret" -}}
-{{- default (printf "%s-database" (include "rest-api.fullname" .)) .Values.database.existingSecret }}
+{{- if .Values.database.existingSecret }}
+{{- .Values.database.existingSecret }}
+{{- else if .Values.database.cloudnativepg.enabled }}
+{{- printf "%s-app" (include "rest-api.cnpg.name" .) }}
+{{- else }}
+{{- printf "%s-database" (include "rest-api.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* Its key: CloudNativePG keeps the URL in `uri`. */}}
+{{- define "rest-api.databaseSecretKey" -}}
+{{- if .Values.database.existingSecret }}
+{{- .Values.database.existingSecretKey }}
+{{- else if .Values.database.cloudnativepg.enabled }}
+{{- print "uri" }}
+{{- else }}
+{{- print "DATABASE_URL" }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the development PostgreSQL is rendered: neither your Secret nor CloudNativePG. */}}
+{{- define "rest-api.devDatabase" -}}
+{{- if not (or .Values.database.existingSecret .Values.database.cloudnativepg.enabled) }}true{{ end }}
+{{- end }}
+
+{{/* The CloudNativePG Cluster: its Services are <name>-rw/-ro/-r, its application Secret <name>-app. */}}
+{{- define "rest-api.cnpg.name" -}}
+{{- printf "%s-db" (include "rest-api.fullname" .) }}
+{{- end }}
+
+{{/* Labels the operator copies onto the Cluster's pods and PodMonitor (k8s/constructs/cloudnativepg.ts). */}}
+{{- define "rest-api.cnpg.inheritedLabels" -}}
+{{- $own := fromYaml (include "rest-api.selectorLabels" (list . "database")) }}
+{{- toYaml (merge $own (deepCopy (.Values.serviceMonitor.additionalLabels | default dict))) }}
 {{- end }}
 
 {{- define "rest-api.postgres.name" -}}
@@ -191,6 +224,9 @@ The error budget of an objective in percent: 99.9 -> 0.001.
 {{- if and $v.alertmanager.enabled (not $v.prometheus.enabled) }}
 {{- fail "alertmanager.enabled (true) needs prometheus.enabled: only the bundled Prometheus sends to the bundled Alertmanager; with the cluster's Prometheus, route the app's alerts with an AlertmanagerConfig in the cluster's Alertmanager" }}
 {{- end }}
+{{- if and $v.database.cloudnativepg.enabled $v.database.existingSecret }}
+{{- fail (printf "database.cloudnativepg.enabled (true) contradicts database.existingSecret (%s): the API reads either the Cluster's Secret or yours" $v.database.existingSecret) }}
+{{- end }}
 {{- if and $v.prometheus.enabled (not $v.serviceMonitor.enabled) }}
 {{- fail "prometheus.enabled (true) needs serviceMonitor.enabled: the bundled Prometheus scrapes the app through its ServiceMonitor" }}
 {{- end }}
@@ -239,4 +275,29 @@ alertmanager: {{ include "rest-api.fullname" . }}
   protocol: TCP
 - port: 9094
   protocol: UDP
+{{- end }}
+
+{{/* The ports CloudNativePG's operator and instances use among themselves: PostgreSQL and the instance manager. */}}
+{{- define "rest-api.cnpgPorts" -}}
+- port: 5432
+  protocol: TCP
+- port: 8000
+  protocol: TCP
+{{- end }}
+
+{{/* Who may scrape: networkPolicy.metricsFrom, else the bundled Prometheus, else any operator-run one (k8s/chart.ts metricsPeers). */}}
+{{- define "rest-api.metricsFrom" -}}
+{{- if .Values.networkPolicy.metricsFrom }}
+{{- toYaml .Values.networkPolicy.metricsFrom }}
+{{- else if .Values.prometheus.enabled }}
+- podSelector:
+    matchLabels:
+      app.kubernetes.io/name: prometheus
+      operator.prometheus.io/name: {{ include "rest-api.fullname" . }}
+{{- else }}
+- namespaceSelector: {}
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: prometheus
+{{- end }}
 {{- end }}
