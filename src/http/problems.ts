@@ -126,6 +126,7 @@ const STORE_FAILURES: Record<UnavailableReason, { code: ProblemCode; detail: str
   unreachable: { code: 'store_unavailable', detail: 'the store is unreachable', retryAfter: '5' },
   timeout: { code: 'store_unavailable', detail: 'the store did not answer in time', retryAfter: '1' },
   busy: { code: 'store_busy', detail: 'every store connection stayed busy', retryAfter: '1' },
+  read_only: { code: 'store_unavailable', detail: 'the database accepts no writes right now (a failover in progress)', retryAfter: '2' },
 };
 
 /** The last middleware: renders every error as a problem; never leaks a stack trace. */

@@ -9,7 +9,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
-import { classifyPgError } from './errors';
+import { classifyPgError, StoreUnavailableError } from './errors';
 
 export type Row = Record<string, unknown>;
 
@@ -114,19 +114,24 @@ export async function openPostgres(url: string, maxConnections: number, options:
       const client = await pool.connect().catch((err: unknown) => {
         throw classifyPgError(err);
       });
+      let result: Awaited<ReturnType<typeof fn>>;
       try {
         await client.query('BEGIN');
-        const result = await fn({
+        result = await fn({
           query: async <R extends Row>(sql: string, params: readonly unknown[] = []) => (await client.query<R>(sql, [...params])).rows,
         });
         await client.query('COMMIT');
-        return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw classifyPgError(err);
-      } finally {
-        client.release();
+        const classified = classifyPgError(err);
+        // A connection that failed, or one to a server that turned standby, is dropped, not reused:
+        // the pool opens a new one, which reaches the new primary.
+        const broken = classified instanceof StoreUnavailableError && classified.reason !== 'timeout';
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        client.release(broken ? classified : undefined);
+        throw classified;
       }
+      client.release();
+      return result;
     },
     close: () => pool.end(),
   };

@@ -1,9 +1,10 @@
 /**
- * The store cannot serve right now: not opened yet, unreachable, every pool connection busy, or
- * a statement over its time limit. The API answers these with 503 and Retry-After (our failure
+ * The store cannot serve right now: not opened yet, unreachable, every pool connection busy, a
+ * statement over its time limit, or the server a read-only standby (an old primary after a
+ * failover, until the connection moves to the new one). The API answers these with 503 and Retry-After (our failure
  * or real overload), never with an opaque 500.
  */
-export type UnavailableReason = 'not_open' | 'unreachable' | 'busy' | 'timeout';
+export type UnavailableReason = 'not_open' | 'unreachable' | 'busy' | 'timeout' | 'read_only';
 
 export class StoreUnavailableError extends Error {
   constructor(
@@ -49,6 +50,8 @@ export function classifyPgError(err: unknown): unknown {
   // pg-pool's message when connectionTimeoutMillis passes while waiting for a connection.
   if (err.message === 'timeout exceeded when trying to connect') return new StoreUnavailableError('busy', { cause: err });
   if (code === '57014') return new StoreUnavailableError('timeout', { cause: err }); // query_canceled (statement_timeout)
+  // read_only_sql_transaction: a write reached a standby (the old primary, demoted by a failover).
+  if (code === '25006') return new StoreUnavailableError('read_only', { cause: err });
   if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return new StoreUnavailableError('unreachable', { cause: err });
   if (/Connection terminated|connection timeout|Client has encountered a connection error|does not support SSL/i.test(err.message)) {
     return new StoreUnavailableError('unreachable', { cause: err });

@@ -10,10 +10,18 @@ describe('classifyPgError', () => {
     ['an unknown issuer', failure('unable to get local issuer certificate', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY')],
     ['a certificate for another host', failure("Hostname/IP does not match certificate's altnames", 'ERR_TLS_CERT_ALTNAME_INVALID')],
     ['a server without TLS', failure('The server does not support SSL connections')],
+    ['a session the server ended (stop, failover)', failure('terminating connection due to administrator command', '57P01')],
+    ['a server still starting or shutting down', failure('the database system is shutting down', '57P03')],
+    ['a connection that dropped mid-query', failure('Connection terminated unexpectedly')],
   ])('makes %s a 503 (store unreachable), not a 500', (_case, err) => {
     const classified = classifyPgError(err);
     expect(classified).toBeInstanceOf(StoreUnavailableError);
     expect(classified).toMatchObject({ reason: 'unreachable', cause: err });
+  });
+
+  it('makes a write on a read-only server (a standby after a failover) a 503, not a 500', () => {
+    const err = failure('cannot execute INSERT in a read-only transaction', '25006');
+    expect(classifyPgError(err)).toMatchObject({ name: 'StoreUnavailableError', reason: 'read_only', cause: err });
   });
 
   it('leaves a query error as it is', () => {
