@@ -1,13 +1,16 @@
 /**
  * Validation of custom resources against the upstream CRD schemas, strict about unknown fields
  * as the API server's field validation (and `kubectl apply`) is: every object schema without
- * `x-kubernetes-preserve-unknown-fields` gets `additionalProperties: false`.
+ * `x-kubernetes-preserve-unknown-fields` gets `additionalProperties: false`; then, as the API
+ * server does next, the CEL rules (`x-kubernetes-validations`, test/helpers/crd-cel.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
+import { countCelRules, evaluateCelRules } from './crd-cel';
+import type { CelOutcome } from './crd-cel';
 
 type Schema = Record<string, unknown>;
 
@@ -50,10 +53,15 @@ function goRegExp(pattern: string, flags: string): RegExp {
 }
 goRegExp.code = 'goRegExp';
 
+/** The CRD in `file`, as the upstream project publishes it. */
+function readCrd(file: string): Crd {
+  // Cast, not checked: the files are the upstream CRDs; a file of another shape fails below.
+  return parse(readFileSync(file, 'utf8')) as Crd;
+}
+
 /** A validator per version of the CRD in `file`, keyed `group/version Kind`. */
 export function loadCrdValidators(file: string): Map<string, ValidateFunction> {
-  // Cast, not checked: the files are the upstream CRDs; a file of another shape fails below.
-  const crd = parse(readFileSync(file, 'utf8')) as Crd;
+  const crd = readCrd(file);
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
   const validators = new Map<string, ValidateFunction>();
   for (const version of crd.spec.versions) {
@@ -62,6 +70,35 @@ export function loadCrdValidators(file: string): Map<string, ValidateFunction> {
     validators.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, ajv.compile(schema));
   }
   return validators;
+}
+
+/** What the API server checks of a custom resource: the OpenAPI schema (strict) and the CEL rules (test/helpers/crd-cel.ts). */
+export interface CrdValidator {
+  /** The OpenAPI errors (none: valid). */
+  readonly schemaErrors: (object: unknown) => unknown[];
+  readonly cel: (object: unknown) => CelOutcome;
+  /** Rules in this version's schema. */
+  readonly ruleCount: number;
+}
+
+/** OpenAPI and CEL validators of every CRD in the `*.yaml` files of `dir`, keyed `group/version Kind`. */
+export function loadCrdDirectory(dir: string): Map<string, CrdValidator> {
+  const out = new Map<string, CrdValidator>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    const crd = readCrd(join(dir, file));
+    const validators = loadCrdValidators(join(dir, file));
+    for (const version of crd.spec.versions) {
+      const key = `${crd.spec.group}/${version.name} ${crd.spec.names.kind}`;
+      const validate = validators.get(key)!;
+      const schema = version.schema.openAPIV3Schema;
+      out.set(key, {
+        schemaErrors: (object) => (validate(object) ? [] : [...(validate.errors ?? [])]),
+        cel: (object) => evaluateCelRules(schema, object),
+        ruleCount: countCelRules(schema),
+      });
+    }
+  }
+  return out;
 }
 
 /** Validators of every Prometheus Operator CRD in `schemasDir` (its prometheus-operator-* folder). */
