@@ -4,7 +4,7 @@
  * Each check is a value in one registry, WIRING_CHECKS; each finding names the objects, the
  * mismatch and the fix. Plain objects in, so the synth, the tests and `verify` share them.
  */
-import { cnpgPodLabels } from './cnpg';
+import { clusterPods, EDGE_CHECKS } from './edge-checks';
 import { mapSelects, peerAdmits, selects } from './label-selectors';
 import type { LabelSelector, PeerPod } from './label-selectors';
 import { policyTypes } from './network-paths';
@@ -70,10 +70,7 @@ export function runningPods(objects: readonly K8sObject[]): RunningPod[] {
     ...podTemplates(objects).map((p) => ({ owner: p.owner, labels: p.labels })),
     ...ofKind(objects, 'Prometheus').map((o) => operated(o, operatorPrometheusPodLabels(o.metadata?.name ?? ''))),
     ...ofKind(objects, 'Alertmanager').map((o) => operated(o, operatorAlertmanagerPodLabels(o.metadata?.name ?? ''))),
-    ...ofKind(objects, 'Cluster').map((o) => ({
-      owner: o,
-      labels: cnpgPodLabels(o.metadata?.name ?? '', o.spec?.inheritedMetadata?.labels ?? {}),
-    })),
+    ...ofKind(objects, 'Cluster').map((o) => ({ owner: o, labels: clusterPods(o) })),
   ];
 }
 
@@ -455,6 +452,7 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
     kinds: ['NetworkPolicy'],
     run: (ctx) => checkMetricsReachable(ctx),
   },
+  ...EDGE_CHECKS,
 ];
 
 /** Runs every wiring check over `objects`. */

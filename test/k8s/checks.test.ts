@@ -6,6 +6,20 @@ import { checkPodSecurity } from '../../k8s/pss';
 import { clone, find, manifests } from '../helpers/manifests';
 
 const good = manifests();
+const EDGE = {
+  ingress: { enabled: true },
+  httpRoute: { enabled: true },
+  database: { cloudnativepg: { enabled: true } },
+};
+const edge = manifests(EDGE);
+
+/** A mutation of the edge manifests (an Ingress, an HTTPRoute, a CloudNativePG Cluster) instead of the default ones. */
+const onEdge =
+  (mutate: (objects: K8sObject[]) => void) =>
+  (objects: K8sObject[]): void => {
+    objects.splice(0, objects.length, ...clone(edge));
+    mutate(objects);
+  };
 
 /** A broken copy of the project's manifests: `mutate` edits it in place. */
 function broken(mutate: (objects: K8sObject[]) => void): K8sObject[] {
@@ -37,6 +51,8 @@ describe('the wiring checks', () => {
       checkManifests(manifests({ name: 'shop', namespace: 'shop-prod', serviceMonitor: { additionalLabels: { release: 'kps' } } })),
     ).toEqual([]);
     expect(checkManifests(manifests({ networkPolicy: { enabled: false } }))).toEqual([]);
+    expect(checkManifests(edge)).toEqual([]);
+    expect(checkManifests(manifests({ ...EDGE, serviceMonitor: { additionalLabels: { release: 'kps' } } }))).toEqual([]);
     const external = { prometheus: { enabled: false }, alertmanager: { enabled: false } };
     expect(checkManifests(manifests(external), { prometheusInCluster: true })).toEqual([]);
   });
@@ -185,6 +201,39 @@ describe('the wiring checks', () => {
       (o) => (find(o, 'StatefulSet').spec!.selector.matchLabels!['app.kubernetes.io/component'] = 'db'),
       'workload-selector',
       /StatefulSet rest-api-postgres selector .* does not match its pod labels/,
+    ],
+    [
+      'an Ingress sending to the metrics port',
+      onEdge((o) => (find(o, 'Ingress').spec!.rules![0]!.http!.paths[0]!.backend.service!.port = { number: 9464 })),
+      'route-backend-api-port',
+      /Ingress rest-api spec.rules\[0\].http.paths\[0\].backend sends to port metrics \(9464\) of Service rest-api, the port Prometheus scrapes/,
+    ],
+    [
+      'an HTTPRoute sending to the metrics port by name',
+      onEdge((o) => Object.assign(find(o, 'HTTPRoute').spec!.rules![0]!.backendRefs![0]!, { port: 9464 })),
+      'route-backend-api-port',
+      /HTTPRoute rest-api spec.rules\[0\].backendRefs\[0\] sends to port metrics/,
+    ],
+    [
+      'an HTTPRoute sending to a Service that is not there',
+      onEdge((o) => (find(o, 'HTTPRoute').spec!.rules![0]!.backendRefs![0]!.name = 'api')),
+      'route-backend-api-port',
+      /sends to Service api, which is not among these objects/,
+    ],
+    [
+      "the API reading another Secret than the Cluster's",
+      onEdge((o) => {
+        const env = find(o, 'Deployment').spec!.template.spec!.containers[0]!.env!;
+        env.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef!.key = 'password';
+      }),
+      'database-secret-from-cluster',
+      /Secret rest-api-db-app \(key uri\), which no workload reads: Deployment rest-api reads rest-api-db-app\/password/,
+    ],
+    [
+      'a Cluster whose PodMonitor no Prometheus selects',
+      onEdge((o) => (find(o, 'Cluster').spec!.inheritedMetadata = { labels: { team: 'db' } })),
+      'prometheus-selects-podmonitor',
+      /PodMonitor rest-api-db .* no Prometheus here selects them/,
     ],
   ];
 
