@@ -137,6 +137,62 @@ describe('NetworkPolicies in other modes', () => {
   });
 });
 
+describe('NetworkPolicies with an Ingress, an HTTPRoute and CloudNativePG', () => {
+  const objects = manifests({ ingress: { enabled: true }, httpRoute: { enabled: true }, database: { cloudnativepg: { enabled: true } } });
+  const policies = policiesOf(objects);
+  const api = podOf(objects, 'Deployment', 'rest-api');
+  const prometheus = podOf(objects, 'Prometheus', 'rest-api');
+  const instance = podOf(objects, 'Cluster', 'rest-api-db');
+  const INGRESS_NGINX = other('ingress-nginx', { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' });
+  const GATEWAY = other('gateways', { 'gateway.networking.k8s.io/gateway-name': 'public' });
+  const CNPG_OPERATOR = other('cnpg-system', { 'app.kubernetes.io/name': 'cloudnative-pg' });
+  const HTTP = tcp(8080, 'http');
+  const METRICS = tcp(9464, 'metrics');
+
+  it('add a policy for the Cluster instances and none for a development database', () => {
+    expect(policies.map((p) => p.metadata.name)).toEqual(['rest-api', 'rest-api-db', 'rest-api-prometheus', 'rest-api-alertmanager']);
+  });
+
+  const allowed: [string, Endpoint, Endpoint, Port][] = [
+    ["ingress-nginx's controller calls the API", INGRESS_NGINX, api, HTTP],
+    ["a Gateway's data plane calls the API", GATEWAY, api, HTTP],
+    ['the API reaches the Cluster', api, instance, tcp(5432)],
+    ['the operator reaches the instance manager', CNPG_OPERATOR, instance, tcp(8000)],
+    ['the operator reaches PostgreSQL', CNPG_OPERATOR, instance, tcp(5432)],
+    ['an instance replicates from another', instance, instance, tcp(5432)],
+    ['an instance reports to the Kubernetes API', instance, { ip: '10.96.0.1' }, tcp(443)],
+    ['an instance resolves names', instance, KUBE_DNS, udp(53)],
+    ['Prometheus scrapes the instances', prometheus, instance, tcp(9187)],
+  ];
+  it.each(allowed)('admit: %s', (_, from, to, port) => {
+    expect(connectionAllowed(policies, from, to, port)).toBe(true);
+  });
+
+  const denied: [string, Endpoint, Endpoint, Port][] = [
+    ["ingress-nginx's controller scrapes the metrics port", INGRESS_NGINX, api, METRICS],
+    ["a Gateway's data plane scrapes the metrics port", GATEWAY, api, METRICS],
+    ['another pod of the ingress namespace calls the API', other('ingress-nginx'), api, HTTP],
+    ['a pod of another namespace calls the API', other('elsewhere'), api, HTTP],
+    ['the ingress controller connects to the database', INGRESS_NGINX, instance, tcp(5432)],
+    ['a pod of the namespace connects to the database', other(NS), instance, tcp(5432)],
+    ['Prometheus connects to PostgreSQL', prometheus, instance, tcp(5432)],
+    ['the API reaches the instance manager', api, instance, tcp(8000)],
+    ['an instance reaches the Internet (other than on the Kubernetes API ports)', instance, INTERNET, tcp(80)],
+    ['a pod of the namespace scrapes the instances', other(NS), instance, tcp(9187)],
+    ['a pod elsewhere posing as the operator', other('elsewhere', { 'app.kubernetes.io/name': 'cloudnative-pg' }), instance, tcp(8000)],
+  ];
+  it.each(denied)('refuse: %s', (_, from, to, port) => {
+    expect(connectionAllowed(policies, from, to, port)).toBe(false);
+  });
+
+  it('admit nothing new from outside when neither route is on', () => {
+    const plain = policiesOf(manifests());
+    const plainApi = podOf(manifests(), 'Deployment', 'rest-api');
+    expect(connectionAllowed(plain, INGRESS_NGINX, plainApi, HTTP)).toBe(false);
+    expect(connectionAllowed(plain, GATEWAY, plainApi, HTTP)).toBe(false);
+  });
+});
+
 describe('CIDR matching', () => {
   it.each([
     ['10.1.2.3', '10.0.0.0/8', true],
