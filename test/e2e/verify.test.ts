@@ -195,6 +195,21 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     ];
   }
 
+  /** A CloudNativePG Cluster of three instances, `ready` of them ready, as the operator reports it. */
+  function cnpgCluster(ready: number): K8sObject {
+    return {
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'Cluster',
+      metadata: { name: 'rest-api-db', namespace: 'rest-api' },
+      spec: { instances: 3 },
+      status: {
+        readyInstances: ready,
+        currentPrimary: 'rest-api-db-1',
+        phase: ready === 3 ? 'Cluster in healthy state' : 'Waiting for the instances to become active',
+      },
+    };
+  }
+
   /** The synthesized objects as a running cluster would hold them (status filled in). */
   function cluster(mutate: (o: K8sObject[]) => void = () => undefined): K8sObject[] {
     const objects = clone(manifests());
@@ -300,6 +315,16 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
       ['endpoints'],
     ],
     ['an unbound Prometheus volume', (o) => (find(o, 'PersistentVolumeClaim').status!.phase = 'Pending'), ['prometheus-pvc']],
+    [
+      'a CloudNativePG Cluster the API does not read, unisolated and with an instance not ready',
+      (o) => o.push(cnpgCluster(1)),
+      ['networkpolicy-isolates-pods', 'database-secret-from-cluster', 'database-cluster'],
+    ],
+    [
+      'a CloudNativePG Cluster the API does not read, all instances ready',
+      (o) => o.push(cnpgCluster(3)),
+      ['networkpolicy-isolates-pods', 'database-secret-from-cluster'],
+    ],
   ])('fails live on %s', async (_case, mutate, ids) => {
     standIn = await startKubeStandIn(cluster(mutate), prometheus.url);
     const r = await verify('--kubeconfig', standIn.kubeconfig);

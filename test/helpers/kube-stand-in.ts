@@ -34,6 +34,9 @@ const PLURALS: Record<string, string> = {
   Secret: 'secrets',
   ServiceAccount: 'serviceaccounts',
   CustomResourceDefinition: 'customresourcedefinitions',
+  Ingress: 'ingresses',
+  HTTPRoute: 'httproutes',
+  Cluster: 'clusters',
 };
 
 export interface StandIn {

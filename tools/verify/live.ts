@@ -39,6 +39,7 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
   const sm = await checkMonitoringObjects(list, kube, o);
   const { objects, cannotRun } = await readClusterObjects(kube, o.namespace);
   const selecting = checkWiringLive(list, objects, cannotRun, sm, o.namespace);
+  checkClustersLive(list, objects);
   await askPrometheus(list, kube, o, selecting, cannotRun);
 }
 
@@ -177,6 +178,10 @@ async function readClusterObjects(kube: Kube, ns: string): Promise<{ objects: K8
     ...(await read('PrometheusRule', `${MONITORING}/namespaces/${ns}/prometheusrules`, [])),
     // The operator runs the Alertmanager's pods: the release's own Alertmanager Service selects them.
     ...(await read('Alertmanager', `${MONITORING}/namespaces/${ns}/alertmanagers`, ['service-selects-pods'])),
+    // The edges: routes to the API and the CloudNativePG Cluster (an uninstalled CRD's list is a 404: none).
+    ...(await read('Ingress', `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses`, ['route-backend-api-port'])),
+    ...(await read('HTTPRoute', `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes`, ['route-backend-api-port'])),
+    ...(await read('Cluster', `/apis/postgresql.cnpg.io/v1/namespaces/${ns}/clusters`, ['database-secret-from-cluster'])),
     ...prometheuses,
     ...(await read('ClusterRole', '/apis/rbac.authorization.k8s.io/v1/clusterroles', ['prometheus-rbac'])),
     ...(await read('ClusterRoleBinding', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', ['prometheus-rbac'])),
@@ -292,6 +297,27 @@ async function checkPrometheusPods(list: Checklist, kube: Kube, p: Shaped<'Prome
         `Prometheus ${pns}/${pname} volume is bound`,
         'check the storage class and provisioner: kubectl get pvc,storageclass',
         claims.length === 0 ? 'no PersistentVolumeClaim yet' : claims.map((c) => `${c.metadata?.name}: ${c.status?.phase}`).join(', '),
+      );
+  }
+}
+
+/** Each CloudNativePG Cluster of the app has all its instances ready, and a primary. */
+function checkClustersLive(list: Checklist, objects: readonly K8sObject[]): void {
+  for (const cluster of objects.filter((o) => o.kind === 'Cluster')) {
+    const name = `${cluster.metadata?.namespace}/${cluster.metadata?.name}`;
+    // The operator's status, as the API server returns it: read, not checked.
+    const spec = (cluster.spec ?? {}) as { instances?: number };
+    const status = (cluster.status ?? {}) as { readyInstances?: number; currentPrimary?: string; phase?: string };
+    const line = `${status.readyInstances ?? 0}/${spec.instances ?? 1} instances ready, primary ${status.currentPrimary ?? 'none'} (${status.phase ?? 'no status'})`;
+    const title = `CloudNativePG Cluster ${name} has its instances ready and a primary`;
+    if ((status.readyInstances ?? 0) >= (spec.instances ?? 1) && status.currentPrimary !== undefined)
+      list.pass('database-cluster', title, line);
+    else
+      list.fail(
+        'database-cluster',
+        title,
+        `kubectl -n ${cluster.metadata?.namespace} describe cluster ${cluster.metadata?.name} (is the CloudNativePG operator installed, and can it reach the pods: networkPolicy.cloudnativepgOperator?)`,
+        line,
       );
   }
 }
