@@ -102,6 +102,20 @@ describeWithFixture('next to the real kube-prometheus-stack render', () => {
     ]);
   });
 
+  it("has the PodMonitor CloudNativePG makes for the Cluster selected by kps's Prometheus, and the instances' metrics port open to it", () => {
+    const withDb = manifests({ ...values, database: { cloudnativepg: { enabled: true } } });
+    const all = [...withDb, monitoringNs, ...kps];
+    const relevant = (objects: K8sObject[]) => checkManifests(objects).filter((f) => f.objects.some((o) => o.includes('/rest-api/')));
+    expect(relevant(all)).toEqual([]);
+    const db: KindMap['NetworkPolicy'] = find(withDb, 'NetworkPolicy', 'rest-api-db');
+    const metrics = db.spec!.ingress!.find((r) => r.ports!.some((p) => p.port === 9187))!;
+    expect(peerAdmits(metrics.from, 'rest-api', scraper())).toBe(true);
+    // Without the release label on the Cluster's inheritedMetadata, kps's Prometheus ignores the PodMonitor.
+    const unlabelled = clone(all);
+    find(unlabelled, 'Cluster').spec!.inheritedMetadata!.labels = {};
+    expect(relevant(unlabelled).map((f) => f.check)).toEqual(['prometheus-selects-podmonitor']);
+  });
+
   it('is not selected without the release label (the pitfall)', () => {
     const unlabelled = manifests({ ...values, serviceMonitor: { additionalLabels: {} }, prometheusRule: { additionalLabels: {} } });
     expect(prometheusesSelecting([...unlabelled, monitoringNs, ...kps], find(unlabelled, 'ServiceMonitor'), 'rest-api')).toEqual([]);
