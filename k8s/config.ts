@@ -85,7 +85,10 @@ const PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const PG_IDENTIFIER_MESSAGE = 'must be a PostgreSQL identifier (lower case, digits, _; not starting with a digit)';
 const hostname = z
   .string()
-  .regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a DNS host name (lower case), optionally *.-prefixed')
+  .regex(
+    /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    'must be a DNS host name (lower case), optionally *.-prefixed',
+  )
   .max(253);
 const dns1123Name = z
   .string()

@@ -96,11 +96,7 @@ export class NetworkPolicies extends Construct {
         // The chart's `helm test` pod checks the metrics too.
         { from: [pods(selectorLabels(c, 'test'))], ports: [tcp(PORT_NAME.metrics)] },
       ],
-      egress: [
-        dns,
-        databaseEgress,
-        ...egressRules(np.extraEgress.api),
-      ],
+      egress: [dns, databaseEgress, ...egressRules(np.extraEgress.api)],
     });
 
     const kubeApi: kplus.k8s.NetworkPolicyEgressRule = { to: asPeers(np.kubeApiServer), ports: [tcp(443), tcp(6443)] };
