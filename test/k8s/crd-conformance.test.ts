@@ -17,7 +17,7 @@ import { KNOWN_MODEL_BUGS, validateModels } from '../helpers/models';
 
 const EDGE = parse(readFileSync(join(PROJECT_ROOT, 'charts', 'rest-api', 'ci', 'edge-values.yaml'), 'utf8')) as Record<string, unknown>;
 const objects = manifests(EDGE);
-const BUILT_IN = /^(v1|apps\/v1|policy\/v1|networking\.k8s\.io\/v1|rbac\.authorization\.k8s\.io\/v1)$/;
+const BUILT_IN = /^(v1|apps\/v1|batch\/v1|policy\/v1|networking\.k8s\.io\/v1|rbac\.authorization\.k8s\.io\/v1)$/;
 const key = (o: K8sObject) => `${o.apiVersion} ${o.kind}`;
 
 describe('the edge manifests of built-in kinds', () => {

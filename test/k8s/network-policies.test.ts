@@ -171,7 +171,13 @@ describe('NetworkPolicies with an Ingress, an HTTPRoute and CloudNativePG', () =
   const METRICS = tcp(9464, 'metrics');
 
   it('add a policy for the Cluster instances and none for a development database', () => {
-    expect(policies.map((p) => p.metadata.name)).toEqual(['rest-api', 'rest-api-db', 'rest-api-prometheus', 'rest-api-alertmanager']);
+    expect(policies.map((p) => p.metadata.name)).toEqual([
+      'rest-api',
+      'rest-api-api-keys',
+      'rest-api-db',
+      'rest-api-prometheus',
+      'rest-api-alertmanager',
+    ]);
   });
 
   const allowed: [string, Endpoint, Endpoint, Port][] = [
