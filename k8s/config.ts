@@ -105,7 +105,7 @@ const objective = z.number().gt(0, 'must be a percentage above 0').lt(100, 'must
  * Requests per second one pod serves within the latency SLO, with half its capacity to spare:
  * from `npm run bench` (README: Autoscaling, the capacity figure).
  */
-export const DEFAULT_REQUESTS_PER_SECOND_PER_POD = 100;
+export const DEFAULT_REQUESTS_PER_SECOND_PER_POD = 40;
 
 const podCount = (what: string) => z.number().int().min(2, `must be at least 2: ${what}`);
 /** helm create's autoscaling keys, and KEDA's ScaledObject on the app's own request rate. */
