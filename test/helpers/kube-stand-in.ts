@@ -34,6 +34,8 @@ const PLURALS: Record<string, string> = {
   Secret: 'secrets',
   ServiceAccount: 'serviceaccounts',
   CustomResourceDefinition: 'customresourcedefinitions',
+  HorizontalPodAutoscaler: 'horizontalpodautoscalers',
+  ScaledObject: 'scaledobjects',
 };
 
 export interface StandIn {
