@@ -343,7 +343,8 @@ export const configSchema = z
           .record(z.string().min(1), z.string())
           .superRefine((m, ctx) => {
             for (const key of OPERATOR_EXTERNAL_LABELS) {
-              if (key in m) ctx.addIssue({ code: 'custom', path: [key], message: 'is set by the Prometheus Operator (replica and instance)' });
+              if (key in m)
+                ctx.addIssue({ code: 'custom', path: [key], message: 'is set by the Prometheus Operator (replica and instance)' });
             }
           })
           .default({}),

@@ -30,9 +30,9 @@ function scalings(ctx: CheckContext): Scaling[] {
   return [
     ...ctx.ofKind('HorizontalPodAutoscaler').map((h) => ({
       scaler: h,
-      target: h.spec!.scaleTargetRef,
-      minReplicas: h.spec!.minReplicas ?? 1,
-      onCpu: (h.spec!.metrics ?? []).some((m) => m.type === 'Resource' && m.resource?.name === 'cpu'),
+      target: h.spec.scaleTargetRef,
+      minReplicas: h.spec.minReplicas ?? 1,
+      onCpu: (h.spec.metrics ?? []).some((m) => m.type === 'Resource' && m.resource?.name === 'cpu'),
     })),
     ...ctx.ofKind('ScaledObject').map((s) => ({
       scaler: s,
@@ -50,7 +50,8 @@ const deploymentOf = (ctx: CheckContext, s: Scaling): Shaped<'Deployment'> | und
     : undefined;
 
 /** Names of recorded series (`level:metric:operations`) a PromQL query reads. */
-const recordedNames = (query: string): string[] => [...query.matchAll(/[A-Za-z_][A-Za-z0-9_]*:[A-Za-z0-9_:]*[A-Za-z0-9_]/g)].map((m) => m[0]);
+const recordedNames = (query: string): string[] =>
+  [...query.matchAll(/[A-Za-z_][A-Za-z0-9_]*:[A-Za-z0-9_:]*[A-Za-z0-9_]/g)].map((m) => m[0]);
 
 /** Whether the PDB lets one of `pods` healthy pods be evicted. */
 function drainable(pdb: Shaped<'PodDisruptionBudget'>, pods: number): boolean {
@@ -146,7 +147,9 @@ export const SCALING_CHECKS: readonly WiringCheck[] = [
     title: "the ScaledObject's Prometheus query reads a series the PrometheusRule records",
     kinds: ['ScaledObject'],
     run: (ctx) => {
-      const records = new Set(ctx.ofKind('PrometheusRule').flatMap((r) => (r.spec?.groups ?? []).flatMap((g) => (g.rules ?? []).map((x) => x.record))));
+      const records = new Set(
+        ctx.ofKind('PrometheusRule').flatMap((r) => (r.spec?.groups ?? []).flatMap((g) => (g.rules ?? []).map((x) => x.record))),
+      );
       return ctx.ofKind('ScaledObject').flatMap((so) =>
         so.spec.triggers
           .filter((t) => t.type === 'prometheus')

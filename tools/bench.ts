@@ -134,7 +134,9 @@ async function capacity(seconds: number, json: boolean): Promise<void> {
   log('| connections | req/s | p50 ms | p99 ms | cores used | req/s per core |');
   log('|---|---|---|---|---|---|');
   for (const s of steps) {
-    log(`| ${s.connections} | ${Math.round(s.reqPerSec)} | ${s.p50Ms} | ${s.p99Ms} | ${s.cores.toFixed(2)} | ${Math.round(s.reqPerCoreSecond)} |`);
+    log(
+      `| ${s.connections} | ${Math.round(s.reqPerSec)} | ${s.p50Ms} | ${s.p99Ms} | ${s.cores.toFixed(2)} | ${Math.round(s.reqPerCoreSecond)} |`,
+    );
   }
   if (json) process.stdout.write(`${JSON.stringify({ capacity: steps })}\n`);
 }

@@ -49,7 +49,10 @@ export class Autoscaling extends Construct {
           minReplicas: a.minReplicas,
           maxReplicas: a.maxReplicas,
           metrics: [
-            { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.targetCPUUtilizationPercentage } } },
+            {
+              type: 'Resource',
+              resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: a.targetCPUUtilizationPercentage } },
+            },
           ],
         },
       });

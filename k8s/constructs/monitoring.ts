@@ -220,7 +220,10 @@ export class Monitoring extends Construct {
         ...ifSet('externalLabels', p.externalLabels),
         ...ifSet('remoteWrite', p.remoteWrite),
         ...(p.thanos.enabled && {
-          thanos: { ...ifSet('version', p.thanos.version), ...(p.thanos.objectStorageConfig && { objectStorageConfig: p.thanos.objectStorageConfig }) },
+          thanos: {
+            ...ifSet('version', p.thanos.version),
+            ...(p.thanos.objectStorageConfig && { objectStorageConfig: p.thanos.objectStorageConfig }),
+          },
         }),
         // Replicas on different nodes where the cluster allows it: one node's loss leaves one scraping.
         ...(p.replicas > 1 && {

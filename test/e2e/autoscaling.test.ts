@@ -71,7 +71,7 @@ describeE2e("KEDA's request-rate query on a real Prometheus", () => {
   });
 
   it('is the sum of the recorded per-pod rates, scoped to the namespace and job', () => {
-    expect(trigger.metadata!.query).toBe(`sum(${podRequestRateRecord('10s')}{${appSelector(config)}})`);
+    expect(trigger.metadata.query).toBe(`sum(${podRequestRateRecord('10s')}{${appSelector(config)}})`);
   });
 
   it('answers the total request rate, from each pod its own rate, and KEDA keeps the pods the README says', async () => {
@@ -104,7 +104,7 @@ describeE2e("KEDA's request-rate query on a real Prometheus", () => {
       500,
     );
     const perPod = await prom.query(`${record}{${appSelector(config)}}`);
-    const [total] = await prom.query(trigger.metadata!.query!);
+    const [total] = await prom.query(trigger.metadata.query!);
     for (const l of load) l.stop();
 
     const byPod = new Map(perPod.map((s) => [s.metric.pod, Number(s.value[1])]));
@@ -117,12 +117,15 @@ describeE2e("KEDA's request-rate query on a real Prometheus", () => {
       expect(byPod.get(pod)).toBeGreaterThan(RATES[i]! * (1 - TOLERANCE));
       expect(byPod.get(pod)).toBeLessThan(RATES[i]! * (1 + TOLERANCE));
     }
-    expect(measured).toBeCloseTo([...byPod.values()].reduce((a, b) => a + b), 6);
+    expect(measured).toBeCloseTo(
+      [...byPod.values()].reduce((a, b) => a + b),
+      6,
+    );
     expect(measured).toBeGreaterThan(TOTAL * (1 - TOLERANCE));
     expect(measured).toBeLessThan(TOTAL * (1 + TOLERANCE));
 
     // KEDA's AverageValue: the HPA keeps ceil(metric / threshold) pods, within min and max.
-    const threshold = Number(trigger.metadata!.threshold);
+    const threshold = Number(trigger.metadata.threshold);
     expect(threshold).toBe(config.autoscaling.keda.requestsPerSecondPerPod);
     const a = config.autoscaling;
     const desired = Math.min(a.maxReplicas, Math.max(a.minReplicas, Math.ceil(measured / threshold)));

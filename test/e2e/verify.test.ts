@@ -17,7 +17,16 @@ import { PrometheusApi } from '../../tools/lib/prometheus-api';
 import { tempDir } from '../helpers/app';
 import { startKubeStandIn } from '../helpers/kube-stand-in';
 import type { StandIn } from '../helpers/kube-stand-in';
-import { clone, find, HAVE_KPS_FIXTURE, KPS_FIXTURE, KPS_VALUES_FILE, manifests, requireInCi, SCALE_OUT_VALUES_FILE } from '../helpers/manifests';
+import {
+  clone,
+  find,
+  HAVE_KPS_FIXTURE,
+  KPS_FIXTURE,
+  KPS_VALUES_FILE,
+  manifests,
+  requireInCi,
+  SCALE_OUT_VALUES_FILE,
+} from '../helpers/manifests';
 import { operatorPrometheusPodLabels } from '../../k8s/operator';
 
 const KPS_VALUES = parseYaml(readFileSync(KPS_VALUES_FILE, 'utf8')) as Record<string, unknown>;
@@ -115,7 +124,13 @@ describe('verify --manifests (offline)', () => {
     const scaled = manifests(SCALE_OUT);
     const good = await verify('--manifests', await writeManifests(scaled));
     expect(failedIds(good)).toEqual([]);
-    for (const id of ['autoscaler-target', 'autoscaled-replicas', 'autoscaler-cpu-requests', 'autoscaler-pdb', 'scaledobject-metric-recorded']) {
+    for (const id of [
+      'autoscaler-target',
+      'autoscaled-replicas',
+      'autoscaler-cpu-requests',
+      'autoscaler-pdb',
+      'scaledobject-metric-recorded',
+    ]) {
       expect({ id, status: good.json.items.find((i) => i.id === id)?.status }).toEqual({ id, status: 'pass' });
     }
     const broken = clone(scaled);

@@ -90,7 +90,10 @@ describe.each(renders(SCALE_OUT))('the scale-out values (%s)', (_path, objects) 
     expect(spec.affinity!.podAntiAffinity!.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
       { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: pods } } },
     ]);
-    expect(find(objects, 'PodDisruptionBudget', 'rest-api-prometheus').spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: pods } });
+    expect(find(objects, 'PodDisruptionBudget', 'rest-api-prometheus').spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: pods },
+    });
     expect(find(objects, 'PodDisruptionBudget', 'rest-api').spec!.maxUnavailable).toBe(1);
     expect(find(objects, 'NetworkPolicy', 'rest-api-prometheus').spec!.ingress![0]!.ports).toEqual([
       { port: 9090, protocol: 'TCP' },
@@ -101,13 +104,16 @@ describe.each(renders(SCALE_OUT))('the scale-out values (%s)', (_path, objects) 
 
 it("asks kube-prometheus-stack's Prometheus without the bundled one, or the address given", () => {
   const keda = { autoscaling: { enabled: true, keda: { enabled: true } } };
-  const address = (values: Record<string, unknown>) =>
-    find(appManifests(values), 'ScaledObject').spec.triggers[0]!.metadata!.serverAddress;
+  const address = (values: Record<string, unknown>) => find(appManifests(values), 'ScaledObject').spec.triggers[0]!.metadata.serverAddress;
   expect(address({ ...keda, prometheus: { enabled: false }, alertmanager: { enabled: false } })).toBe(KPS_PROMETHEUS_URL);
-  expect(address({ autoscaling: { ...keda.autoscaling, keda: { enabled: true, serverAddress: 'http://thanos-query.monitoring:9090' } } })).toBe(
-    'http://thanos-query.monitoring:9090',
-  );
-  expect(appManifests({}).filter((o) => ['PodDisruptionBudget'].includes(o.kind!)).map((o) => o.metadata?.name)).toEqual(['rest-api']);
+  expect(
+    address({ autoscaling: { ...keda.autoscaling, keda: { enabled: true, serverAddress: 'http://thanos-query.monitoring:9090' } } }),
+  ).toBe('http://thanos-query.monitoring:9090');
+  expect(
+    appManifests({})
+      .filter((o) => ['PodDisruptionBudget'].includes(o.kind!))
+      .map((o) => o.metadata?.name),
+  ).toEqual(['rest-api']);
 });
 
 describe('values that would break scaling are refused by both paths, naming the keys', () => {
@@ -149,7 +155,7 @@ describe('values that would break scaling are refused by both paths, naming the 
       'needs prometheusRule.enabled',
     ],
     [
-      "an external label the operator sets",
+      'an external label the operator sets',
       { prometheus: { externalLabels: { prometheus_replica: 'x' } } },
       ['--set', 'prometheus.externalLabels.prometheus_replica=x'],
       'prometheus.externalLabels.prometheus_replica',

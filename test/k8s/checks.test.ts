@@ -223,7 +223,7 @@ describe('the wiring checks', () => {
       'an HPA that may scale down to one pod',
       (o) => {
         become(o, withHpa);
-        find(o, 'HorizontalPodAutoscaler').spec!.minReplicas = 1;
+        find(o, 'HorizontalPodAutoscaler').spec.minReplicas = 1;
       },
       'autoscaler-pdb',
       /may scale to 1 pod\(s\): a node drain then evicts the last one PodDisruptionBudget rest-api guards/,
@@ -242,7 +242,7 @@ describe('the wiring checks', () => {
       (o) => {
         become(o, withKeda);
         const trigger = find(o, 'ScaledObject').spec.triggers[0]!;
-        trigger.metadata = { ...trigger.metadata, query: trigger.metadata!.query!.replace('rate1m', 'rate2m') };
+        trigger.metadata = { ...trigger.metadata, query: trigger.metadata.query!.replace('rate1m', 'rate2m') };
       },
       'scaledobject-metric-recorded',
       /and no PrometheusRule records namespace_job_pod:http_requests:rate2m: KEDA would get no value/,

@@ -107,30 +107,33 @@ describePromtool('the rules as each of two Prometheus replicas evaluates them', 
     expect(r.status).toBe(0);
   });
 
-  it.each(Object.entries(REPLICAS))('replica %s: HighErrorRate fires once, summed over both pods, with labels of no pod and no replica', (replica, offsetS) => {
-    const r = promtoolTest(`alert-${replica}`, {
-      input_series: view(offsetS),
-      alert_rule_test: [
-        {
-          eval_time: '10m',
-          alertname: ALERT.highErrorRate,
-          exp_alerts: [
-            {
-              exp_labels: { severity: 'critical', ...JOB, method: 'GET', endpoint: '/api/items' },
-              exp_annotations: {
-                summary: 'High rate of 5xx responses on GET /api/items',
-                description:
-                  'GET /api/items in namespace rest-api has answered 0.12 5xx responses per second over the last 5m (threshold 0.1/s).',
-                runbook_url: runbookUrl(DEFAULT_RUNBOOK_BASE_URL, ALERT.highErrorRate),
+  it.each(Object.entries(REPLICAS))(
+    'replica %s: HighErrorRate fires once, summed over both pods, with labels of no pod and no replica',
+    (replica, offsetS) => {
+      const r = promtoolTest(`alert-${replica}`, {
+        input_series: view(offsetS),
+        alert_rule_test: [
+          {
+            eval_time: '10m',
+            alertname: ALERT.highErrorRate,
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'critical', ...JOB, method: 'GET', endpoint: '/api/items' },
+                exp_annotations: {
+                  summary: 'High rate of 5xx responses on GET /api/items',
+                  description:
+                    'GET /api/items in namespace rest-api has answered 0.12 5xx responses per second over the last 5m (threshold 0.1/s).',
+                  runbook_url: runbookUrl(DEFAULT_RUNBOOK_BASE_URL, ALERT.highErrorRate),
+                },
               },
-            },
-          ],
-        },
-      ],
-    });
-    expect(r.output).toContain('SUCCESS');
-    expect(r.status).toBe(0);
-  });
+            ],
+          },
+        ],
+      });
+      expect(r.output).toContain('SUCCESS');
+      expect(r.status).toBe(0);
+    },
+  );
 
   it('fails when a replica would count a pod twice (the harness can fail)', () => {
     const doubled = [...view(0), ...view(0).map((s) => ({ ...s, series: s.series.replace('{', `{${PROMETHEUS_REPLICA_LABEL}="b",`) }))];

@@ -11,7 +11,15 @@ import type { K8sObject } from '../../k8s/checks';
 import type { KindMap } from '../../k8s/objects';
 import { loadCrdValidators, loadOperatorCrdValidators } from '../helpers/crd-schema';
 import { KNOWN_MODEL_BUGS, validateModels } from '../helpers/models';
-import { find, HAVE_SHARED_SCHEMAS, KPS_VALUES_FILE, manifests, requireInCi, SCALE_OUT_VALUES_FILE, SHARED_SCHEMAS } from '../helpers/manifests';
+import {
+  find,
+  HAVE_SHARED_SCHEMAS,
+  KPS_VALUES_FILE,
+  manifests,
+  requireInCi,
+  SCALE_OUT_VALUES_FILE,
+  SHARED_SCHEMAS,
+} from '../helpers/manifests';
 
 const variants: [string, K8sObject[]][] = [
   ['defaults (bundled Prometheus, development database)', manifests()],
@@ -25,7 +33,11 @@ const variants: [string, K8sObject[]][] = [
     'HPA on CPU, Thanos without upload, remote write',
     manifests({
       autoscaling: { enabled: true },
-      prometheus: { replicas: 3, thanos: { enabled: true, version: 'v0.39.2' }, remoteWrite: [{ url: 'https://metrics.example/api/v1/write' }] },
+      prometheus: {
+        replicas: 3,
+        thanos: { enabled: true, version: 'v0.39.2' },
+        remoteWrite: [{ url: 'https://metrics.example/api/v1/write' }],
+      },
     }),
   ],
   [
@@ -115,11 +127,21 @@ describe("KEDA's ScaledObject against the upstream CRD (KEDA v2.20.2)", () => {
   });
 
   run('rejects an unknown field and a trigger without its type, as the API server does', () => {
-    const so: KindMap['ScaledObject'] = structuredClone(find(scaled.map(([, o]) => o), 'ScaledObject'));
+    const so: KindMap['ScaledObject'] = structuredClone(
+      find(
+        scaled.map(([, o]) => o),
+        'ScaledObject',
+      ),
+    );
     Object.assign(so.spec, { minReplicas: 2 }); // minReplicaCount, as an HPA spells it
     expect(validate!(so)).toBe(false);
     expect(JSON.stringify(validate!.errors)).toContain('minReplicas');
-    const untyped = structuredClone(find(scaled.map(([, o]) => o), 'ScaledObject')) as unknown as { spec: { triggers: Record<string, unknown>[] } };
+    const untyped = structuredClone(
+      find(
+        scaled.map(([, o]) => o),
+        'ScaledObject',
+      ),
+    ) as unknown as { spec: { triggers: Record<string, unknown>[] } };
     delete untyped.spec.triggers[0]!.type;
     expect(validate!(untyped)).toBe(false);
   });

@@ -34,7 +34,11 @@ export function checkAutoscaler(
   }
   if (o.expected === 'HorizontalPodAutoscaler') {
     const hpa = found as Shaped<'HorizontalPodAutoscaler'>;
-    list.pass('autoscaler', title, `${hpa.status?.currentReplicas ?? '?'} replicas now, ${hpa.spec?.minReplicas ?? 1}–${hpa.spec?.maxReplicas}`);
+    list.pass(
+      'autoscaler',
+      title,
+      `${hpa.status?.currentReplicas ?? '?'} replicas now, ${hpa.spec?.minReplicas ?? 1}–${hpa.spec?.maxReplicas}`,
+    );
     return;
   }
   const so = found as Shaped<'ScaledObject'>;
