@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import type { DeployConfig } from './config';
 import { Api } from './constructs/api';
 import { Autoscaling } from './constructs/autoscaling';
+import { ApiKeys } from './constructs/api-keys';
 import { GrafanaDashboard } from './constructs/dashboard';
 import { DevDatabase } from './constructs/database';
 import { Monitoring, prometheusPodLabels } from './constructs/monitoring';
@@ -55,6 +56,7 @@ export class RestApiChart extends Chart {
 
     new Api(this, 'api', { config });
     if (config.autoscaling.enabled) new Autoscaling(this, 'autoscaling', { config });
+    new ApiKeys(this, 'api-keys', { config });
     if (config.networkPolicy.enabled) new NetworkPolicies(this, 'network-policies', { config, metricsFrom: metricsPeers(config) });
     if (config.database.deploy) new DevDatabase(this, 'database', { config });
     new Monitoring(this, 'monitoring', { config, serviceLabels: selectorLabels(config, 'api') });
