@@ -8,6 +8,7 @@ import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from './config';
 import { Api } from './constructs/api';
+import { Autoscaling } from './constructs/autoscaling';
 import { ApiKeys } from './constructs/api-keys';
 import { GrafanaDashboard } from './constructs/dashboard';
 import { CloudNativePgCluster } from './constructs/cloudnativepg';
@@ -56,6 +57,7 @@ export class RestApiChart extends Chart {
     super(scope, id, { namespace: config.namespace, disableResourceNameHashes: true });
 
     new Api(this, 'api', { config });
+    if (config.autoscaling.enabled) new Autoscaling(this, 'autoscaling', { config });
     new ApiKeys(this, 'api-keys', { config });
     if (config.networkPolicy.enabled) new NetworkPolicies(this, 'network-policies', { config, metricsFrom: metricsPeers(config) });
     if (config.database.deploy) new DevDatabase(this, 'database', { config });

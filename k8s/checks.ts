@@ -11,6 +11,7 @@ import { policyTypes } from './network-paths';
 import { isKind, namespaceLabels, namespaceOf, ofKind, podTemplates, ref, WORKLOAD_KINDS } from './objects';
 import type { Finding, K8sObject, Kind, PodTemplate, Shaped } from './objects';
 import { operatorAlertmanagerPodLabels, operatorPrometheusPodLabels } from './operator';
+import { SCALING_CHECKS } from './scaling-checks';
 import { byteSizeBytes, durationSeconds, quantityBytes } from './units';
 
 export type { Finding, K8sObject } from './objects';
@@ -134,9 +135,18 @@ function alertmanagerPods(objects: readonly K8sObject[]): PodTemplate[] {
   }));
 }
 
+/** The pods the operator runs for each Prometheus, as it labels them, with the web port. */
+function prometheusPods(objects: readonly K8sObject[]): PodTemplate[] {
+  return ofKind(objects, 'Prometheus').map((p) => ({
+    owner: p as unknown as PodTemplate['owner'],
+    labels: { ...(p.spec?.podMetadata?.labels ?? {}), ...operatorPrometheusPodLabels(p.metadata?.name ?? '') },
+    spec: { containers: [{ name: 'prometheus', ports: [{ name: 'web', containerPort: 9090 }] }] },
+  }));
+}
+
 /** The pods a Service selects, in its namespace: of the workloads, or run by the operator. */
 function podsOf(ctx: CheckContext, svc: Shaped<'Service'>): PodTemplate[] {
-  return [...ctx.pods, ...alertmanagerPods(ctx.objects)].filter(
+  return [...ctx.pods, ...alertmanagerPods(ctx.objects), ...prometheusPods(ctx.objects)].filter(
     (p) => ctx.ns(p.owner) === ctx.ns(svc) && mapSelects(svc.spec?.selector, p.labels),
   );
 }
@@ -459,6 +469,7 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
     run: (ctx) => checkMetricsReachable(ctx),
   },
   ...EDGE_CHECKS,
+  ...SCALING_CHECKS,
 ];
 
 /** Runs every wiring check over `objects`. */

@@ -38,6 +38,13 @@ const labelValue = z
   .max(63);
 const labels = z.record(z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label key'), labelValue);
 
+/**
+ * External labels the operator gives every Prometheus: its instance, and its replica
+ * (replicaExternalLabelName), which it drops from alerts so Alertmanager sees one alert, not one per replica.
+ */
+export const PROMETHEUS_REPLICA_LABEL = 'prometheus_replica';
+const OPERATOR_EXTERNAL_LABELS = ['prometheus', PROMETHEUS_REPLICA_LABEL] as const;
+
 /** Label keys the selectors are made of: extra labels may not set them, or a selector would stop selecting. */
 export const SELECTOR_LABEL_KEYS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'] as const;
 const SELECTOR_LABELS_MESSAGE = 'is a selector label of the chart: extra labels may not set it';
@@ -119,6 +126,38 @@ const imageVersion = z
 const ms = (max: number, dflt: number) => z.number().int().min(1).max(max).default(dflt);
 const objective = z.number().gt(0, 'must be a percentage above 0').lt(100, 'must be a percentage below 100 (100% leaves no error budget)');
 
+/**
+ * Requests per second one pod serves within the latency SLO, with half its capacity to spare:
+ * from `npm run bench` (README: Autoscaling, the capacity figure).
+ */
+export const DEFAULT_REQUESTS_PER_SECOND_PER_POD = 40;
+
+const podCount = (what: string) => z.number().int().min(2, `must be at least 2: ${what}`);
+/** helm create's autoscaling keys, and KEDA's ScaledObject on the app's own request rate. */
+const autoscalingSchema = z.strictObject({
+  /** Render an autoscaler (an HPA, or KEDA's ScaledObject) and leave `replicas` out of the Deployment. */
+  enabled: z.boolean().default(false),
+  minReplicas: podCount('the PodDisruptionBudget (maxUnavailable 1) then keeps a pod serving through a node drain').default(2),
+  maxReplicas: podCount('at least minReplicas').default(10),
+  /** Average CPU use of the pods, in percent of their CPU request (resources.requests.cpu). */
+  targetCPUUtilizationPercentage: z.number().int().min(1).max(1000).default(80),
+  keda: z
+    .strictObject({
+      /** A KEDA ScaledObject instead of the HPA: scales on the request rate, and on CPU. */
+      enabled: z.boolean().default(false),
+      /** The request rate one pod is meant to serve: KEDA keeps ceil(total rate / this) pods. */
+      requestsPerSecondPerPod: z.number().positive().default(DEFAULT_REQUESTS_PER_SECOND_PER_POD),
+      /** Rate window of the recording rule the query reads (at least 4 scrapes). */
+      window: duration.default('1m'),
+      /**
+       * The Prometheus KEDA queries. Unset: the bundled Prometheus's Service, or, without it,
+       * kube-prometheus-stack's (release kps in monitoring).
+       */
+      serverAddress: absoluteUrl.optional(),
+    })
+    .prefault({}),
+});
+
 /** Service level objectives and their burn-rate alerts (k8s/slo.ts). */
 export const sloSchema = z.strictObject({
   /** The period the objectives hold over, and the error budget is counted over. @default 14d */
@@ -196,6 +235,8 @@ export const configSchema = z
     ]),
     priorityClassName: z.string().default(''),
     replicas: z.number().int().min(2, 'must be at least 2 so a rollout or a node drain keeps the API up').default(2),
+    /** The replica count follows the load instead of `replicas` (README: Autoscaling). */
+    autoscaling: autoscalingSchema.prefault({}),
     port: z.number().int().min(1024).max(65535).default(DEFAULT_PORT),
     metricsPort: z.number().int().min(1024).max(65535).default(DEFAULT_METRICS_PORT),
     service: z
@@ -441,9 +482,27 @@ export const configSchema = z
         storage: storage('10Gi'),
         resources: resources.default({ requests: { cpu: '100m', memory: '400Mi' }, limits: { memory: '1Gi' } }),
         /** Labels added to every series and alert this Prometheus sends out (federation, remote write). */
-        externalLabels: z.record(z.string().min(1), z.string()).default({}),
+        externalLabels: z
+          .record(z.string().min(1), z.string())
+          .superRefine((m, ctx) => {
+            for (const key of OPERATOR_EXTERNAL_LABELS) {
+              if (key in m)
+                ctx.addIssue({ code: 'custom', path: [key], message: 'is set by the Prometheus Operator (replica and instance)' });
+            }
+          })
+          .default({}),
         /** Remote write targets, passed through to the Prometheus resource (spec.remoteWrite). */
         remoteWrite: z.array(passThrough).default([]),
+        /** The Thanos sidecar (spec.thanos), for long-term storage in an object store. */
+        thanos: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            /** Thanos version the operator runs; empty: the operator's default. */
+            version: imageVersion,
+            /** The Secret key holding the object store configuration (Thanos's objstore.yml); unset: no upload. */
+            objectStorageConfig: z.strictObject({ name: dns1123, key: z.string().min(1) }).optional(),
+          })
+          .prefault({}),
       })
       .prefault({}),
     alertmanager: z
@@ -500,6 +559,13 @@ export const configSchema = z
         ]),
         /** Who may query the bundled Prometheus's web port (9090). Default: the pods of the app's namespace. */
         prometheusFrom: peers('nobody').default([{ podSelector: {} }]),
+        /** KEDA's operator, admitted to the bundled Prometheus when autoscaling.keda.enabled (KEDA's chart, namespace keda). */
+        kedaFrom: peers('nobody').default([
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'keda' } },
+            podSelector: { matchLabels: { app: 'keda-operator' } },
+          },
+        ]),
         /** The cluster DNS every pod resolves names with (kube-dns and CoreDNS pods both carry k8s-app: kube-dns). */
         dns: peers('no DNS server').default([
           {
@@ -622,6 +688,22 @@ export const configSchema = z
         ['database', 'cloudnativepg', 'enabled'],
         `(true) contradicts database.existingSecret (${c.database.existingSecret}): the API reads either the Cluster's Secret or yours`,
       );
+    }
+    const a = c.autoscaling;
+    if (a.maxReplicas < a.minReplicas) {
+      problem(['autoscaling', 'maxReplicas'], `(${a.maxReplicas}) must not be less than autoscaling.minReplicas (${a.minReplicas})`);
+    }
+    if (a.keda.enabled && !a.enabled) {
+      problem(['autoscaling', 'keda', 'enabled'], '(true) needs autoscaling.enabled: KEDA replaces the HPA of autoscaling');
+    }
+    if (a.keda.enabled && durationSeconds(a.keda.window)! < 4 * interval) {
+      problem(
+        ['autoscaling', 'keda', 'window'],
+        `(${a.keda.window}) must cover at least 4 scrapes (serviceMonitor.interval ${c.serviceMonitor.interval}), or one missed scrape leaves rate() without data`,
+      );
+    }
+    if (a.keda.enabled && !c.prometheusRule.enabled) {
+      problem(['autoscaling', 'keda', 'enabled'], '(true) needs prometheusRule.enabled: KEDA queries the recorded request rate');
     }
     if (c.auth.mode === 'jwt') {
       for (const key of ['jwksUrl', 'issuer', 'audience'] as const) {

@@ -72,6 +72,10 @@ export function helmPrintedValues(x: Expressions): PrintedValues {
       uid: x.of(`include "${CHART_NAME}.fullname" . | trunc 40`),
       datasourceUid: x.of('.Values.grafana.dashboard.datasourceUid'),
     },
+    scaling: {
+      keda: x.of('and .Values.autoscaling.enabled .Values.autoscaling.keda.enabled'),
+      window: x.of('.Values.autoscaling.keda.window'),
+    },
     derived: {
       quantilePercent: x.of(include('percent', '.Values.alerts.highResponseTime.quantile')),
       ratioPercent: x.of(include('percent', '.Values.alerts.highErrorRatio.ratio')),

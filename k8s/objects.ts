@@ -2,9 +2,10 @@
  * Kubernetes objects as the checks read them (plain JSON, from the synth, a manifest file or
  * the API server), the finding a check reports, and the few facts about objects that several
  * checks share. The shapes of the kinds the checks read come from kubernetes-models and
- * @kubernetes-models/prometheus-operator (types only: nothing of them is loaded at run time).
+ * @kubernetes-models/prometheus-operator and @kubernetes-models/keda (types only: nothing of them is loaded at run time).
  */
 import type { IDaemonSet, IDeployment, IReplicaSet, IStatefulSet } from 'kubernetes-models/apps/v1' with { 'resolution-mode': 'import' };
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2' with { 'resolution-mode': 'import' };
 import type { IJob } from 'kubernetes-models/batch/v1' with { 'resolution-mode': 'import' };
 import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1' with { 'resolution-mode': 'import' };
 import type { IIngress, INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1' with { 'resolution-mode': 'import' };
@@ -28,6 +29,7 @@ import type {
   IPrometheusRule,
   IServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1' with { 'resolution-mode': 'import' };
+import type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1' with { 'resolution-mode': 'import' };
 
 /** The fields of a CloudNativePG Cluster (postgresql.cnpg.io/v1) the checks read; no typed model of it is published. */
 export interface ICnpgCluster {
@@ -72,6 +74,7 @@ export interface KindMap {
   Deployment: IDeployment;
   EndpointSlice: IEndpointSlice;
   HTTPRoute: IHttpRoute;
+  HorizontalPodAutoscaler: IHorizontalPodAutoscaler;
   Ingress: IIngress;
   Job: IJob;
   Namespace: INamespace;
@@ -83,6 +86,7 @@ export interface KindMap {
   PrometheusRule: IPrometheusRule;
   ReplicaSet: IReplicaSet;
   Role: IRole;
+  ScaledObject: IScaledObject;
   RoleBinding: IRoleBinding;
   Secret: ISecret;
   Service: IService;

@@ -29,8 +29,8 @@ export function operatorAlertmanagerPodLabels(name: string): Record<string, stri
   };
 }
 
-/** Ports of the operator's pods: Prometheus's web port, Alertmanager's web and cluster (mesh) ports. */
-export const OPERATOR_PORTS = { prometheusWeb: 9090, alertmanagerWeb: 9093, alertmanagerMesh: 9094 } as const;
+/** Ports of the operator's pods: Prometheus's web port, its Thanos sidecar's gRPC, Alertmanager's web and cluster (mesh) ports. */
+export const OPERATOR_PORTS = { prometheusWeb: 9090, thanosGrpc: 10901, alertmanagerWeb: 9093, alertmanagerMesh: 9094 } as const;
 
 /** The label every operator-run Prometheus pod carries, whoever deployed it. */
 export const ANY_PROMETHEUS_POD = { 'app.kubernetes.io/name': 'prometheus' } as const;

@@ -26,6 +26,8 @@ export interface PrintedValues {
   readonly alerts: Printed<DeployConfig['alerts']>;
   readonly slo: Printed<DeployConfig['slo']>;
   readonly dashboard: { readonly uid: string; readonly datasourceUid: string };
+  /** KEDA's request-rate scaling: whether it is on, and the rate window of the per-pod rate it reads. */
+  readonly scaling: { readonly keda: string; readonly window: string };
   readonly derived: {
     /** alerts.highResponseTime.quantile and alerts.highErrorRatio.ratio in whole percent. */
     readonly quantilePercent: string;
@@ -62,6 +64,7 @@ export function printedValues(c: DeployConfig): PrintedValues {
     alerts: printLeaves(c.alerts),
     slo: printLeaves(slo),
     dashboard: { uid: c.name.slice(0, MAX_DASHBOARD_UID), datasourceUid: c.grafana.dashboard.datasourceUid },
+    scaling: { keda: String(c.autoscaling.enabled && c.autoscaling.keda.enabled), window: c.autoscaling.keda.window },
     derived: {
       quantilePercent: num(Math.round(c.alerts.highResponseTime.quantile * 100)),
       ratioPercent: num(Math.round(c.alerts.highErrorRatio.ratio * 100)),

@@ -33,11 +33,30 @@ export const RECORD = {
 } as const;
 
 /**
- * The per-route recording rules of one install.
+ * Requests per second of each pod over `window` (autoscaling.keda.window): what KEDA's Prometheus
+ * trigger sums, so the autoscaler reads the same number the rules record.
+ */
+export const podRequestRateRecord = (window: string) => `namespace_job_pod:http_requests:rate${window}`;
+
+/**
+ * The query of KEDA's Prometheus trigger: the install's total request rate, one sample. KEDA's
+ * AverageValue target divides it by the replica count, so the HPA keeps ceil(total / target) pods.
+ */
+export function scalerQuery(selector: string, window: string): string {
+  return `sum(${podRequestRateRecord(window)}{${selector}})`;
+}
+
+/**
+ * The per-route recording rules of one install, and its per-pod request rate for the autoscaler.
  * @param selector the install's series selector (`appSelector(config)`)
  * @param groupName the rule group's name
+ * @param scaling whether KEDA scales on the request rate (a printed boolean), and its rate window
  */
-export function recordingRuleGroup(selector: string, groupName: string): RuleGroup<RecordingRule> {
+export function recordingRuleGroup(
+  selector: string,
+  groupName: string,
+  scaling: { readonly keda: string; readonly window: string },
+): RuleGroup<RecordingRule> {
   const route = `namespace, job, ${LABEL.endpoint}`;
   const rate = (metric: string, extra = '') => `rate(${metric}{${selector}${extra}}[${w}])`;
   const rules: RecordingRule[] = [
@@ -60,6 +79,11 @@ export function recordingRuleGroup(selector: string, groupName: string): RuleGro
       expr: `histogram_quantile(${q}, ${RECORD.routeDurationBuckets}{${selector}})`,
       labels: { quantile: String(q) },
     })),
+    {
+      record: podRequestRateRecord(scaling.window),
+      expr: `sum by (namespace, job, pod) (rate(${METRIC.requestsTotal}{${selector}}[${scaling.window}]))`,
+      when: scaling.keda,
+    },
     {
       record: RECORD.routeLatencyMean,
       expr: `sum by (${route}) (${rate(`${METRIC.requestDuration}_sum`)}) / sum by (${route}) (${rate(`${METRIC.requestDuration}_count`)})`,

@@ -22,7 +22,7 @@ export function printedRuleFiles(p: PrintedValues): Record<string, RuleGroup[]> 
   const selector = appSelector(p);
   const files = {
     [LOCAL_RULES_FILE]: alertGroups(p),
-    [LOCAL_RECORDING_RULES_FILE]: [recordingRuleGroup(selector, `${p.name}.recording`)],
+    [LOCAL_RECORDING_RULES_FILE]: [recordingRuleGroup(selector, `${p.name}.recording`, p.scaling)],
     [LOCAL_SLO_RULES_FILE]: sloRuleGroups(p, selector),
   };
   return Object.fromEntries(Object.entries(files).map(([file, groups]) => [file, withRunbooks(groups, p.alerts.runbookBaseUrl)]));

@@ -6,12 +6,15 @@
  * a scrape at 10, 100, 1,000 label sets and at the ServiceMonitor's sample limit, and the
  * event-loop delay of the server while it is scraped under load.
  *   --quick  a smoke run of at most about a minute     --json  one JSON object as the last line
+ *   --capacity  only the per-pod capacity of the built server (tools/bench/capacity.ts), on the
+ *               embedded store or on DATABASE_URL's PostgreSQL
  */
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { resolveConfig } from '../k8s/config';
+import { measureCapacity } from './bench/capacity';
 import { BENCH_ITEM_ID } from './bench/server';
 import { promClientRenderMs, scrapeCost } from './bench/scrape';
 import type { ScrapeCost } from './bench/scrape';
@@ -121,6 +124,23 @@ async function scrapeUnderLoad(
   }
 }
 
+/** The capacity steps: each level of concurrency for `seconds`, then a table (and JSON). */
+async function capacity(seconds: number, json: boolean): Promise<void> {
+  const databaseUrl = process.env.DATABASE_URL || undefined;
+  log(
+    `capacity: the built server on ${databaseUrl === undefined ? 'the embedded store' : 'PostgreSQL'}, GET /api/items/:id, ${seconds}s per step, on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+  );
+  const steps = await measureCapacity([1, 4, 16, 50], seconds, databaseUrl);
+  log('| connections | req/s | p50 ms | p99 ms | cores used | req/s per core |');
+  log('|---|---|---|---|---|---|');
+  for (const s of steps) {
+    log(
+      `| ${s.connections} | ${Math.round(s.reqPerSec)} | ${s.p50Ms} | ${s.p99Ms} | ${s.cores.toFixed(2)} | ${Math.round(s.reqPerCoreSecond)} |`,
+    );
+  }
+  if (json) process.stdout.write(`${JSON.stringify({ capacity: steps })}\n`);
+}
+
 async function main(): Promise<void> {
   killChildrenOnSignal();
   const { values } = parseArgs({
@@ -129,8 +149,10 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       rounds: { type: 'string' },
       duration: { type: 'string' },
+      capacity: { type: 'boolean', default: false },
     },
   });
+  if (values.capacity) return capacity(Number(values.duration ?? 5), values.json);
   const rounds = Number(values.rounds ?? (values.quick ? 2 : 5));
   const seconds = Number(values.duration ?? (values.quick ? 3 : 10));
   const warmup = values.quick ? 1 : 3;

@@ -87,6 +87,7 @@ async function main(): Promise<number> {
       namespace,
       name,
       prometheusUrl: values['prometheus-url'],
+      ...(config.autoscaling.enabled && { autoscaler: config.autoscaling.keda.enabled ? 'ScaledObject' : 'HorizontalPodAutoscaler' }),
     });
   }
 

@@ -136,7 +136,8 @@ export class Api extends Construct {
       kind: 'Deployment',
       metadata: { name: c.name, labels },
       spec: {
-        replicas: c.replicas,
+        // An autoscaler owns the replica count: a `replicas` here would reset it on every apply.
+        ...(!c.autoscaling.enabled && { replicas: c.replicas }),
         selector: { matchLabels: selector },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         template: {

@@ -6,13 +6,15 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { PROMETHEUS_REPLICA_LABEL } from '../config';
 import type { DeployConfig } from '../config';
 import { LABEL, METRICS_PATH, PORT_NAME } from '../../src/contract';
-import { MONITORING_API_VERSION, operatorAlertmanagerPodLabels, operatorPrometheusPodLabels } from '../operator';
+import { MONITORING_API_VERSION, OPERATOR_PORTS, operatorAlertmanagerPodLabels, operatorPrometheusPodLabels } from '../operator';
 import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
 import { allRuleGroups } from '../rule-files';
 import type { Labels } from '../labels';
 import { ifSet } from './api';
+import { prometheusServiceName } from './autoscaling';
 /** UID/GID of the Prometheus pods (the upstream image's `nobody` works with any non-root UID). */
 export const PROMETHEUS_UID = 1000;
 export const PROMETHEUS_GID = 2000;
@@ -167,6 +169,22 @@ export class Monitoring extends Construct {
       });
     }
 
+    const podLabels = prometheusPodLabels(name);
+    new ApiObject(this, 'prometheus-service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: prometheusServiceName(name), labels },
+      spec: { selector: podLabels, ports: [{ name: 'web', port: OPERATOR_PORTS.prometheusWeb, targetPort: 'web', protocol: 'TCP' }] },
+    });
+    if (p.replicas > 1) {
+      new ApiObject(this, 'prometheus-pdb', {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: `${name}-prometheus`, labels },
+        spec: { maxUnavailable: 1, selector: { matchLabels: podLabels } },
+      });
+    }
+
     new ApiObject(this, 'prometheus', {
       apiVersion: MONITORING_API_VERSION,
       kind: 'Prometheus',
@@ -196,8 +214,28 @@ export class Monitoring extends Construct {
         securityContext: OPERATOR_POD_SECURITY,
         resources: p.resources,
         walCompression: true,
+        // Each replica's series carry prometheus_replica (the operator's default, named here so
+        // queries and Thanos can rely on it); the operator drops it from alerts, so Alertmanager
+        // receives the same alert from every replica and notifies once.
+        replicaExternalLabelName: PROMETHEUS_REPLICA_LABEL,
         ...ifSet('externalLabels', p.externalLabels),
         ...ifSet('remoteWrite', p.remoteWrite),
+        ...(p.thanos.enabled && {
+          thanos: {
+            ...ifSet('version', p.thanos.version),
+            ...(p.thanos.objectStorageConfig && { objectStorageConfig: p.thanos.objectStorageConfig }),
+          },
+        }),
+        // Replicas on different nodes where the cluster allows it: one node's loss leaves one scraping.
+        ...(p.replicas > 1 && {
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: podLabels } } },
+              ],
+            },
+          },
+        }),
         ...(c.alertmanager.enabled && {
           alerting: { alertmanagers: [{ namespace: c.namespace, name: alertmanagerServiceName(name), port: 'web', apiVersion: 'v2' }] },
         }),

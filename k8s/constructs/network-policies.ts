@@ -143,7 +143,17 @@ export class NetworkPolicies extends Construct {
 
     if (c.prometheus.enabled) {
       policy(`${c.name}-prometheus`, 'prometheus', prometheus, {
-        ingress: [{ from: asPeers(np.prometheusFrom), ports: [tcp(OPERATOR_PORTS.prometheusWeb)] }],
+        ingress: [
+          {
+            from: asPeers(np.prometheusFrom),
+            // The Thanos sidecar's gRPC (StoreAPI) port, for a Thanos Query among the same peers.
+            ports: [tcp(OPERATOR_PORTS.prometheusWeb), ...(c.prometheus.thanos.enabled ? [tcp(OPERATOR_PORTS.thanosGrpc)] : [])],
+          },
+          // KEDA's operator runs the trigger's query.
+          ...(c.autoscaling.enabled && c.autoscaling.keda.enabled
+            ? [{ from: asPeers(np.kedaFrom), ports: [tcp(OPERATOR_PORTS.prometheusWeb)] }]
+            : []),
+        ],
         egress: [
           dns,
           kubeApi,

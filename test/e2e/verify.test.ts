@@ -17,10 +17,20 @@ import { PrometheusApi } from '../../tools/lib/prometheus-api';
 import { tempDir } from '../helpers/app';
 import { startKubeStandIn } from '../helpers/kube-stand-in';
 import type { StandIn } from '../helpers/kube-stand-in';
-import { clone, find, HAVE_KPS_FIXTURE, KPS_FIXTURE, KPS_VALUES_FILE, manifests, requireInCi } from '../helpers/manifests';
+import {
+  clone,
+  find,
+  HAVE_KPS_FIXTURE,
+  KPS_FIXTURE,
+  KPS_VALUES_FILE,
+  manifests,
+  requireInCi,
+  SCALE_OUT_VALUES_FILE,
+} from '../helpers/manifests';
 import { operatorPrometheusPodLabels } from '../../k8s/operator';
 
 const KPS_VALUES = parseYaml(readFileSync(KPS_VALUES_FILE, 'utf8')) as Record<string, unknown>;
+const SCALE_OUT = parseYaml(readFileSync(SCALE_OUT_VALUES_FILE, 'utf8')) as Record<string, unknown>;
 const readFixture = (): K8sObject[] =>
   parseAllDocuments(readFileSync(KPS_FIXTURE, 'utf8'))
     .map((d) => d.toJS() as K8sObject | null)
@@ -36,8 +46,13 @@ interface Result {
 
 /** Runs the CLI asynchronously: the stand-in API server answers it from this process. */
 function verify(...args: string[]): Promise<Result> {
+  return verifyWith({}, ...args);
+}
+
+/** `verify` with `env` added (SYNTH_CONFIG: the deploy config it expects). */
+function verifyWith(env: Record<string, string>, ...args: string[]): Promise<Result> {
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'build', 'tools', 'verify.js'), ...args, '--output', 'json'], {
-    env: { PATH: process.env.PATH, HOME: '/nonexistent' },
+    env: { PATH: process.env.PATH, HOME: '/nonexistent', ...env },
   });
   let stdout = '';
   let stderr = '';
@@ -103,6 +118,27 @@ describe('verify --manifests (offline)', () => {
     expect(r.code).toBe(1);
     expect(failedIds(r)).toContain(id);
     expect(r.json.items.find((i) => i.id === id)!.fix).toMatch(fix);
+  });
+
+  it('checks the autoscalers offline: the scale-out manifests pass, a ScaledObject reading an unrecorded rate fails', async () => {
+    const scaled = manifests(SCALE_OUT);
+    const good = await verify('--manifests', await writeManifests(scaled));
+    expect(failedIds(good)).toEqual([]);
+    for (const id of [
+      'autoscaler-target',
+      'autoscaled-replicas',
+      'autoscaler-cpu-requests',
+      'autoscaler-pdb',
+      'scaledobject-metric-recorded',
+    ]) {
+      expect({ id, status: good.json.items.find((i) => i.id === id)?.status }).toEqual({ id, status: 'pass' });
+    }
+    const broken = clone(scaled);
+    const trigger = find(broken, 'ScaledObject').spec.triggers[0]!;
+    trigger.metadata = { ...trigger.metadata, query: 'sum(rate(http_requests_total[1m]))' };
+    const r = await verify('--manifests', await writeManifests(broken));
+    expect(r.code).toBe(1);
+    expect(failedIds(r)).toEqual(['scaledobject-metric-recorded']);
   });
 
   it('says which checks could not run when the manifests hold no Prometheus (kube-prometheus-stack mode), with exit code 0', async () => {
@@ -331,6 +367,45 @@ requireInCi('the verify tests against a real Prometheus', HAVE_PROMETHEUS, 'apt-
     expect(r.code).toBe(1);
     expect(failedIds(r)).toEqual(ids);
     await standIn.close();
+  });
+
+  describe('with KEDA scaling the API', () => {
+    const KEDA = { autoscaling: { enabled: true, keda: { enabled: true } } };
+    /** The cluster with the ScaledObject as KEDA reports it: Ready, or with `ready`'s condition. */
+    function kedaCluster(ready: { status: string; message?: string } | undefined): K8sObject[] {
+      return cluster((o) => {
+        const keda = manifests(KEDA);
+        o.splice(0, o.length, ...o.filter((x) => !['Deployment', 'PrometheusRule', 'NetworkPolicy'].includes(x.kind!)));
+        o.push(...keda.filter((x) => ['Deployment', 'PrometheusRule', 'NetworkPolicy', 'ScaledObject'].includes(x.kind!)));
+        // The API server fills in replicas; the autoscaler sets them.
+        find(o, 'Deployment').spec!.replicas = 3;
+        find(o, 'Deployment').status = { replicas: 3, readyReplicas: 3, availableReplicas: 3 };
+        if (ready === undefined) o.splice(o.indexOf(find(o, 'ScaledObject')), 1);
+        else find(o, 'ScaledObject').status = { conditions: [{ type: 'Ready', ...ready }] };
+      });
+    }
+    let env: Record<string, string>;
+    beforeAll(async () => {
+      const dir = await tempDir('verify-keda');
+      writeFileSync(join(dir, 'values.yaml'), stringify(KEDA));
+      env = { SYNTH_CONFIG: join(dir, 'values.yaml') };
+    });
+
+    it.each<[string, { status: string; message?: string } | undefined, string[]]>([
+      ['passes when KEDA reports the ScaledObject Ready', { status: 'True' }, []],
+      ['fails when KEDA cannot run the query', { status: 'False', message: 'prometheus query failed' }, ['autoscaler']],
+      ['fails when there is no ScaledObject (KEDA absent)', undefined, ['autoscaler']],
+    ])('%s', async (_case, ready, failed) => {
+      standIn = await startKubeStandIn(kedaCluster(ready), prometheus.url);
+      const r = await verifyWith(env, '--kubeconfig', standIn.kubeconfig);
+      expect(failedIds(r)).toEqual(failed);
+      const item = r.json.items.find((i) => i.id === 'autoscaler')!;
+      expect(item.status).toBe(failed.length === 0 ? 'pass' : 'fail');
+      if (ready?.message) expect(item.details.join()).toContain(ready.message);
+      // Live Deployments always carry replicas: that check is for manifests.
+      if (ready !== undefined) expect(r.json.items.find((i) => i.id === 'autoscaled-replicas')?.status).toBe('skip');
+      await standIn.close();
+    });
   });
 
   /** A cluster running kube-prometheus-stack: its Prometheus in `monitoring`, the app without its own. */

@@ -38,6 +38,8 @@ const PLURALS: Record<string, string> = {
   Ingress: 'ingresses',
   HTTPRoute: 'httproutes',
   Cluster: 'clusters',
+  HorizontalPodAutoscaler: 'horizontalpodautoscalers',
+  ScaledObject: 'scaledobjects',
 };
 
 export interface StandIn {

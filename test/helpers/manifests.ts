@@ -32,6 +32,9 @@ export const KPS_FIXTURE = join(
 );
 export const HAVE_KPS_FIXTURE = existsSync(KPS_FIXTURE);
 
+/** The chart's scale-out values file (KEDA, Prometheus replicas, Thanos), read by the synth too. */
+export const SCALE_OUT_VALUES_FILE = join(__dirname, '..', '..', 'charts', 'rest-api', 'ci', 'scale-out-values.yaml');
+
 /** The values file for installing next to kube-prometheus-stack, as users pass it. */
 export const KPS_VALUES_FILE = join(__dirname, '..', '..', 'k8s', 'values', 'kube-prometheus-stack.yaml');
 

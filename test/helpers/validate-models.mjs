@@ -5,6 +5,11 @@
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 
 const MONITORING = 'monitoring.coreos.com/v1';
+/** Custom resources: their model package, by apiVersion. Their unknown fields are the upstream CRD check's (schemas.test.ts). */
+const CUSTOM_MODELS = {
+  [MONITORING]: '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
+  'keda.sh/v1alpha1': '@kubernetes-models/keda/keda.sh/v1alpha1',
+};
 
 function droppedPaths(original, roundTripped, path = '') {
   if (Array.isArray(original)) return original.flatMap((v, i) => droppedPaths(v, roundTripped?.[i], `${path}[${i}]`));
@@ -20,10 +25,8 @@ for await (const chunk of process.stdin) input += chunk;
 const results = [];
 for (const object of JSON.parse(input)) {
   const ref = `${object.kind}/${object.metadata?.name}`;
-  const module =
-    object.apiVersion === MONITORING
-      ? '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
-      : `kubernetes-models/${object.apiVersion}`;
+  const custom = CUSTOM_MODELS[object.apiVersion];
+  const module = custom ?? `kubernetes-models/${object.apiVersion}`;
   const Model = (await import(module))[object.kind];
   let modelErrors = [];
   if (Model === undefined) modelErrors = [`kubernetes-models has no ${object.kind} in ${module}`];
@@ -35,8 +38,8 @@ for (const object of JSON.parse(input)) {
     }
   }
   let unknownFields = [];
-  if (object.apiVersion !== MONITORING) {
-    const type = `V1${object.kind}`;
+  if (custom === undefined) {
+    const type = `${/\/(v\d\w*)$/.exec(object.apiVersion)?.[1]?.replace(/^v/, 'V') ?? 'V1'}${object.kind}`;
     unknownFields = droppedPaths(object, ObjectSerializer.serialize(ObjectSerializer.deserialize(object, type, ''), type, ''));
   }
   results.push({ ref, modelErrors, unknownFields });

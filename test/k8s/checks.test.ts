@@ -21,6 +21,13 @@ const onEdge =
     mutate(objects);
   };
 
+const KEDA = { enabled: true, keda: { enabled: true } };
+const withHpa = manifests({ autoscaling: { enabled: true } });
+const withKeda = manifests({ autoscaling: KEDA, prometheus: { replicas: 2 } });
+
+/** Replaces the objects of `o` with a copy of `objects`, for variants of another mode. */
+const become = (o: K8sObject[], objects: K8sObject[]) => o.splice(0, o.length, ...clone(objects));
+
 /** A broken copy of the project's manifests: `mutate` edits it in place. */
 function broken(mutate: (objects: K8sObject[]) => void): K8sObject[] {
   const copy = clone(good);
@@ -58,6 +65,9 @@ describe('the wiring checks', () => {
     expect(checkManifests(manifests({ auth: { mode: 'jwt', jwt } }))).toEqual([]);
     const external = { prometheus: { enabled: false }, alertmanager: { enabled: false } };
     expect(checkManifests(manifests(external), { prometheusInCluster: true })).toEqual([]);
+    expect(checkManifests(withHpa)).toEqual([]);
+    expect(checkManifests(withKeda)).toEqual([]);
+    expect(checkManifests(manifests({ ...external, autoscaling: KEDA }), { prometheusInCluster: true })).toEqual([]);
   });
 
   const variants: [string, (o: K8sObject[]) => void, string, RegExp][] = [
@@ -237,6 +247,58 @@ describe('the wiring checks', () => {
       onEdge((o) => (find(o, 'Cluster').spec!.inheritedMetadata = { labels: { team: 'db' } })),
       'prometheus-selects-podmonitor',
       /PodMonitor rest-api-db .* no Prometheus here selects them/,
+    ],
+    [
+      "a ScaledObject whose target is not the API's Deployment",
+      (o) => {
+        become(o, withKeda);
+        find(o, 'ScaledObject').spec.scaleTargetRef.name = 'web';
+      },
+      'autoscaler-target',
+      /ScaledObject rest-api scales Deployment web \(apps\/v1\), which is not a Deployment of its namespace/,
+    ],
+    [
+      'an HPA next to a Deployment that still sets replicas',
+      (o) => o.push(clone(find(withHpa, 'HorizontalPodAutoscaler'))),
+      'autoscaled-replicas',
+      /Deployment rest-api sets replicas: 2 while HorizontalPodAutoscaler rest-api scales it/,
+    ],
+    [
+      'an HPA on CPU over containers that request no CPU',
+      (o) => {
+        become(o, withHpa);
+        delete (find(o, 'Deployment').spec!.template.spec!.containers[0]!.resources!.requests as Record<string, unknown>).cpu;
+      },
+      'autoscaler-cpu-requests',
+      /container\(s\) api of Deployment rest-api request no CPU/,
+    ],
+    [
+      'an HPA that may scale down to one pod',
+      (o) => {
+        become(o, withHpa);
+        find(o, 'HorizontalPodAutoscaler').spec.minReplicas = 1;
+      },
+      'autoscaler-pdb',
+      /may scale to 1 pod\(s\): a node drain then evicts the last one PodDisruptionBudget rest-api guards/,
+    ],
+    [
+      'a PodDisruptionBudget that keeps every pod at minReplicas',
+      (o) => {
+        become(o, withKeda);
+        find(o, 'PodDisruptionBudget', 'rest-api').spec = { minAvailable: 2, selector: find(o, 'Deployment').spec!.selector };
+      },
+      'autoscaler-pdb',
+      /lets no pod be evicted at 2 replicas/,
+    ],
+    [
+      'a ScaledObject querying a rate no rule records',
+      (o) => {
+        become(o, withKeda);
+        const trigger = find(o, 'ScaledObject').spec.triggers[0]!;
+        trigger.metadata = { ...trigger.metadata, query: trigger.metadata.query!.replace('rate1m', 'rate2m') };
+      },
+      'scaledobject-metric-recorded',
+      /and no PrometheusRule records namespace_job_pod:http_requests:rate2m: KEDA would get no value/,
     ],
     [
       'the keys Secret mounted under another name than the Job makes',

@@ -88,6 +88,13 @@ const MATRIX: Record<string, unknown>[] = [
     ),
   },
   { prometheusRule: { additionalRuleGroups: [{ name: 'own', rules: [{ record: 'own:up:sum', expr: 'sum(up)' }] }] } },
+  // The HPA on CPU; KEDA against the cluster's Prometheus with a fractional target.
+  { autoscaling: { enabled: true, maxReplicas: 5, targetCPUUtilizationPercentage: 65 } },
+  {
+    prometheus: { enabled: false },
+    alertmanager: { enabled: false },
+    autoscaling: { enabled: true, keda: { enabled: true, requestsPerSecondPerPod: 12.5, window: '2m' } },
+  },
 ];
 
 /** An object as both paths describe it: Helm's chart label and managed-by aside. */

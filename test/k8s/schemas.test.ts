@@ -4,13 +4,22 @@
  * round trip drops), and the upstream Prometheus Operator CRDs in ../shared/schemas.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { K8sObject } from '../../k8s/checks';
 import type { KindMap } from '../../k8s/objects';
-import { loadOperatorCrdValidators } from '../helpers/crd-schema';
+import { loadCrdValidators, loadOperatorCrdValidators } from '../helpers/crd-schema';
 import { KNOWN_MODEL_BUGS, validateModels } from '../helpers/models';
-import { find, HAVE_SHARED_SCHEMAS, KPS_VALUES_FILE, manifests, requireInCi, SHARED_SCHEMAS } from '../helpers/manifests';
+import {
+  find,
+  HAVE_SHARED_SCHEMAS,
+  KPS_VALUES_FILE,
+  manifests,
+  requireInCi,
+  SCALE_OUT_VALUES_FILE,
+  SHARED_SCHEMAS,
+} from '../helpers/manifests';
 
 const variants: [string, K8sObject[]][] = [
   ['defaults (bundled Prometheus, development database)', manifests()],
@@ -19,8 +28,25 @@ const variants: [string, K8sObject[]][] = [
     manifests({ database: { existingSecret: 'prod-db' }, prometheus: { storage: { storageClass: 'standard' } } }),
   ],
   ['next to kube-prometheus-stack', manifests(parseYaml(readFileSync(KPS_VALUES_FILE, 'utf8')))],
+  ['scaled out (KEDA, two Prometheus replicas, Thanos)', manifests(parseYaml(readFileSync(SCALE_OUT_VALUES_FILE, 'utf8')))],
+  [
+    'HPA on CPU, Thanos without upload, remote write',
+    manifests({
+      autoscaling: { enabled: true },
+      prometheus: {
+        replicas: 3,
+        thanos: { enabled: true, version: 'v0.39.2' },
+        remoteWrite: [{ url: 'https://metrics.example/api/v1/write' }],
+      },
+    }),
+  ],
+  [
+    'KEDA with the cluster Prometheus',
+    manifests({ ...parseYaml(readFileSync(KPS_VALUES_FILE, 'utf8')), autoscaling: { enabled: true, keda: { enabled: true } } }),
+  ],
 ];
 const MONITORING = 'monitoring.coreos.com/v1';
+const KEDA = 'keda.sh/v1alpha1';
 
 describe.each(variants)('the %s manifests', (_variant, objects) => {
   const results = validateModels(objects);
@@ -73,5 +99,50 @@ describe('the Prometheus Operator resources against the upstream CRDs', () => {
     const validate = validators.get(`${MONITORING} ServiceMonitor`)!;
     expect(validate(sm)).toBe(false);
     expect(JSON.stringify(validate.errors)).toContain('intervall');
+  });
+});
+
+describe("KEDA's ScaledObject against the upstream CRD (KEDA v2.20.2)", () => {
+  requireInCi('the KEDA CRD conformance tests', HAVE_SHARED_SCHEMAS, `../shared/schemas is absent at ${SHARED_SCHEMAS}`);
+  const validate = HAVE_SHARED_SCHEMAS
+    ? loadCrdValidators(join(SHARED_SCHEMAS, 'keda-v2.20.2', 'keda.sh_scaledobjects.yaml')).get(`${KEDA} ScaledObject`)
+    : undefined;
+  const scaled = variants.flatMap(([variant, objects]) =>
+    objects.filter((o) => o.apiVersion === KEDA).map((o) => [`${variant}: ${o.kind} ${o.metadata?.name}`, o] as const),
+  );
+  const run = HAVE_SHARED_SCHEMAS ? it : it.skip;
+
+  run('is rendered by the KEDA variants', () => {
+    expect(scaled.map(([name]) => name)).toEqual([
+      'scaled out (KEDA, two Prometheus replicas, Thanos): ScaledObject rest-api',
+      'KEDA with the cluster Prometheus: ScaledObject rest-api',
+    ]);
+  });
+
+  (HAVE_SHARED_SCHEMAS ? it.each(scaled) : it.skip.each(scaled))('%s conforms', (_name, object) => {
+    expect(validate).toBeDefined();
+    const valid = validate!(object);
+    expect(validate!.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  run('rejects an unknown field and a trigger without its type, as the API server does', () => {
+    const so: KindMap['ScaledObject'] = structuredClone(
+      find(
+        scaled.map(([, o]) => o),
+        'ScaledObject',
+      ),
+    );
+    Object.assign(so.spec, { minReplicas: 2 }); // minReplicaCount, as an HPA spells it
+    expect(validate!(so)).toBe(false);
+    expect(JSON.stringify(validate!.errors)).toContain('minReplicas');
+    const untyped = structuredClone(
+      find(
+        scaled.map(([, o]) => o),
+        'ScaledObject',
+      ),
+    ) as unknown as { spec: { triggers: Record<string, unknown>[] } };
+    delete untyped.spec.triggers[0]!.type;
+    expect(validate!(untyped)).toBe(false);
   });
 });

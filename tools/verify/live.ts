@@ -12,6 +12,8 @@ import { SLO_ALERT } from '../../k8s/burn-rates';
 import { PrometheusApi } from '../lib/prometheus-api';
 import type { Checklist } from './checklist';
 import { Kube, KubeError } from './kube';
+import { checkAutoscaler } from './autoscaler';
+import type { AutoscalerKind } from './autoscaler';
 import { addPrometheusChecks } from './prometheus';
 import { addWiringChecks, othersPrometheus, PROMETHEUS_CHECKS, SELECTION_CHECKS } from './wiring';
 
@@ -22,6 +24,8 @@ export interface LiveOptions {
   /** App name: Deployment, Service, ServiceMonitor and PrometheusRule, and the job name. */
   readonly name: string;
   readonly prometheusUrl?: string;
+  /** The autoscaler the deploy config renders (autoscaling.*), if any. */
+  readonly autoscaler?: AutoscalerKind;
 }
 
 const MONITORING = '/apis/monitoring.coreos.com/v1';
@@ -38,6 +42,7 @@ export async function verifyLive(list: Checklist, o: LiveOptions): Promise<void>
   await checkWorkload(list, kube, o);
   const sm = await checkMonitoringObjects(list, kube, o);
   const { objects, cannotRun } = await readClusterObjects(kube, o.namespace);
+  checkAutoscaler(list, objects, { namespace: o.namespace, name: o.name, expected: o.autoscaler });
   const selecting = checkWiringLive(list, objects, cannotRun, sm, o.namespace);
   checkClustersLive(list, objects);
   await askPrometheus(list, kube, o, selecting, cannotRun);
@@ -152,7 +157,10 @@ async function checkMonitoringObjects(list: Checklist, kube: Kube, o: LiveOption
 async function readClusterObjects(kube: Kube, ns: string): Promise<{ objects: K8sObject[]; cannotRun: Record<string, string> }> {
   // The cluster's objects, as the wiring checks read them. A user whose rights stop at the
   // namespace gets 403 on cluster-wide lists: the checks that need them say so instead of failing.
-  const cannotRun: Record<string, string> = {};
+  const cannotRun: Record<string, string> = {
+    // The API server fills in a Deployment's replicas (and the autoscaler sets them): only manifests can leave it out.
+    'autoscaled-replicas': 'a live Deployment always has replicas: run verify --manifests on the rendered manifests',
+  };
   const denied = (checks: readonly string[], err: string) => checks.forEach((id) => (cannotRun[id] ??= forbidden(err)));
   const read = async (kind: string, path: string, needs: readonly string[]): Promise<K8sObject[]> => {
     try {
@@ -175,6 +183,9 @@ async function readClusterObjects(kube: Kube, ns: string): Promise<{ objects: K8
     // The API keys Job's pods are what its NetworkPolicy selects.
     ...(await read('Job', `/apis/batch/v1/namespaces/${ns}/jobs`, [])),
     ...(await read('PodDisruptionBudget', `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`, [])),
+    // A cluster without KEDA answers 404 for ScaledObjects: none.
+    ...(await read('HorizontalPodAutoscaler', `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, [])),
+    ...(await read('ScaledObject', `/apis/keda.sh/v1alpha1/namespaces/${ns}/scaledobjects`, [])),
     ...(await read('NetworkPolicy', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, ['networkpolicy-metrics'])),
     ...(await read('ServiceMonitor', `${MONITORING}/namespaces/${ns}/servicemonitors`, [])),
     ...(await read('PrometheusRule', `${MONITORING}/namespaces/${ns}/prometheusrules`, [])),

@@ -244,6 +244,24 @@ The error budget of an objective in percent: 99.9 -> 0.001.
 {{- if and $v.database.cloudnativepg.enabled $v.database.existingSecret }}
 {{- fail (printf "database.cloudnativepg.enabled (true) contradicts database.existingSecret (%s): the API reads either the Cluster's Secret or yours" $v.database.existingSecret) }}
 {{- end }}
+{{- $a := $v.autoscaling }}
+{{- if lt (int $a.maxReplicas) (int $a.minReplicas) }}
+{{- fail (printf "autoscaling.maxReplicas (%v) must not be less than autoscaling.minReplicas (%v)" $a.maxReplicas $a.minReplicas) }}
+{{- end }}
+{{- if and $a.keda.enabled (not $a.enabled) }}
+{{- fail "autoscaling.keda.enabled (true) needs autoscaling.enabled: KEDA replaces the HPA of autoscaling" }}
+{{- end }}
+{{- if and $a.keda.enabled (lt (float64 (include "rest-api.seconds" $a.keda.window)) (mulf 4.0 $interval)) }}
+{{- fail (printf "autoscaling.keda.window (%s) must cover at least 4 scrapes (serviceMonitor.interval %s), or one missed scrape leaves rate() without data" $a.keda.window $v.serviceMonitor.interval) }}
+{{- end }}
+{{- if and $a.keda.enabled (not $v.prometheusRule.enabled) }}
+{{- fail "autoscaling.keda.enabled (true) needs prometheusRule.enabled: KEDA queries the recorded request rate" }}
+{{- end }}
+{{- range $key := list "prometheus" "prometheus_replica" }}
+{{- if hasKey ($v.prometheus.externalLabels | default dict) $key }}
+{{- fail (printf "prometheus.externalLabels.%s: is set by the Prometheus Operator (replica and instance)" $key) }}
+{{- end }}
+{{- end }}
 {{- if and $v.prometheus.enabled (not $v.serviceMonitor.enabled) }}
 {{- fail "prometheus.enabled (true) needs serviceMonitor.enabled: the bundled Prometheus scrapes the app through its ServiceMonitor" }}
 {{- end }}

@@ -109,6 +109,10 @@
     expr: histogram_quantile(0.99, namespace_job_endpoint_le:http_request_duration_seconds_bucket:rate5m{namespace="{{ .Release.Namespace }}",job="{{ include "rest-api.fullname" . }}"})
     labels:
       quantile: '0.99'
+  {{- if and .Values.autoscaling.enabled .Values.autoscaling.keda.enabled }}
+  - record: namespace_job_pod:http_requests:rate{{ .Values.autoscaling.keda.window }}
+    expr: sum by (namespace, job, pod) (rate(http_requests_total{namespace="{{ .Release.Namespace }}",job="{{ include "rest-api.fullname" . }}"}[{{ .Values.autoscaling.keda.window }}]))
+  {{- end }}
   - record: namespace_job_endpoint:http_request_duration_seconds:mean5m
     expr: sum by (namespace, job, endpoint) (rate(http_request_duration_seconds_sum{namespace="{{ .Release.Namespace }}",job="{{ include "rest-api.fullname" . }}"}[5m])) / sum by (namespace, job, endpoint) (rate(http_request_duration_seconds_count{namespace="{{ .Release.Namespace }}",job="{{ include "rest-api.fullname" . }}"}[5m]))
 - name: {{ include "rest-api.fullname" . }}.slo.availability
