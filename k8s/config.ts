@@ -351,8 +351,12 @@ export const configSchema = z
         burst: z.number().int().min(1).max(10_000_000).default(100),
         /** RATE_LIMIT_AUTH_FAILURES: failed authentications per client address and minute; 0: no limit. */
         authFailuresPerMinute: z.number().int().min(0).max(1_000_000).default(30),
-        /** TRUST_PROXY_HOPS: proxies (ingress controller, gateway) in front of the pods whose X-Forwarded-For entry names the client. */
-        trustedProxyHops: z.number().int().min(0).max(10).default(0),
+        /**
+         * TRUST_PROXY_HOPS: proxies (ingress controller, gateway) in front of the pods whose
+         * X-Forwarded-For entry names the client. Unset: 1 with ingress or httpRoute enabled (else
+         * every client would share the proxy's address and one budget), 0 without.
+         */
+        trustedProxyHops: z.number().int().min(0).max(10).optional(),
       })
       .prefault({}),
     database: z

@@ -57,7 +57,7 @@ export function apiEnv(c: DeployConfig): Record<string, unknown>[] {
     RATE_LIMIT_RPS: c.rateLimit.requestsPerSecond,
     RATE_LIMIT_BURST: c.rateLimit.burst,
     RATE_LIMIT_AUTH_FAILURES: c.rateLimit.authFailuresPerMinute,
-    TRUST_PROXY_HOPS: c.rateLimit.trustedProxyHops,
+    TRUST_PROXY_HOPS: c.rateLimit.trustedProxyHops ?? (c.ingress.enabled || c.httpRoute.enabled ? 1 : 0),
   };
   const ca = databaseCa(c);
   return [

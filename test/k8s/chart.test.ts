@@ -101,6 +101,17 @@ describe('the API workload', () => {
       ports: [{ port: 'metrics', protocol: 'TCP' }],
     });
   });
+
+  it.each([
+    [{}, '0'],
+    [{ ingress: { enabled: true } }, '1'],
+    [{ httpRoute: { enabled: true } }, '1'],
+    [{ ingress: { enabled: true }, rateLimit: { trustedProxyHops: 0 } }, '0'],
+    [{ rateLimit: { trustedProxyHops: 2 } }, '2'],
+  ])('trusts one proxy hop behind its own Ingress or HTTPRoute unless told otherwise: %j', (input, hops) => {
+    const env = find(manifests(input), 'Deployment').spec!.template.spec!.containers[0]!.env!;
+    expect(env.find((e) => e.name === 'TRUST_PROXY_HOPS')!.value).toBe(hops);
+  });
 });
 
 describe('the database', () => {
