@@ -173,7 +173,7 @@ async function realVsReference(store: StoreKind, o: { rounds: number; seconds: n
         ...o,
         onRun: (m: Measured) =>
           log(
-            `  ${store.padEnd(8)} round ${m.round}/${o.rounds} ${m.app.padEnd(9)} ${fmt(m.reqPerSec).padStart(6)} req/s  p99 ${m.p99} ms  CPU ${fmt(m.cpuMicrosPerRequest)} µs/req  RSS ${fmt(m.rssMb)} MB`,
+            `  ${store.padEnd(8)} round ${m.round}/${o.rounds} ${m.app.padEnd(9)} ${fmt(m.reqPerSec).padStart(6)} req/s  p99 ${m.p99} ms  CPU ${fmt(m.cpuMicrosPerRequest)} µs/req  RSS ${fmt(m.rssMb)} MB${m.errors > 0 ? `  ${m.errors} timeouts or errors` : ''}`,
           ),
       },
     );

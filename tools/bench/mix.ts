@@ -39,6 +39,8 @@ export interface MixResult {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Answers by status code. */
+  statuses: Record<string, number>;
 }
 
 /** Creates `count` items through the API, 20 at a time; resolves with their ids. */
@@ -99,5 +101,6 @@ export async function runMix(url: string, ids: readonly string[], seconds: numbe
     p99: r.latency.p99,
     non2xx: r.non2xx,
     errors: r.errors,
+    statuses: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, { count }]) => [code, count ?? 0])),
   };
 }
