@@ -95,14 +95,20 @@ export function createApp(deps: AppDeps): Express {
     // These run once the route is known, so an overload, a 401 or a 429 counts against the route.
     before: [
       ...(deps.maxInFlight === undefined ? [] : [inFlight.limit(deps.maxInFlight)]),
-      authentication({
-        ...deps.auth,
-        logger: deps.logger,
-        failures:
-          verifier !== undefined && limits !== undefined && limits.authFailuresPerMinute > 0
-            ? new AuthFailureLimit(limits.authFailuresPerMinute, deps.logger)
-            : undefined,
-      }),
+      // Without a verifier every caller is anonymous, known by its address: the rate limit and
+      // the access log find it themselves, so no step runs on every request to say so.
+      ...(verifier === undefined
+        ? []
+        : [
+            authentication({
+              ...deps.auth,
+              logger: deps.logger,
+              failures:
+                limits !== undefined && limits.authFailuresPerMinute > 0
+                  ? new AuthFailureLimit(limits.authFailuresPerMinute, deps.logger)
+                  : undefined,
+            }),
+          ]),
       ...(limits !== undefined && limits.rps > 0 ? [callerRateLimit(limits.rps, limits.burst, deps.logger)] : []),
       ...(deps.faultInjection === true ? [faultInjection({ authenticatedOnly: verifier !== undefined })] : []),
     ],

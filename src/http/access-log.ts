@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { CLIENT_CLOSED_STATUS } from '../contract';
+import { addressKey } from './rate-limit';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -46,7 +47,7 @@ export function logRequest(logger: Logger, res: Response, status: number, ms: nu
   logger.info(
     {
       req: requestFields(req, res),
-      caller: res.locals.caller?.id,
+      caller: res.locals.caller?.id ?? addressKey(req),
       res: { statusCode: status },
       responseTime: Math.round(ms),
     },
