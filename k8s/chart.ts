@@ -8,6 +8,7 @@ import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from './config';
 import { Api } from './constructs/api';
+import { ApiKeys } from './constructs/api-keys';
 import { GrafanaDashboard } from './constructs/dashboard';
 import { DevDatabase } from './constructs/database';
 import { Monitoring, prometheusPodLabels } from './constructs/monitoring';
@@ -53,6 +54,7 @@ export class RestApiChart extends Chart {
     super(scope, id, { namespace: config.namespace, disableResourceNameHashes: true });
 
     new Api(this, 'api', { config });
+    new ApiKeys(this, 'api-keys', { config });
     if (config.networkPolicy.enabled) new NetworkPolicies(this, 'network-policies', { config, metricsFrom: metricsPeers(config) });
     if (config.database.deploy) new DevDatabase(this, 'database', { config });
     new Monitoring(this, 'monitoring', { config, serviceLabels: selectorLabels(config, 'api') });

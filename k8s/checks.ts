@@ -444,6 +444,12 @@ export const WIRING_CHECKS: readonly WiringCheck[] = [
     run: (ctx) => checkEveryPodIsolated(ctx),
   },
   {
+    id: 'api-keys-mounted',
+    title: "The API's keys file is in a mounted Secret, the one its keys Job makes",
+    kinds: ['Deployment'],
+    run: (ctx) => checkApiKeysMounted(ctx),
+  },
+  {
     id: 'networkpolicy-metrics',
     title: 'NetworkPolicies let Prometheus reach the metrics port',
     kinds: ['NetworkPolicy'],
@@ -621,6 +627,42 @@ function checkEveryPodIsolated(ctx: CheckContext): Finding[] {
           ),
         ),
     );
+}
+
+/**
+ * A container with AUTH_API_KEYS_FILE reads it from a whole Secret volume (a subPath mount never
+ * sees a rotation), and a Job among the objects that makes a Secret (SECRET_NAME) makes that one.
+ */
+function checkApiKeysMounted(ctx: CheckContext): Finding[] {
+  const made = ctx.pods
+    .filter((p) => p.owner.kind === 'Job')
+    .flatMap((p) => p.spec.containers.flatMap((c) => (c.env ?? []).filter((e) => e.name === 'SECRET_NAME').map((e) => e.value)));
+  return ctx.pods.flatMap((pod) =>
+    pod.spec.containers.flatMap((c) => {
+      const file = (c.env ?? []).find((e) => e.name === 'AUTH_API_KEYS_FILE')?.value;
+      if (file === undefined) return [];
+      const mount = (c.volumeMounts ?? []).find((m) => file.startsWith(`${m.mountPath.replace(/\/$/, '')}/`));
+      const volume = (pod.spec.volumes ?? []).find((v) => v.name === mount?.name);
+      const secret = volume?.secret?.secretName;
+      const problem =
+        mount === undefined || secret === undefined
+          ? `reads AUTH_API_KEYS_FILE ${file}, which is in no mounted Secret`
+          : mount.subPath !== undefined
+            ? `mounts the keys Secret ${secret} with subPath ${mount.subPath}, so it never sees a rotation`
+            : made.length > 0 && !made.includes(secret)
+              ? `mounts the keys Secret ${secret}, but the keys Job makes ${made.join(', ')}`
+              : undefined;
+      if (problem === undefined) return [];
+      return [
+        finding(
+          'api-keys-mounted',
+          [pod.owner],
+          `container ${c.name} of ${pod.owner.kind} ${pod.owner.metadata?.name} ${problem}`,
+          "mount the keys Secret as a whole volume at the directory of AUTH_API_KEYS_FILE (values: auth.existingSecret, or none for the Job's)",
+        ),
+      ];
+    }),
+  );
 }
 
 /**

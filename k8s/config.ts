@@ -6,7 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_METRICS_PORT, DEFAULT_PORT, DURATION_BUCKETS, METRIC, RUNBOOKS_PATH } from '../src/contract';
+import {
+  AUTH_MODES,
+  AUTH_READS,
+  DEFAULT_JWT_ALGORITHMS,
+  DEFAULT_METRICS_PORT,
+  DEFAULT_PORT,
+  DEFAULT_WRITE_SCOPE,
+  DURATION_BUCKETS,
+  JWT_ALGORITHMS,
+  METRIC,
+  RUNBOOKS_PATH,
+} from '../src/contract';
 import { grafanaSchema } from './dashboard/config';
 import { byteSizeBytes, durationSchema as duration, durationSeconds, quantityBytes } from './units';
 
@@ -242,6 +253,53 @@ export const configSchema = z
         maxInFlight: z.number().int().min(1).max(100_000).default(256),
       })
       .prefault({}),
+    /** Who may write (and read) items: the API's AUTH_* settings (README, Authentication and rate limits). */
+    auth: z
+      .strictObject({
+        /** AUTH_MODE. `none` lets anyone who reaches the Service change every item: for a throwaway cluster only. */
+        mode: z.enum(AUTH_MODES).default('api-key'),
+        /** AUTH_READS: `open`, or `authenticated` (reads need a credential too). */
+        reads: z.enum(AUTH_READS).default('open'),
+        /**
+         * api-key mode: the Secret holding the keys, one per line, under existingSecretKey. Unset: a
+         * Secret <name>-api-keys is made in the cluster with one random key the first time, and kept.
+         */
+        existingSecret: dns1123.optional(),
+        existingSecretKey: z
+          .string()
+          .regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret key (letters, digits, -, _ and .)')
+          .default('API_KEYS'),
+        /** jwt mode: the issuer's key set, the token's iss and aud, and what a token needs to write. */
+        jwt: z
+          .strictObject({
+            jwksUrl: absoluteUrl.optional(),
+            issuer: z.string().min(1).optional(),
+            audience: z.string().min(1).optional(),
+            algorithms: z
+              .array(z.enum(JWT_ALGORITHMS))
+              .min(1)
+              .default([...DEFAULT_JWT_ALGORITHMS]),
+            writeScope: z
+              .string()
+              .regex(/^[!#-[\]-~]+$/, 'must be one scope token (no spaces or quotes)')
+              .default(DEFAULT_WRITE_SCOPE),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** Requests per second per caller (API key, token subject or client address), in each pod. */
+    rateLimit: z
+      .strictObject({
+        /** RATE_LIMIT_RPS; 0: no limit. */
+        requestsPerSecond: z.number().min(0).max(1_000_000).default(50),
+        /** RATE_LIMIT_BURST: requests a caller may send at once. */
+        burst: z.number().int().min(1).max(10_000_000).default(100),
+        /** RATE_LIMIT_AUTH_FAILURES: failed authentications per client address and minute; 0: no limit. */
+        authFailuresPerMinute: z.number().int().min(0).max(1_000_000).default(30),
+        /** TRUST_PROXY_HOPS: proxies (ingress controller, gateway) in front of the pods whose X-Forwarded-For entry names the client. */
+        trustedProxyHops: z.number().int().min(0).max(10).default(0),
+      })
+      .prefault({}),
     database: z
       .strictObject({
         /** Secret holding the database URL. Set: nothing database-related is rendered. Unset: a development PostgreSQL is. */
@@ -254,6 +312,17 @@ export const configSchema = z
         poolWaitMs: ms(60_000, 2_000),
         /** DB_STATEMENT_TIMEOUT_MS */
         statementTimeoutMs: ms(600_000, 5_000),
+        /**
+         * A Secret (or ConfigMap) key holding the CA that signed the database server's certificate:
+         * mounted as DATABASE_CA_FILE, so the API requires TLS and verifies the server (verify-full).
+         */
+        ca: z
+          .strictObject({
+            secret: dns1123.optional(),
+            configMap: dns1123.optional(),
+            key: z.string().min(1).default('ca.crt'),
+          })
+          .prefault({}),
         /** The development PostgreSQL, rendered only without existingSecret. */
         postgres: z.strictObject({ image: z.string().min(1).default('postgres:15.14-bookworm'), storage: storage('1Gi') }).prefault({}),
       })
@@ -336,12 +405,14 @@ export const configSchema = z
             podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
           },
         ]),
-        /** Where the bundled Prometheus reaches the Kubernetes API for service discovery (ports 443 and 6443). */
+        /** Where the bundled Prometheus (service discovery) and the Secret makers reach the Kubernetes API (ports 443 and 6443). */
         kubeApiServer: peers('no API server').default(ANYWHERE),
         /** An external database (database.existingSecret): its address and port. */
         externalDatabase: z
           .strictObject({ to: peers('no database').default(ANYWHERE), port: z.number().int().min(1).max(65535).default(5432) })
           .prefault({}),
+        /** Where the API fetches auth.jwt.jwksUrl from (jwt mode), on the URL's port. */
+        jwksTo: peers('no key server').default(ANYWHERE),
         /** Egress rules added to each component's own: the API (a JWKS host), Prometheus (remote write), Alertmanager (its receivers). */
         extraEgress: z
           .strictObject({
@@ -444,6 +515,23 @@ export const configSchema = z
     if (!c.serviceAccount.create && c.serviceAccount.name === undefined) {
       problem(['serviceAccount', 'name'], 'must name an existing service account when serviceAccount.create is false');
     }
+    if (c.auth.mode === 'jwt') {
+      for (const key of ['jwksUrl', 'issuer', 'audience'] as const) {
+        if (c.auth.jwt[key] === undefined) problem(['auth', 'jwt', key], 'is required when auth.mode is jwt');
+      }
+    }
+    if (c.auth.existingSecret !== undefined && c.auth.mode !== 'api-key') {
+      problem(['auth', 'existingSecret'], `is read only when auth.mode is api-key (it is ${c.auth.mode})`);
+    }
+    if (c.database.ca.secret !== undefined && c.database.ca.configMap !== undefined) {
+      problem(['database', 'ca', 'configMap'], 'set either database.ca.secret or database.ca.configMap, not both');
+    }
+    if ((c.database.ca.secret ?? c.database.ca.configMap) !== undefined && c.database.existingSecret === undefined) {
+      problem(
+        ['database', 'ca'],
+        'needs database.existingSecret: the development PostgreSQL speaks no TLS (its URL would not ask for verify-full)',
+      );
+    }
     if (c.prometheus.enabled && !c.serviceMonitor.enabled) {
       problem(
         ['prometheus', 'enabled'],
@@ -458,6 +546,10 @@ type Parsed = z.output<typeof configSchema>;
 export interface DeployConfig extends Parsed {
   /** app.kubernetes.io/instance: the app name for the synth (the release name in the chart). */
   readonly instance: string;
+  readonly auth: Parsed['auth'] & {
+    /** api-key mode: the Secret of the keys file and its key; whether the cluster makes it (no existingSecret). */
+    readonly keys?: { readonly secretName: string; readonly secretKey: string; readonly ensure: boolean };
+  };
   readonly database: Parsed['database'] & {
     /** Whether the development PostgreSQL is rendered (no existingSecret). */
     readonly deploy: boolean;
@@ -517,6 +609,16 @@ export function resolveConfig(input: unknown = {}): DeployConfig {
   return {
     ...c,
     instance: c.name,
+    auth: {
+      ...c.auth,
+      ...(c.auth.mode === 'api-key' && {
+        keys: {
+          secretName: c.auth.existingSecret ?? `${c.name}-api-keys`,
+          secretKey: c.auth.existingSecretKey,
+          ensure: c.auth.existingSecret === undefined,
+        },
+      }),
+    },
     database: {
       ...c.database,
       deploy: existing === undefined,

@@ -4,7 +4,8 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_PORT } from './contract';
+import { AUTH_MODES, AUTH_READS, DEFAULT_JWT_ALGORITHMS, DEFAULT_PORT, DEFAULT_WRITE_SCOPE, JWT_ALGORITHMS } from './contract';
+import type { JwtAlgorithm } from './contract';
 import { redact } from './redact';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -25,13 +26,6 @@ const positiveMs = (max: number) =>
     .int('must be an integer number of milliseconds')
     .min(1, 'must be at least 1')
     .max(max, `must be at most ${max}`);
-
-/** Asymmetric JWS algorithms only: an HMAC secret would have to be shared with every verifier. */
-export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
-const DEFAULT_JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'ES256'];
-const AUTH_MODES = ['none', 'api-key', 'jwt'] as const;
-const AUTH_READS = ['open', 'authenticated'] as const;
 
 const jwtAlgorithms = z
   .string()
@@ -124,7 +118,7 @@ const envSchema = z
     AUTH_WRITE_SCOPE: z
       .string()
       .regex(/^[!#-[\]-~]+$/, 'must be one scope token (no spaces or quotes)')
-      .default('items:write'),
+      .default(DEFAULT_WRITE_SCOPE),
     RATE_LIMIT_RPS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be at least 0').max(1_000_000).default(0),
     RATE_LIMIT_BURST: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(10_000_000).optional(),
     RATE_LIMIT_AUTH_FAILURES: z.coerce.number().int('must be an integer').min(0).max(1_000_000).default(30),

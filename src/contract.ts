@@ -88,3 +88,14 @@ export const CLIENT_CLOSED_STATUS = 499;
  * the p95 against it, and histogram_quantile is only exact at bucket boundaries.
  */
 export const DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10];
+
+/** AUTH_MODE values: `none` is for local use only. */
+export const AUTH_MODES = ['none', 'api-key', 'jwt'] as const;
+/** AUTH_READS values. */
+export const AUTH_READS = ['open', 'authenticated'] as const;
+/** Asymmetric JWS algorithms only: an HMAC secret would have to be shared with every verifier. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+export const DEFAULT_JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['RS256', 'ES256'];
+/** The scope a token needs to write (AUTH_WRITE_SCOPE's default). */
+export const DEFAULT_WRITE_SCOPE = 'items:write';

@@ -14,6 +14,8 @@ import type { Labels } from '../labels';
 /** UID/GID the API image runs as; it also runs under any other non-root UID. */
 export const API_UID = 10001;
 const WRITABLE_PATHS = { tmp: '/tmp', data: '/var/lib/rest-api' } as const;
+/** Where the API keys Secret and the database CA are mounted (whole volumes: a subPath mount never sees a rotation). */
+export const MOUNTS = { apiKeys: '/etc/rest-api/api-keys', databaseCa: '/etc/rest-api/database-ca' } as const;
 
 export interface ApiProps {
   readonly config: DeployConfig;
@@ -42,12 +44,49 @@ export function apiEnv(c: DeployConfig): Record<string, unknown>[] {
     KEEP_ALIVE_TIMEOUT_MS: c.server.keepAliveTimeoutMs,
     MAX_REQUESTS_PER_SOCKET: c.server.maxRequestsPerSocket,
     MAX_IN_FLIGHT: c.server.maxInFlight,
+    AUTH_MODE: c.auth.mode,
+    AUTH_READS: c.auth.reads,
+    ...(c.auth.keys && { AUTH_API_KEYS_FILE: `${MOUNTS.apiKeys}/${c.auth.keys.secretKey}` }),
+    ...(c.auth.mode === 'jwt' && {
+      AUTH_JWKS_URL: c.auth.jwt.jwksUrl!,
+      AUTH_ISSUER: c.auth.jwt.issuer!,
+      AUTH_AUDIENCE: c.auth.jwt.audience!,
+      AUTH_JWT_ALGORITHMS: c.auth.jwt.algorithms.join(','),
+      AUTH_WRITE_SCOPE: c.auth.jwt.writeScope,
+    }),
+    RATE_LIMIT_RPS: c.rateLimit.requestsPerSecond,
+    RATE_LIMIT_BURST: c.rateLimit.burst,
+    RATE_LIMIT_AUTH_FAILURES: c.rateLimit.authFailuresPerMinute,
+    TRUST_PROXY_HOPS: c.rateLimit.trustedProxyHops,
   };
+  const ca = databaseCa(c);
   return [
     ...Object.entries(settings).map(([name, value]) => ({ name, value: String(value) })),
     { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: c.database.secretName, key: c.database.secretKey } } },
+    ...(ca ? [{ name: 'DATABASE_CA_FILE', value: `${MOUNTS.databaseCa}/${c.database.ca.key}` }] : []),
     ...c.env,
   ];
+}
+
+/** The volume holding the database's CA, when one is set. */
+function databaseCa(c: DeployConfig): Record<string, unknown> | undefined {
+  const { secret, configMap } = c.database.ca;
+  if (secret !== undefined) return { name: 'database-ca', secret: { secretName: secret } };
+  if (configMap !== undefined) return { name: 'database-ca', configMap: { name: configMap } };
+  return undefined;
+}
+
+/** The API's read-only mounts beyond its writable paths: the keys file and the database CA. */
+function configVolumes(c: DeployConfig): { volumes: Record<string, unknown>[]; mounts: Record<string, unknown>[] } {
+  const ca = databaseCa(c);
+  const keys = c.auth.keys;
+  return {
+    volumes: [...(keys ? [{ name: 'api-keys', secret: { secretName: keys.secretName } }] : []), ...(ca ? [ca] : [])],
+    mounts: [
+      ...(keys ? [{ name: 'api-keys', mountPath: MOUNTS.apiKeys, readOnly: true }] : []),
+      ...(ca ? [{ name: 'database-ca', mountPath: MOUNTS.databaseCa, readOnly: true }] : []),
+    ],
+  };
 }
 
 export class Api extends Construct {
@@ -59,6 +98,7 @@ export class Api extends Construct {
     // Selector labels last: extra pod labels never change what the selectors select.
     const podLabels: Labels = { ...c.podLabels, ...labels };
     const serviceAccountName = c.serviceAccount.name ?? c.name;
+    const mounted = configVolumes(c);
 
     if (c.serviceAccount.create) {
       new ApiObject(this, 'service-account', {
@@ -85,7 +125,11 @@ export class Api extends Construct {
       resources: c.resources,
       securityContext: c.securityContext,
       lifecycle: { preStop: { exec: { command: ['sleep', String(c.preStopSeconds)] } } },
-      volumeMounts: [...Object.entries(WRITABLE_PATHS).map(([name, mountPath]) => ({ name, mountPath })), ...c.volumeMounts],
+      volumeMounts: [
+        ...Object.entries(WRITABLE_PATHS).map(([name, mountPath]) => ({ name, mountPath })),
+        ...mounted.mounts,
+        ...c.volumeMounts,
+      ],
     };
     new ApiObject(this, 'deployment', {
       apiVersion: 'apps/v1',
@@ -109,7 +153,11 @@ export class Api extends Construct {
               c.image.pullSecrets.map((name) => ({ name })),
             ),
             containers: [container],
-            volumes: [...Object.keys(WRITABLE_PATHS).map((name) => ({ name, emptyDir: { sizeLimit: '64Mi' } })), ...c.volumes],
+            volumes: [
+              ...Object.keys(WRITABLE_PATHS).map((name) => ({ name, emptyDir: { sizeLimit: '64Mi' } })),
+              ...mounted.volumes,
+              ...c.volumes,
+            ],
             // Spread replicas (by default across nodes and zones; a single-node dev cluster still schedules them).
             ...ifSet(
               'topologySpreadConstraints',

@@ -8,16 +8,15 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
-import { ENSURE_SECRET_SCRIPT, ensureSecretRules } from '../ensure-secret';
 import type { SecretSpec } from '../ensure-secret';
-import { commonLabels, imageRef, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
+import { commonLabels, RESTRICTED_SECCOMP, selectorLabels } from '../labels';
+import { RESTRICTED_CONTAINER, secretMakerContainer, secretMakerRbac, TOKEN_VOLUME } from './secret-maker';
 
 /** UID/GID of `postgres` in the official Debian-based image. */
 export const POSTGRES_UID = 999;
 export const PGPORT = 5432;
 /** The development database's user and database; the password is made in the cluster. */
 export const DEV = { user: 'rest_api', database: 'rest_api' } as const;
-const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** What the development database's Secret holds: the URL the API reads, and the credentials PostgreSQL starts with. */
 export function devDatabaseSecret(secretKey: string, host: string): SecretSpec {
@@ -29,24 +28,6 @@ export function devDatabaseSecret(secretKey: string, host: string): SecretSpec {
   };
 }
 
-/** JSON with sorted keys, as Helm's toJson prints a map. */
-function sortedJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
-const restricted = {
-  runAsNonRoot: true,
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  privileged: false,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: RESTRICTED_SECCOMP,
-};
-
 export class DevDatabase extends Construct {
   constructor(scope: Construct, id: string, props: { readonly config: DeployConfig }) {
     super(scope, id);
@@ -56,25 +37,7 @@ export class DevDatabase extends Construct {
     const selector = selectorLabels(c, 'postgres');
     const secret = c.database.secretName;
 
-    new ApiObject(this, 'service-account', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name, labels },
-      automountServiceAccountToken: false,
-    });
-    new ApiObject(this, 'role', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: `${name}-secret`, labels },
-      rules: ensureSecretRules(secret),
-    });
-    new ApiObject(this, 'role-binding', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: `${name}-secret`, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${name}-secret` },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: c.namespace }],
-    });
+    secretMakerRbac(this, c, name, secret, labels);
 
     new ApiObject(this, 'service', {
       apiVersion: 'v1',
@@ -107,21 +70,11 @@ export class DevDatabase extends Construct {
               seccompProfile: RESTRICTED_SECCOMP,
             },
             initContainers: [
-              {
-                name: 'ensure-secret',
-                image: imageRef(c.image),
-                imagePullPolicy: c.image.pullPolicy,
-                command: ['node', '-e', ENSURE_SECRET_SCRIPT],
-                env: [
-                  { name: 'SECRET_NAME', value: secret },
-                  { name: 'SECRET_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                  { name: 'SECRET_SPEC', value: sortedJson(devDatabaseSecret(c.database.secretKey, name)) },
-                  { name: 'SECRET_LABELS', value: sortedJson(selectorLabels(c, 'postgres')) },
-                ],
-                resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
-                securityContext: restricted,
-                volumeMounts: [{ name: 'token', mountPath: TOKEN_DIR, readOnly: true }],
-              },
+              secretMakerContainer(c, {
+                secret,
+                spec: devDatabaseSecret(c.database.secretKey, name),
+                labels: selectorLabels(c, 'postgres'),
+              }),
             ],
             containers: [
               {
@@ -138,7 +91,7 @@ export class DevDatabase extends Construct {
                 readinessProbe: { exec: { command: ['pg_isready', '-U', DEV.user, '-d', DEV.database] }, periodSeconds: 5 },
                 livenessProbe: { exec: { command: ['pg_isready', '-U', DEV.user] }, periodSeconds: 10, failureThreshold: 6 },
                 resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
-                securityContext: { ...restricted, runAsUser: POSTGRES_UID },
+                securityContext: { ...RESTRICTED_CONTAINER, runAsUser: POSTGRES_UID },
                 volumeMounts: [
                   { name: 'data', mountPath: '/var/lib/postgresql/data' },
                   { name: 'run', mountPath: '/var/run/postgresql' },
@@ -146,19 +99,7 @@ export class DevDatabase extends Construct {
                 ],
               },
             ],
-            volumes: [
-              { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
-              { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-              {
-                name: 'token',
-                projected: {
-                  sources: [
-                    { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
-                    { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-                  ],
-                },
-              },
-            ],
+            volumes: [{ name: 'run', emptyDir: { sizeLimit: '16Mi' } }, { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, TOKEN_VOLUME],
           },
         },
         volumeClaimTemplates: [

@@ -5,7 +5,8 @@
  * development PostgreSQL takes connections from the API only and opens none but its init
  * container's to the Kubernetes API; the bundled
  * Prometheus scrapes the API, asks the Kubernetes API for its targets and sends to its
- * Alertmanager; the Alertmanager takes alerts from that Prometheus and sends notifications.
+ * Alertmanager; the Alertmanager takes alerts from that Prometheus and sends notifications;
+ * the API keys Job takes nothing and reaches only the Kubernetes API.
  */
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -40,6 +41,12 @@ const egressRules = (rules: readonly Rule[]): kplus.k8s.NetworkPolicyEgressRule[
       })),
     }),
   }));
+
+/** The TCP port a URL connects to. */
+export function urlPort(url: string): number {
+  const u = new URL(url);
+  return u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+}
 
 /** Alertmanager `name`'s pods, by the labels the operator gives them and no other Alertmanager's. */
 export function alertmanagerPodLabels(name: string): Labels {
@@ -89,11 +96,16 @@ export class NetworkPolicies extends Construct {
         c.database.deploy
           ? { to: [pods(postgres)], ports: [tcp(PGPORT)] }
           : { to: asPeers(np.externalDatabase.to), ports: [tcp(np.externalDatabase.port)] },
+        ...(c.auth.mode === 'jwt' ? [{ to: asPeers(np.jwksTo), ports: [tcp(urlPort(c.auth.jwt.jwksUrl!))] }] : []),
         ...egressRules(np.extraEgress.api),
       ],
     });
 
     const kubeApi: kplus.k8s.NetworkPolicyEgressRule = { to: asPeers(np.kubeApiServer), ports: [tcp(443), tcp(6443)] };
+    if (c.auth.keys?.ensure === true) {
+      // The keys Job: no connection in; out only to the Kubernetes API (by address, no DNS).
+      policy(`${c.name}-api-keys`, 'api-keys', selectorLabels(c, 'api-keys'), { ingress: [], egress: [kubeApi] });
+    }
     if (c.database.deploy) {
       // Out: only the init container's calls to the Kubernetes API (the Secret it makes), by the
       // service's address from the environment, so without DNS.

@@ -12,7 +12,7 @@
  */
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
-import type { JwtAlgorithm } from '../config';
+import type { JwtAlgorithm } from '../contract';
 import type { Verification, Verifier } from './verifier';
 
 /** How long one fetch of the key set may take before the request answers 503. */

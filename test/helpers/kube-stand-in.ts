@@ -18,6 +18,7 @@ const PLURALS: Record<string, string> = {
   Service: 'services',
   Deployment: 'deployments',
   StatefulSet: 'statefulsets',
+  Job: 'jobs',
   PodDisruptionBudget: 'poddisruptionbudgets',
   NetworkPolicy: 'networkpolicies',
   ServiceMonitor: 'servicemonitors',

@@ -58,7 +58,14 @@ describe('the API workload', () => {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
-    expect(api.volumeMounts!.map((m) => m.mountPath).sort()).toEqual(['/tmp', '/var/lib/rest-api']);
+    // Writable: only its scratch and data directories; the keys Secret is mounted read-only.
+    expect(
+      api
+        .volumeMounts!.filter((m) => m.readOnly !== true)
+        .map((m) => m.mountPath)
+        .sort(),
+    ).toEqual(['/tmp', '/var/lib/rest-api']);
+    expect(api.volumeMounts!.filter((m) => m.readOnly === true).map((m) => m.mountPath)).toEqual(['/etc/rest-api/api-keys']);
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(find(objects, 'ServiceAccount', 'rest-api').automountServiceAccountToken).toBe(false);
   });
@@ -332,6 +339,14 @@ describe('the deploy config', () => {
     [{ prometheus: { enabled: false } }, 'alertmanager.enabled: (true) needs prometheus.enabled'],
     [{ networkPolicy: { metricsFrom: [] } }, 'networkPolicy.metricsFrom = []: must name at least one peer'],
     [{ database: { existingSecret: 'Bad_Name' } }, 'database.existingSecret = "Bad_Name": must be a DNS-1123 label'],
+    [{ auth: { mode: 'jwt' } }, 'auth.jwt.jwksUrl: is required when auth.mode is jwt'],
+    [{ auth: { mode: 'open' } }, 'auth.mode = "open"'],
+    [
+      { auth: { mode: 'none', existingSecret: 'keys' } },
+      'auth.existingSecret = "keys": is read only when auth.mode is api-key (it is none)',
+    ],
+    [{ auth: { jwt: { algorithms: ['HS256'] } } }, 'auth.jwt.algorithms.0 = "HS256"'],
+    [{ database: { ca: { secret: 'db-ca' } } }, 'database.ca = {"secret":"db-ca"}: needs database.existingSecret'],
   ])('rejects %j naming the key and value', (input, message) => {
     expect(() => resolveConfig(input)).toThrow(DeployConfigError);
     expect(() => resolveConfig(input)).toThrow(message);

@@ -37,6 +37,9 @@ describe('the wiring checks', () => {
       checkManifests(manifests({ name: 'shop', namespace: 'shop-prod', serviceMonitor: { additionalLabels: { release: 'kps' } } })),
     ).toEqual([]);
     expect(checkManifests(manifests({ networkPolicy: { enabled: false } }))).toEqual([]);
+    expect(checkManifests(manifests({ auth: { existingSecret: 'team-keys', existingSecretKey: 'keys' } }))).toEqual([]);
+    const jwt = { jwksUrl: 'https://idp.example/jwks', issuer: 'https://idp.example', audience: 'items' };
+    expect(checkManifests(manifests({ auth: { mode: 'jwt', jwt } }))).toEqual([]);
     const external = { prometheus: { enabled: false }, alertmanager: { enabled: false } };
     expect(checkManifests(manifests(external), { prometheusInCluster: true })).toEqual([]);
   });
@@ -185,6 +188,21 @@ describe('the wiring checks', () => {
       (o) => (find(o, 'StatefulSet').spec!.selector.matchLabels!['app.kubernetes.io/component'] = 'db'),
       'workload-selector',
       /StatefulSet rest-api-postgres selector .* does not match its pod labels/,
+    ],
+    [
+      'the keys Secret mounted under another name than the Job makes',
+      (o) => (find(o, 'Deployment').spec!.template.spec!.volumes!.find((v) => v.name === 'api-keys')!.secret!.secretName = 'keys'),
+      'api-keys-mounted',
+      /mounts the keys Secret keys, but the keys Job makes rest-api-api-keys/,
+    ],
+    [
+      'the keys file mounted by subPath',
+      (o) => {
+        const mount = find(o, 'Deployment').spec!.template.spec!.containers[0]!.volumeMounts!.find((m) => m.name === 'api-keys')!;
+        Object.assign(mount, { mountPath: '/etc/rest-api/api-keys/API_KEYS', subPath: 'API_KEYS' });
+      },
+      'api-keys-mounted',
+      /reads AUTH_API_KEYS_FILE \/etc\/rest-api\/api-keys\/API_KEYS, which is in no mounted Secret/,
     ],
   ];
 

@@ -196,6 +196,14 @@ describe('the Helm chart rendered by the real helm', () => {
     [['--set', 'prometheus.storage.size=5Gi'], 'prometheus.retentionSize (8GiB) must stay below 95% of prometheus.storage.size (5Gi)'],
     [['--set', 'image.digest=sha256:abc'], "at '/image/digest'"],
     [['--set', 'alerts.highErrorRate.perSecond=0.25'], "at '/alerts/highErrorRate/perSecond'"],
+    [['--set', 'auth.mode=jwt'], 'auth.jwt.jwksUrl is required when auth.mode is jwt'],
+    [['--set', 'auth.mode=open'], "at '/auth/mode'"],
+    [
+      ['--set', 'auth.mode=none', '--set', 'auth.existingSecret=keys'],
+      'auth.existingSecret is read only when auth.mode is api-key (it is none)',
+    ],
+    [['--set', 'auth.jwt.algorithms={HS256}'], "at '/auth/jwt/algorithms/0'"],
+    [['--set', 'database.ca.secret=db-ca'], 'database.ca needs database.existingSecret'],
     [['--set', 'namespace=shop'], "namespace (shop) differs from the release's namespace (rest-api): install with -n shop"],
     [
       ['--set', 'name=shop-api'],

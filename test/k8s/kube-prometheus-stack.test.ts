@@ -30,12 +30,18 @@ describe('the kube-prometheus-stack values file', () => {
   it('renders no Prometheus, Alertmanager, Prometheus RBAC or anything cluster-scoped', () => {
     const kinds = ours.map((o) => o.kind);
     for (const kind of ['Prometheus', 'Alertmanager', 'ClusterRole', 'ClusterRoleBinding']) expect(kinds).not.toContain(kind);
-    // The only RBAC is the development database's, for its Secret.
+    // The only RBAC is the Secret makers': the API keys Job's and the development database's.
     expect(ours.filter((o) => /Role/.test(o.kind!)).map((o) => o.metadata?.name)).toEqual([
+      'rest-api-api-keys-secret',
+      'rest-api-api-keys-secret',
       'rest-api-postgres-secret',
       'rest-api-postgres-secret',
     ]);
-    expect(ours.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata?.name)).toEqual(['rest-api', 'rest-api-postgres']);
+    expect(ours.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata?.name)).toEqual([
+      'rest-api',
+      'rest-api-api-keys',
+      'rest-api-postgres',
+    ]);
   });
 
   it('labels the ServiceMonitor and PrometheusRule release: kps', () => {

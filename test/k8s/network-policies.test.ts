@@ -13,7 +13,10 @@ const NS = 'rest-api';
 
 /** The pod of `kind`/`name` among the objects, as a NetworkPolicy sees it. */
 function podOf(objects: readonly K8sObject[], kind: string, name: string): Endpoint {
-  const pod = runningPods(objects).find((p) => p.owner.kind === kind && p.owner.metadata?.name === name);
+  // A Job's name ends in a digest of its pod (k8s/constructs/secret-maker.ts): found by its prefix.
+  const pod = runningPods(objects).find(
+    (p) => p.owner.kind === kind && (p.owner.metadata?.name === name || (kind === 'Job' && p.owner.metadata?.name?.startsWith(`${name}-`))),
+  );
   if (pod === undefined) throw new Error(`no ${kind} ${name}`);
   return { pod: { ns: pod.owner.metadata?.namespace ?? NS, labels: pod.labels, nsLabels: { 'kubernetes.io/metadata.name': NS } } };
 }
@@ -38,6 +41,7 @@ describe('the default NetworkPolicies', () => {
   const postgres = podOf(objects, 'StatefulSet', 'rest-api-postgres');
   const prometheus = podOf(objects, 'Prometheus', 'rest-api');
   const alertmanager = podOf(objects, 'Alertmanager', 'rest-api');
+  const keysJob = podOf(objects, 'Job', 'rest-api-api-keys');
   const neighbour = other(NS);
   const stranger = other('elsewhere');
   const HTTP = tcp(8080, 'http');
@@ -49,6 +53,7 @@ describe('the default NetworkPolicies', () => {
   it('render one policy, with ingress and egress, per kind of pod', () => {
     expect(policies.map((p) => [p.metadata.name, p.spec?.policyTypes])).toEqual([
       ['rest-api', ['Ingress', 'Egress']],
+      ['rest-api-api-keys', ['Ingress', 'Egress']],
       ['rest-api-postgres', ['Ingress', 'Egress']],
       ['rest-api-prometheus', ['Ingress', 'Egress']],
       ['rest-api-alertmanager', ['Ingress', 'Egress']],
@@ -62,6 +67,7 @@ describe('the default NetworkPolicies', () => {
     ['the API resolves names (TCP)', api, KUBE_DNS, tcp(53)],
     ['the API reaches its database', api, postgres, PG],
     ["the database's init container makes its Secret through the Kubernetes API", postgres, { ip: '10.96.0.1' }, tcp(443)],
+    ['the keys Job makes the API keys Secret through the Kubernetes API', keysJob, { ip: '10.96.0.1' }, tcp(6443)],
     ['Prometheus resolves names', prometheus, KUBE_DNS, udp(53)],
     ['Prometheus asks the Kubernetes API for its targets', prometheus, { ip: '10.96.0.1' }, tcp(443)],
     ['Prometheus sends alerts to its Alertmanager', prometheus, alertmanager, AM_WEB],
@@ -88,6 +94,9 @@ describe('the default NetworkPolicies', () => {
     ['a pod of another namespace queries Prometheus', stranger, prometheus, PROM_WEB],
     ['Prometheus reaches the Internet on another port', prometheus, INTERNET, tcp(25)],
     ['Alertmanager reaches the API', alertmanager, api, HTTP],
+    ['the keys Job reaches the API', keysJob, api, HTTP],
+    ['the keys Job reaches the Internet', keysJob, INTERNET, tcp(80)],
+    ['a pod of the namespace connects to the keys Job', neighbour, keysJob, tcp(8080)],
   ];
   it.each(denied)('refuse: %s', (_, from, to, port) => {
     expect(connectionAllowed(policies, from, to, port)).toBe(false);
@@ -130,6 +139,18 @@ describe('NetworkPolicies in other modes', () => {
     const api = podOf(objects, 'Deployment', 'rest-api');
     expect(connectionAllowed(policiesOf(objects), api, { ip: '198.51.100.5' }, tcp(443))).toBe(true);
     expect(connectionAllowed(policiesOf(objects), api, INTERNET, tcp(443))).toBe(false);
+  });
+
+  it("let the API fetch the JWT key set at its URL's port only, at the addresses given, and render no keys Job", () => {
+    const objects = manifests({
+      auth: { mode: 'jwt', jwt: { jwksUrl: 'https://idp.example.com:8443/jwks', issuer: 'https://idp.example.com', audience: 'items' } },
+      networkPolicy: { jwksTo: [{ ipBlock: { cidr: '198.51.100.0/24' } }] },
+    });
+    const api = podOf(objects, 'Deployment', 'rest-api');
+    expect(connectionAllowed(policiesOf(objects), api, { ip: '198.51.100.5' }, tcp(8443))).toBe(true);
+    expect(connectionAllowed(policiesOf(objects), api, { ip: '198.51.100.5' }, tcp(443))).toBe(false);
+    expect(connectionAllowed(policiesOf(objects), api, INTERNET, tcp(8443))).toBe(false);
+    expect(ofKind(objects, 'Job')).toEqual([]);
   });
 
   it('render none when switched off', () => {

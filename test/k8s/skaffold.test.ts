@@ -61,7 +61,9 @@ describe('skaffold.yaml', () => {
     expect(skaffold.apiVersion).toBe('skaffold/v4beta14');
     expect(skaffold.manifests.rawYaml).toEqual([`${DEFAULT_OUTDIR}/${config.name}.yaml`]);
     expect(skaffold.manifests.hooks.before).toEqual([{ host: { command: ['npm', 'run', 'synth', '--silent'] } }]);
-    expect(skaffold.deploy).toEqual({ kubectl: {} });
+    // --force: the API keys Job gets each build's image, and a Job's pod template cannot be patched.
+    expect(skaffold.deploy).toEqual({ kubectl: { flags: { apply: ['--force'] } } });
+    expect(find(manifests(), 'Job').spec!.template.spec!.containers[0]!.image).toBe(`${config.image.repository}:${config.image.tag}`);
   });
 
   it('builds locally, without pushing, the image the Deployment uses, and watches k8s/', () => {

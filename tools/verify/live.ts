@@ -171,6 +171,8 @@ async function readClusterObjects(kube: Kube, ns: string): Promise<{ objects: K8
     ...(await read('Service', `/api/v1/namespaces/${ns}/services`, [])),
     ...(await read('Deployment', `/apis/apps/v1/namespaces/${ns}/deployments`, [])),
     ...(await read('StatefulSet', `/apis/apps/v1/namespaces/${ns}/statefulsets`, [])),
+    // The API keys Job's pods are what its NetworkPolicy selects.
+    ...(await read('Job', `/apis/batch/v1/namespaces/${ns}/jobs`, [])),
     ...(await read('PodDisruptionBudget', `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`, [])),
     ...(await read('NetworkPolicy', `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`, ['networkpolicy-metrics'])),
     ...(await read('ServiceMonitor', `${MONITORING}/namespaces/${ns}/servicemonitors`, [])),

@@ -83,6 +83,23 @@ labels win over commonLabels and the extra labels, so that a selector label is n
 {{- default (printf "%s-database" (include "rest-api.fullname" .)) .Values.database.existingSecret }}
 {{- end }}
 
+{{/* The Secret holding the API keys (api-key mode): auth.existingSecret, else the one the keys Job makes. */}}
+{{- define "rest-api.apiKeysSecret" -}}
+{{- default (printf "%s-api-keys" (include "rest-api.fullname" .)) .Values.auth.existingSecret }}
+{{- end }}
+
+{{/* Whether the keys Job is rendered: api-key mode without auth.existingSecret ("true" or empty). */}}
+{{- define "rest-api.apiKeysJob" -}}
+{{- if and (eq .Values.auth.mode "api-key") (not .Values.auth.existingSecret) }}true{{ end }}
+{{- end }}
+
+{{/* The TCP port of auth.jwt.jwksUrl: its own, else 443 for https and 80 for http. */}}
+{{- define "rest-api.jwksPort" -}}
+{{- $u := urlParse .Values.auth.jwt.jwksUrl }}
+{{- $port := regexFind ":[0-9]+$" $u.host | trimPrefix ":" }}
+{{- $port | default (ternary "443" "80" (eq $u.scheme "https")) }}
+{{- end }}
+
 {{- define "rest-api.postgres.name" -}}
 {{- printf "%s-postgres" (include "rest-api.fullname" .) }}
 {{- end }}
@@ -196,6 +213,22 @@ The error budget of an objective in percent: 99.9 -> 0.001.
 {{- end }}
 {{- if and (not $v.serviceAccount.create) (not $v.serviceAccount.name) }}
 {{- fail "serviceAccount.name must name an existing service account when serviceAccount.create is false" }}
+{{- end }}
+{{- if eq $v.auth.mode "jwt" }}
+{{- range $key := list "jwksUrl" "issuer" "audience" }}
+{{- if not (index $v.auth.jwt $key) }}
+{{- fail (printf "auth.jwt.%s is required when auth.mode is jwt" $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if and $v.auth.existingSecret (ne $v.auth.mode "api-key") }}
+{{- fail (printf "auth.existingSecret is read only when auth.mode is api-key (it is %s)" $v.auth.mode) }}
+{{- end }}
+{{- if and $v.database.ca.secret $v.database.ca.configMap }}
+{{- fail "database.ca.configMap: set either database.ca.secret or database.ca.configMap, not both" }}
+{{- end }}
+{{- if and (or $v.database.ca.secret $v.database.ca.configMap) (not $v.database.existingSecret) }}
+{{- fail "database.ca needs database.existingSecret: the development PostgreSQL speaks no TLS (its URL would not ask for verify-full)" }}
 {{- end }}
 {{- if and $v.namespace (ne (toString $v.namespace) .Release.Namespace) }}
 {{- fail (printf "namespace (%s) differs from the release's namespace (%s): install with -n %s" (toString $v.namespace) .Release.Namespace (toString $v.namespace)) }}
