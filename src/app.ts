@@ -1,32 +1,26 @@
 /** createApp(deps) -> the Express app. It never listens: server.ts and the tests do. */
-import { randomUUID } from 'node:crypto';
 import express from 'express';
-import type { Express, Response } from 'express';
+import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { authentication } from './auth/authenticate';
 import type { AuthSetup } from './auth';
 import type { RateLimitConfig } from './config';
+import { assignRequestId } from './http/access-log';
 import { faultInjection } from './http/faults';
 import { InFlight } from './http/in-flight';
 import { problemHandler, sendProblem } from './http/problems';
 import { AuthFailureLimit, callerRateLimit } from './http/rate-limit';
 import { RouteGroup } from './http/routing';
-import { noSniff } from './http/security-headers';
-import { logSerializers } from './logger';
+import { setNoSniff } from './http/security-headers';
 import { useHttpMetrics } from './metrics/middleware';
 import type { HttpMetrics } from './metrics/registry';
 import { itemRoutes } from './routes/items';
 import { opsRoutes } from './routes/ops';
-import { HEALTH_PATH, ITEMS_PATH, METRICS_PATH, OPENAPI_PATH, READY_PATH, RUNBOOKS_PATH } from './contract';
+import { ITEMS_PATH } from './contract';
 import type { Readiness } from './routes/ops';
 import { openApiRoutes } from './routes/openapi';
 import { runbookRoutes } from './routes/runbooks';
 import type { ItemStore } from './store';
-
-export const REQUEST_ID_HEADER = 'x-request-id';
-const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
-const QUIET_PATHS = new Set([HEALTH_PATH, READY_PATH, METRICS_PATH, RUNBOOKS_PATH, OPENAPI_PATH]);
 
 export interface AppDeps {
   readonly store: ItemStore;
@@ -79,39 +73,14 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   // A hop count, never `true`: a client could otherwise name any address in X-Forwarded-For.
   if ((deps.trustProxyHops ?? 0) > 0) app.set('trust proxy', deps.trustProxyHops);
-  app.use(noSniff);
   const inFlight = deps.inFlight ?? new InFlight();
-  app.use(inFlight.track);
-
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const given = req.headers[REQUEST_ID_HEADER];
-        const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader(REQUEST_ID_HEADER, id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url?.split('?')[0] ?? '') },
-      // Who sent it, known once authenticated: a key's digest prefix, a token's subject or an address.
-      customProps: (_req, res) => ({ caller: (res as Response).locals?.caller?.id }),
-      // Headers can carry credentials and are large; log what identifies the request.
-      serializers: {
-        ...logSerializers,
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
-  app.use((_req, res, next) => {
+  // One layer for what every request needs first: a layer per concern costs a router step each.
+  app.use((req, res, next) => {
+    setNoSniff(res);
+    assignRequestId(req, res);
     // Draining: let each keep-alive connection close after its current response.
     if (deps.lifecycle.isShuttingDown()) res.setHeader('Connection', 'close');
-    next();
+    inFlight.track(req, res, next);
   });
 
   // Operational endpoints come before the metrics middleware: they are not counted.
@@ -119,21 +88,27 @@ export function createApp(deps: AppDeps): Express {
   runbookRoutes(new RouteGroup(app));
   openApiRoutes(new RouteGroup(app));
 
-  useHttpMetrics(app, deps.metrics);
+  useHttpMetrics(app, deps.metrics, deps.logger);
   const verifier = deps.auth?.verifier;
   const limits = deps.rateLimit;
   const api = new RouteGroup(app, '', {
     // These run once the route is known, so an overload, a 401 or a 429 counts against the route.
     before: [
       ...(deps.maxInFlight === undefined ? [] : [inFlight.limit(deps.maxInFlight)]),
-      authentication({
-        ...deps.auth,
-        logger: deps.logger,
-        failures:
-          verifier !== undefined && limits !== undefined && limits.authFailuresPerMinute > 0
-            ? new AuthFailureLimit(limits.authFailuresPerMinute, deps.logger)
-            : undefined,
-      }),
+      // Without a verifier every caller is anonymous, known by its address: the rate limit and
+      // the access log find it themselves, so no step runs on every request to say so.
+      ...(verifier === undefined
+        ? []
+        : [
+            authentication({
+              ...deps.auth,
+              logger: deps.logger,
+              failures:
+                limits !== undefined && limits.authFailuresPerMinute > 0
+                  ? new AuthFailureLimit(limits.authFailuresPerMinute, deps.logger)
+                  : undefined,
+            }),
+          ]),
       ...(limits !== undefined && limits.rps > 0 ? [callerRateLimit(limits.rps, limits.burst, deps.logger)] : []),
       ...(deps.faultInjection === true ? [faultInjection({ authenticatedOnly: verifier !== undefined })] : []),
     ],

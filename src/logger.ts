@@ -3,10 +3,14 @@ import pino from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { redact, redactedErr } from './redact';
 
-/** Serializers for pino and pino-http (which otherwise installs its own, unredacted, `err`). */
+/** Serializers of every logger: errors are redacted. */
 export const logSerializers = { err: redactedErr } as const;
 
-/** @param destination where the JSON lines go @default stdout */
+/**
+ * @param destination where the JSON lines go @default stdout, written asynchronously: a line
+ * costs a copy into a buffer, not a system call on the request's path, and pino flushes what is
+ * left synchronously when the process exits (its exit hook), so no line of a shutdown is lost
+ */
 export function createLogger(options: Pick<LoggerOptions, 'level' | 'base'> = {}, destination?: DestinationStream): Logger {
   const settings: LoggerOptions = {
     ...options,
@@ -14,10 +18,10 @@ export function createLogger(options: Pick<LoggerOptions, 'level' | 'base'> = {}
     hooks: {
       // A message string may embed a URL too (`connect to ${url} failed`).
       logMethod(args, method) {
-        const redacted = args.map((a: unknown) => (typeof a === 'string' ? redact(a) : a)) as Parameters<typeof method>;
-        method.apply(this, redacted);
+        for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = redact(args[i] as string);
+        method.apply(this, args);
       },
     },
   };
-  return destination === undefined ? pino(settings) : pino(settings, destination);
+  return pino(settings, destination ?? pino.destination({ dest: 1, sync: false }));
 }

@@ -1,14 +1,20 @@
 /**
- * `npm run bench`: what the instrumentation costs. Alternates, for several rounds so machine
- * drift cancels, (A) bare Express 5, (B) the project's metrics middleware and (C)
- * express-prom-bundle on the same in-memory GET /api/items/:id, each server in its own process
- * under autocannon (50 connections); then the real app on the embedded store; then the cost of
- * a scrape at 10, 100, 1,000 label sets and at the ServiceMonitor's sample limit, and the
- * event-loop delay of the server while it is scraped under load.
- *   --quick  a smoke run of at most about a minute     --json  one JSON object as the last line
+ * `npm run bench`: what the service costs. Three parts, each alternating its variants over
+ * several rounds so machine drift cancels, every server in its own process under autocannon
+ * (50 connections):
+ *   middleware  (A) bare Express 5, (B) the project's metrics middleware and (C)
+ *               express-prom-bundle on the same in-memory GET /api/items/:id
+ *   apps        the real server against a minimal Express + driver app (bench/reference.ts) on
+ *               the embedded store and on PostgreSQL, under a CRUD mix (bench/mix.ts); the
+ *               embedded store's RSS after the load and its start against PGlite's own open
+ *   scrape      /metrics at 10, 100, 1,000 label sets and at the ServiceMonitor's sample limit,
+ *               and the event-loop delay of a server scraped under load
+ *   --rounds N (5)  --duration S (10 s a run)  --only middleware,apps,scrape  --stores pglite,postgres
+ *   --quick  a smoke run of a few minutes     --json  one JSON object as the last line
  *   --capacity  only the per-pod capacity of the built server (tools/bench/capacity.ts), on the
  *               embedded store or on DATABASE_URL's PostgreSQL
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,8 +24,11 @@ import { measureCapacity } from './bench/capacity';
 import { BENCH_ITEM_ID } from './bench/server';
 import { promClientRenderMs, scrapeCost } from './bench/scrape';
 import type { ScrapeCost } from './bench/scrape';
+import { compare, median, pgliteOpenMs, startReal, startReference, summarise } from './bench/versus';
+import type { BenchApp, Measured, StoreKind, StoreSummary } from './bench/versus';
 import { runMain } from './lib/main';
-import { killChildrenOnSignal, spawnProcess } from './lib/processes';
+import { PgServer, scratchDatabase } from './lib/pg-server';
+import { freePort, killChildrenOnSignal, spawnProcess } from './lib/processes';
 import type { RunningProcess } from './lib/processes';
 
 interface Run {
@@ -33,10 +42,6 @@ const SERVER = join(__dirname, 'bench', 'server.js');
 /** Bound on one request of the runner's own (a scrape at the sample limit under load included). */
 const FETCH_TIMEOUT_MS = 30_000;
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 interface BenchServer {
   readonly process: RunningProcess;
@@ -45,14 +50,9 @@ interface BenchServer {
 }
 
 async function startServer(variant: string, env: Record<string, string> = {}): Promise<BenchServer> {
-  const server = spawnProcess(
-    `bench server ${variant}`,
-    process.execPath,
-    [SERVER, variant, '0', join(tmpdir(), `bench-${process.pid}-${Date.now()}`)],
-    {
-      env,
-    },
-  );
+  const server = spawnProcess(`bench server ${variant}`, process.execPath, [SERVER, variant, '0'], {
+    env,
+  });
   try {
     const [, port] = await server.waitForOutput(/ready (\d+)/);
     return { process: server, url: `http://127.0.0.1:${port}`, itemId: /item (\S+)/.exec(server.output())?.[1] ?? BENCH_ITEM_ID };
@@ -124,6 +124,233 @@ async function scrapeUnderLoad(
   }
 }
 
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+const spread = (s: { median: number; min: number; max: number }, digits = 2) =>
+  `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+
+interface StoreRun {
+  summary: StoreSummary;
+  /** Embedded store only: medians of the real server's first and warm start to /readyz 200, and of PGlite's own open. */
+  start?: { firstMs: number; warmMs: number; pgliteOpenMs: number };
+}
+
+/**
+ * The real app against the reference on `store`: fresh data directories, or databases of their
+ * own on TEST_DATABASE_URL's server (else on a throwaway server started here).
+ */
+async function realVsReference(store: StoreKind, o: { rounds: number; seconds: number; warmup: number }): Promise<StoreRun> {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${store}-`));
+  const undo: (() => Promise<void>)[] = [() => Promise.resolve(rmSync(dir, { recursive: true, force: true }))];
+  const later = (f: () => Promise<void>) => undo.push(f);
+  try {
+    let realEnv: Record<string, string>;
+    let referenceAt: string;
+    if (store === 'pglite') {
+      realEnv = { DATA_DIR: join(dir, 'real') };
+      referenceAt = join(dir, 'reference');
+    } else {
+      let admin = process.env.TEST_DATABASE_URL;
+      if (admin === undefined || admin === '') {
+        const server = new PgServer(await freePort());
+        later(() => server.destroy());
+        await server.start();
+        admin = server.url;
+      }
+      const forReal = await scratchDatabase(admin, 'bench_real');
+      later(() => forReal.drop());
+      const forReference = await scratchDatabase(admin, 'bench_reference');
+      later(() => forReference.drop());
+      realEnv = { DATABASE_URL: forReal.url };
+      referenceAt = forReference.url;
+    }
+    const logFile = join(dir, 'real.log');
+    let real: BenchApp & { readyMs: number } = await startReal(realEnv, logFile);
+    const firstMs = real.readyMs;
+    let stopReal = () => real.stop();
+    later(() => stopReal());
+    const reference = await startReference(store, referenceAt);
+    later(() => reference.stop());
+    const runs = await compare(
+      { real, reference },
+      {
+        ...o,
+        onRun: (m: Measured) =>
+          log(
+            `  ${store.padEnd(8)} round ${m.round}/${o.rounds} ${m.app.padEnd(9)} ${fmt(m.reqPerSec).padStart(6)} req/s  p99 ${m.p99} ms  CPU ${fmt(m.cpuMicrosPerRequest)} µs/req  RSS ${fmt(m.rssMb)} MB${m.errors > 0 ? `  ${m.errors} timeouts or errors` : ''}`,
+          ),
+      },
+    );
+    const summary = summarise(store, runs);
+    if (store === 'postgres') return { summary };
+    // Warm starts of the real server against PGlite's own open of the same directory, alternating.
+    await real.stop();
+    await reference.stop();
+    const warm: number[] = [];
+    const open: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      real = await startReal(realEnv, logFile);
+      stopReal = () => real.stop();
+      warm.push(real.readyMs);
+      await real.stop();
+      open.push(await pgliteOpenMs(realEnv.DATA_DIR!));
+    }
+    log(
+      `  pglite   start: first ${fmt(firstMs)} ms, warm ${warm.map(fmt).join(' / ')} ms; PGlite's own open ${open.map(fmt).join(' / ')} ms`,
+    );
+    return { summary, start: { firstMs, warmMs: median(warm), pgliteOpenMs: median(open) } };
+  } finally {
+    for (const f of undo.reverse()) await f().catch((err: unknown) => log(`  cleanup: ${(err as Error).message}`));
+  }
+}
+
+/** (A) bare, (B) project middleware, (C) express-prom-bundle on the no-op route, rounds rotating their order. */
+async function middlewareRounds(rounds: number, seconds: number, warmup: number) {
+  const runs: Run[] = [];
+  const variants = ['bare', 'project', 'bundle'];
+  for (let round = 0; round < rounds; round++) {
+    // Rotate the order each round so no variant always runs first or last.
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+    for (const variant of order) {
+      const run = await measure(variant, seconds, warmup);
+      runs.push(run);
+      log(
+        `  round ${round + 1}/${rounds}  ${variant.padEnd(8)} ${fmt(run.reqPerSec).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms`,
+      );
+    }
+  }
+  const stats = (variant: string) => {
+    const rs = runs.filter((r) => r.variant === variant);
+    return {
+      median: median(rs.map((r) => r.reqPerSec)),
+      min: Math.min(...rs.map((r) => r.reqPerSec)),
+      max: Math.max(...rs.map((r) => r.reqPerSec)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+    };
+  };
+  const [a, b, c] = variants.map(stats) as [ReturnType<typeof stats>, ReturnType<typeof stats>, ReturnType<typeof stats>];
+  const table = [
+    '| variant | req/s median | min | max | p50 ms | p99 ms |',
+    '|---|---|---|---|---|---|',
+    `| A bare Express 5 | ${fmt(a.median)} | ${fmt(a.min)} | ${fmt(a.max)} | ${a.p50} | ${a.p99} |`,
+    `| B project middleware | ${fmt(b.median)} | ${fmt(b.min)} | ${fmt(b.max)} | ${b.p50} | ${b.p99} |`,
+    `| C express-prom-bundle | ${fmt(c.median)} | ${fmt(c.min)} | ${fmt(c.max)} | ${c.p50} | ${c.p99} |`,
+    '',
+    `B/A (overhead_ratio) ${(b.median / a.median).toFixed(3)}   B/C (vs_express_prom_bundle) ${(b.median / c.median).toFixed(3)}`,
+    '',
+  ];
+  return {
+    table,
+    json: {
+      overhead_ratio: b.median / a.median,
+      vs_express_prom_bundle: b.median / c.median,
+      req_per_sec: { bare: a.median, project: b.median, bundle: c.median },
+    },
+  };
+}
+
+/** The real app against the reference on each store: the table and the JSON fields. */
+async function realApps(stores: readonly StoreKind[], o: { rounds: number; seconds: number; warmup: number }) {
+  const results: StoreRun[] = [];
+  for (const store of stores) results.push(await realVsReference(store, o));
+  const table = [
+    '| store | app | req/s median (min–max) | p99 ms | CPU µs/req |',
+    '|---|---|---|---|---|',
+    ...results.flatMap(({ summary: s }) =>
+      (['reference', 'real'] as const).map(
+        (app) =>
+          `| ${s.store} | ${app} | ${fmt(s[app].reqPerSec.median)} (${fmt(s[app].reqPerSec.min)}–${fmt(s[app].reqPerSec.max)}) | ${s[app].p99} | ${fmt(s[app].cpu)} |`,
+      ),
+    ),
+    '',
+    '| store | real / reference: req/s | p99 | CPU per request |',
+    '|---|---|---|---|',
+    ...results.map(({ summary: s }) => `| ${s.store} | ${spread(s.ratio.reqPerSec)} | ${spread(s.ratio.p99)} | ${spread(s.ratio.cpu)} |`),
+    '',
+    `(each ratio: the median of ${o.rounds} rounds' paired ratios, min–max in parentheses)`,
+  ];
+  const pglite = results.find((r) => r.start !== undefined);
+  if (pglite?.start !== undefined) {
+    const { firstMs, warmMs, pgliteOpenMs: openMs } = pglite.start;
+    table.push(
+      `embedded store: RSS after the load ${fmt(pglite.summary.realRssMb)} MB; start to /readyz 200: first ${fmt(firstMs)} ms, warm ${fmt(warmMs)} ms against PGlite's own open ${fmt(openMs)} ms (${(warmMs / openMs).toFixed(2)}x)`,
+    );
+  }
+  table.push('');
+  const byStore = <T>(f: (r: StoreRun) => T) => Object.fromEntries(results.map((r) => [r.summary.store, f(r)]));
+  return {
+    table,
+    json: {
+      real_app_vs_reference: byStore((r) => r.summary.ratio.reqPerSec.median),
+      real_app_vs_reference_range: byStore((r) => [r.summary.ratio.reqPerSec.min, r.summary.ratio.reqPerSec.max]),
+      real_app_p99_vs_reference: byStore((r) => r.summary.ratio.p99.median),
+      cpu_us_per_request: byStore((r) => ({ real: r.summary.real.cpu, reference: r.summary.reference.cpu })),
+      ...(pglite?.start !== undefined && {
+        embedded_rss_mb: pglite.summary.realRssMb,
+        warm_start_ms: pglite.start.warmMs,
+        pglite_open_ms: pglite.start.pgliteOpenMs,
+        first_start_ms: pglite.start.firstMs,
+      }),
+    },
+  };
+}
+
+/** The cost of /metrics at several sizes, and the event-loop delay it causes under load. */
+async function scrapes(quick: boolean) {
+  // "cap" = label sets whose exposition reaches the ServiceMonitor's sampleLimit.
+  const sampleLimit = resolveConfig({}).serviceMonitor.sampleLimit;
+  const renders = quick ? 20 : 100;
+  const costs: ScrapeCost[] = [];
+  for (const n of [10, 100, 1000]) costs.push(await scrapeCost(n, renders));
+  const perSet = (costs[2]!.samples - costs[1]!.samples) / 900;
+  const cap = Math.floor(100 + (sampleLimit - costs[1]!.samples) / perSet);
+  costs.push(await scrapeCost(cap, renders));
+  for (const s of costs)
+    log(
+      `  /metrics at ${String(s.labelSets).padStart(4)} label sets: ${s.samples} samples, ${(s.bytes / 1024).toFixed(0)} KiB, render median ${s.renderMsMedian.toFixed(2)} ms (max ${s.renderMsMax.toFixed(2)})`,
+    );
+  const promClient1000 = await promClientRenderMs(1000, renders);
+  const renderSpeedup = promClient1000 / costs[2]!.renderMsMedian;
+  log(
+    `  prom-client's own types at 1,000 label sets: render median ${promClient1000.toFixed(2)} ms (the project's is ${renderSpeedup.toFixed(2)}x faster)`,
+  );
+  const eldSeconds = quick ? 3 : 10;
+  const eldBase = await scrapeUnderLoad(cap, eldSeconds, false);
+  const eldCap = await scrapeUnderLoad(cap, eldSeconds);
+  const eld1000 = await scrapeUnderLoad(1000, eldSeconds);
+  log(
+    `  event-loop delay under load: no scrapes max ${eldBase.maxMs.toFixed(1)} ms (p99 ${eldBase.p99Ms.toFixed(1)}); scraped every 100 ms at the cap (${cap} sets) max ${eldCap.maxMs.toFixed(1)} ms (p99 ${eldCap.p99Ms.toFixed(1)}), at 1,000 sets max ${eld1000.maxMs.toFixed(1)} ms`,
+  );
+  const table = [
+    '| label sets | samples | size | render median ms | render max ms |',
+    '|---|---|---|---|---|',
+    ...costs.map(
+      (s) =>
+        `| ${s.labelSets}${s.labelSets === cap ? ' (cap)' : ''} | ${s.samples} | ${(s.bytes / 1024).toFixed(0)} KiB | ${s.renderMsMedian.toFixed(2)} | ${s.renderMsMax.toFixed(2)} |`,
+    ),
+    '',
+    `render at 1,000 label sets vs prom-client's own Counter/Histogram (render_speedup_vs_prom_client) ${renderSpeedup.toFixed(2)}x (${promClient1000.toFixed(2)} ms)`,
+    `event-loop delay under load: max ${eldBase.maxMs.toFixed(1)} ms without scrapes; scraped every 100 ms: max ${eldCap.maxMs.toFixed(1)} ms at the cap, ${eld1000.maxMs.toFixed(1)} ms at 1,000 label sets`,
+    '',
+  ];
+  return {
+    table,
+    json: {
+      metrics_ms_1000: costs[2]!.renderMsMedian,
+      metrics_ms_cap: costs[3]!.renderMsMedian,
+      prom_client_metrics_ms_1000: promClient1000,
+      render_speedup_vs_prom_client: renderSpeedup,
+      cap_label_sets: cap,
+      event_loop_max_ms_cap: eldCap.maxMs,
+      event_loop_max_ms_no_scrape: eldBase.maxMs,
+      event_loop_max_ms_1000: eld1000.maxMs,
+    },
+  };
+}
+
+const PARTS = ['middleware', 'apps', 'scrape'] as const;
+const STORES: readonly StoreKind[] = ['pglite', 'postgres'];
+
 /** The capacity steps: each level of concurrency for `seconds`, then a table (and JSON). */
 async function capacity(seconds: number, json: boolean): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -149,115 +376,33 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       rounds: { type: 'string' },
       duration: { type: 'string' },
+      only: { type: 'string' },
+      stores: { type: 'string' },
       capacity: { type: 'boolean', default: false },
     },
   });
   if (values.capacity) return capacity(Number(values.duration ?? 5), values.json);
   const rounds = Number(values.rounds ?? (values.quick ? 2 : 5));
   const seconds = Number(values.duration ?? (values.quick ? 3 : 10));
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1, not ${values.rounds}`);
+  if (!(seconds >= 1)) throw new Error(`--duration must be at least 1 (seconds), not ${values.duration}`);
+  const only = values.only?.split(',') ?? [...PARTS];
+  const unknownPart = only.find((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknownPart !== undefined) throw new Error(`--only takes ${PARTS.join(', ')}; not ${unknownPart}`);
+  const stores = (values.stores?.split(',') ?? [...STORES]) as StoreKind[];
+  const unknownStore = stores.find((s) => !STORES.includes(s));
+  if (unknownStore !== undefined) throw new Error(`--stores takes ${STORES.join(', ')}; not ${unknownStore}`);
   const warmup = values.quick ? 1 : 3;
   const started = Date.now();
   log(
-    `bench: ${rounds} rounds of bare / project / express-prom-bundle, ${seconds}s each (+${warmup}s warm-up), 50 connections, on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+    `bench: ${rounds} rounds of ${seconds}s each (+${warmup}s warm-up), 50 connections, on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
   );
-
-  const runs: Run[] = [];
-  const variants = ['bare', 'project', 'bundle'];
-  for (let round = 0; round < rounds; round++) {
-    // Rotate the order each round so no variant always runs first or last.
-    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
-    for (const variant of order) {
-      const run = await measure(variant, seconds, warmup);
-      runs.push(run);
-      log(
-        `  round ${round + 1}/${rounds}  ${variant.padEnd(8)} ${Math.round(run.reqPerSec).toLocaleString('en').padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms`,
-      );
-    }
-  }
-  const app = await measure('app', seconds, warmup);
-  log(`  real app (embedded store) ${Math.round(app.reqPerSec).toLocaleString('en')} req/s  p50 ${app.p50} ms  p99 ${app.p99} ms`);
-
-  const stats = (variant: string) => {
-    const rs = runs.filter((r) => r.variant === variant);
-    return {
-      median: median(rs.map((r) => r.reqPerSec)),
-      min: Math.min(...rs.map((r) => r.reqPerSec)),
-      max: Math.max(...rs.map((r) => r.reqPerSec)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-    };
-  };
-  const [a, b, c] = variants.map(stats) as [ReturnType<typeof stats>, ReturnType<typeof stats>, ReturnType<typeof stats>];
-
-  // Scrape cost; "cap" = label sets whose exposition reaches the ServiceMonitor's sampleLimit.
-  const sampleLimit = resolveConfig({}).serviceMonitor.sampleLimit;
-  const renders = values.quick ? 20 : 100;
-  const costs: ScrapeCost[] = [];
-  for (const n of [10, 100, 1000]) costs.push(await scrapeCost(n, renders));
-  const perSet = (costs[2]!.samples - costs[1]!.samples) / 900;
-  const cap = Math.floor(100 + (sampleLimit - costs[1]!.samples) / perSet);
-  costs.push(await scrapeCost(cap, renders));
-  for (const s of costs)
-    log(
-      `  /metrics at ${String(s.labelSets).padStart(4)} label sets: ${s.samples} samples, ${(s.bytes / 1024).toFixed(0)} KiB, render median ${s.renderMsMedian.toFixed(2)} ms (max ${s.renderMsMax.toFixed(2)})`,
-    );
-  const promClient1000 = await promClientRenderMs(1000, renders);
-  const renderSpeedup = promClient1000 / costs[2]!.renderMsMedian;
-  log(
-    `  prom-client's own types at 1,000 label sets: render median ${promClient1000.toFixed(2)} ms (the project's is ${renderSpeedup.toFixed(2)}x faster)`,
-  );
-  const eldSeconds = values.quick ? 3 : 10;
-  const eldBase = await scrapeUnderLoad(cap, eldSeconds, false);
-  const eldCap = await scrapeUnderLoad(cap, eldSeconds);
-  const eld1000 = await scrapeUnderLoad(1000, eldSeconds);
-  log(
-    `  event-loop delay under load: no scrapes max ${eldBase.maxMs.toFixed(1)} ms (p99 ${eldBase.p99Ms.toFixed(1)}); scraped every 100 ms at the cap (${cap} sets) max ${eldCap.maxMs.toFixed(1)} ms (p99 ${eldCap.p99Ms.toFixed(1)}), at 1,000 sets max ${eld1000.maxMs.toFixed(1)} ms`,
-  );
-
-  const fmt = (n: number) => Math.round(n).toLocaleString('en');
-  const table = [
-    '',
-    '| variant | req/s median | min | max | p50 ms | p99 ms |',
-    '|---|---|---|---|---|---|',
-    `| A bare Express 5 | ${fmt(a.median)} | ${fmt(a.min)} | ${fmt(a.max)} | ${a.p50} | ${a.p99} |`,
-    `| B project middleware | ${fmt(b.median)} | ${fmt(b.min)} | ${fmt(b.max)} | ${b.p50} | ${b.p99} |`,
-    `| C express-prom-bundle | ${fmt(c.median)} | ${fmt(c.min)} | ${fmt(c.max)} | ${c.p50} | ${c.p99} |`,
-    `| real app, embedded store | ${fmt(app.reqPerSec)} | | | ${app.p50} | ${app.p99} |`,
-    '',
-    `B/A (overhead_ratio) ${(b.median / a.median).toFixed(3)}   B/C (vs_express_prom_bundle) ${(b.median / c.median).toFixed(3)}`,
-    '',
-    '| label sets | samples | size | render median ms | render max ms |',
-    '|---|---|---|---|---|',
-    ...costs.map(
-      (s) =>
-        `| ${s.labelSets}${s.labelSets === cap ? ' (cap)' : ''} | ${s.samples} | ${(s.bytes / 1024).toFixed(0)} KiB | ${s.renderMsMedian.toFixed(2)} | ${s.renderMsMax.toFixed(2)} |`,
-    ),
-    '',
-    `render at 1,000 label sets vs prom-client's own Counter/Histogram (render_speedup_vs_prom_client) ${renderSpeedup.toFixed(2)}x (${promClient1000.toFixed(2)} ms)`,
-    `event-loop delay under load: max ${eldBase.maxMs.toFixed(1)} ms without scrapes; scraped every 100 ms: max ${eldCap.maxMs.toFixed(1)} ms at the cap, ${eld1000.maxMs.toFixed(1)} ms at 1,000 label sets`,
-    `(${((Date.now() - started) / 1000).toFixed(0)} s)`,
-    '',
-  ];
-  process.stdout.write(table.join('\n'));
-  if (values.json) {
-    process.stdout.write(
-      `${JSON.stringify({
-        overhead_ratio: b.median / a.median,
-        vs_express_prom_bundle: b.median / c.median,
-        metrics_ms_1000: costs[2]!.renderMsMedian,
-        metrics_ms_cap: costs[3]!.renderMsMedian,
-        prom_client_metrics_ms_1000: promClient1000,
-        render_speedup_vs_prom_client: renderSpeedup,
-        cap_label_sets: cap,
-        event_loop_max_ms_cap: eldCap.maxMs,
-        event_loop_max_ms_no_scrape: eldBase.maxMs,
-        event_loop_max_ms_1000: eld1000.maxMs,
-        req_per_sec: { bare: a.median, project: b.median, bundle: c.median, app: app.reqPerSec },
-        rounds,
-        seconds,
-      })}\n`,
-    );
-  }
+  const parts = [];
+  if (only.includes('middleware')) parts.push(await middlewareRounds(rounds, seconds, warmup));
+  if (only.includes('apps')) parts.push(await realApps(stores, { rounds, seconds, warmup }));
+  if (only.includes('scrape')) parts.push(await scrapes(values.quick));
+  process.stdout.write(['', ...parts.flatMap((p) => p.table), `(${((Date.now() - started) / 1000).toFixed(0)} s)`, ''].join('\n'));
+  if (values.json) process.stdout.write(`${JSON.stringify(Object.assign({}, ...parts.map((p) => p.json), { rounds, seconds }))}\n`);
 }
 
 runMain('bench', main);

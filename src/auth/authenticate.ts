@@ -10,6 +10,7 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { requestFields } from '../http/access-log';
 import { sendProblem } from '../http/problems';
 import { addressKey } from '../http/rate-limit';
 import type { AuthFailureLimit } from '../http/rate-limit';
@@ -87,7 +88,7 @@ export function authentication(options: AuthenticationOptions): RequestHandler {
           next();
           return;
         case 'unavailable':
-          (req.log ?? options.logger).warn({ reason: verdict.reason }, 'credential could not be checked');
+          options.logger.warn({ req: requestFields(req, res), reason: verdict.reason }, 'credential could not be checked');
           sendProblem(res, 'unavailable', {
             detail: 'credentials cannot be checked right now',
             headers: { 'Retry-After': UNAVAILABLE_RETRY_AFTER_S },

@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { StoreUnavailableError } from '../store/errors';
+import { requestFields } from './access-log';
 import type { UnavailableReason } from '../store/errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -142,7 +143,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     }
     if (err instanceof StoreUnavailableError) {
       const failure = STORE_FAILURES[err.reason];
-      (req.log ?? logger).warn({ err: err.cause ?? err, reason: err.reason }, 'store unavailable');
+      logger.warn({ req: requestFields(req, res), err: err.cause ?? err, reason: err.reason }, 'store unavailable');
       sendProblem(res, failure.code, { detail: failure.detail, headers: { 'Retry-After': failure.retryAfter } });
       return;
     }
@@ -153,7 +154,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       sendProblem(res, code, { status, detail: e.message });
       return;
     }
-    (req.log ?? logger).error({ err }, 'unhandled error');
+    logger.error({ req: requestFields(req, res), err }, 'unhandled error');
     sendProblem(res, 'internal_error');
   };
 }

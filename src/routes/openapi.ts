@@ -1,5 +1,5 @@
 /**
- * GET /openapi.json: the API description, built once at start-up from the validation schemas
+ * GET /openapi.json: the API description, built once (on the first request) from the validation schemas
  * (src/openapi/document.ts). An operational route: not counted in the HTTP metrics.
  */
 import type { RouteGroup } from '../http/routing';
@@ -7,9 +7,11 @@ import { OPENAPI_PATH } from '../contract';
 import { openApiDocument } from '../openapi/document';
 
 export function openApiRoutes(group: RouteGroup): void {
-  const body = JSON.stringify(openApiDocument());
+  // Built on the first request, not at start: a start does not wait for it.
+  let body: string | undefined;
   group.route(OPENAPI_PATH, {
     get: (_req, res) => {
+      body ??= JSON.stringify(openApiDocument());
       res.setHeader('Cache-Control', 'public, max-age=300');
       res.type('application/json; charset=utf-8').send(body);
     },

@@ -32,6 +32,9 @@ export interface SqlDriver extends Queryable {
  */
 export const PGLITE_SETTINGS = ['shared_buffers=8MB', 'wal_buffers=256kB', 'work_mem=1MB', 'maintenance_work_mem=8MB', 'temp_buffers=1MB'];
 
+/** How long queued PGlite queries may hold the event loop before it gets a turn. */
+export const PGLITE_SLICE_MS = 5;
+
 /** The longest a first start's initdb may take. */
 const INITDB_TIMEOUT_MS = 120_000;
 
@@ -52,11 +55,22 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlDriver
   const db = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), postgresqlconf: PGLITE_SETTINGS });
   // PGlite runs each query synchronously on this thread and starts the next queued one from
   // the previous one's promise, so a queue of queries would hold the event loop until it is
-  // empty (/healthz stalled for seconds under a flood). Queue them here instead, with a turn
-  // of the event loop (I/O included) before each.
+  // empty (/healthz stalled for seconds under a flood). Queue them here instead, and give the
+  // event loop (I/O included) a turn once queries have held it for a time slice: a turn before
+  // every query would cost each query a wait behind every other request's I/O.
   let tail: Promise<unknown> = Promise.resolve();
+  let queued = 0;
+  let sliceStart = 0;
+  const startSlice = () => {
+    sliceStart = performance.now();
+  };
   const serial = <T>(run: () => Promise<T>): Promise<T> => {
-    const next = tail.then(() => yieldToEventLoop()).then(run);
+    // An empty queue means the event loop has run since the last query: a new slice begins.
+    if (queued++ === 0) startSlice();
+    const next = tail
+      .then(() => (performance.now() - sliceStart >= PGLITE_SLICE_MS ? yieldToEventLoop().then(startSlice) : undefined))
+      .then(run)
+      .finally(() => queued--);
     tail = next.catch(() => undefined);
     return next;
   };
@@ -72,6 +86,12 @@ export async function openPglite(dataDir: string | undefined): Promise<SqlDriver
     close: () => serial(() => db.close()),
   };
 }
+
+/**
+ * Distinct statements prepared on each connection; the store's are a few (a PATCH's columns
+ * vary), others run unnamed. A bound, because each is kept on every connection of the pool.
+ */
+const MAX_NAMED_STATEMENTS = 64;
 
 export interface PostgresOptions {
   /** How long a query waits for a free connection (then: StoreUnavailableError busy). @default 2000 */
@@ -94,9 +114,16 @@ export async function openPostgres(url: string, maxConnections: number, options:
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (err) => options.onPoolError?.(err));
+  // Named statements are parsed and planned once per connection, not on every query.
+  const names = new Map<string, string>();
+  const nameOf = (sql: string): string | undefined => {
+    let name = names.get(sql);
+    if (name === undefined && names.size < MAX_NAMED_STATEMENTS) names.set(sql, (name = `s${names.size}`));
+    return name;
+  };
   const query = async <R extends Row>(sql: string, params: readonly unknown[] = []) => {
     try {
-      return (await pool.query<R>(sql, [...params])).rows;
+      return (await pool.query<R>({ text: sql, values: [...params], name: nameOf(sql) })).rows;
     } catch (err) {
       throw classifyPgError(err);
     }

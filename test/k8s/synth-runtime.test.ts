@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
-const SERVICE_RUNTIME = ['express', 'prom-client', '@electric-sql/pglite', 'pg', 'pino', 'pino-http', 'path-to-regexp'];
+const SERVICE_RUNTIME = ['express', 'prom-client', '@electric-sql/pglite', 'pg', 'pino', 'path-to-regexp'];
 
 /** The packages and project files a real `npm run synth` (the built k8s/main.js) loads. */
 function synthLoads(): { packages: Set<string>; projectFiles: string[] } {

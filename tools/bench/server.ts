@@ -3,7 +3,6 @@
  *   bare    Express 5 with the handler, no metrics (the baseline)
  *   project the project's route groups and metrics middleware
  *   bundle  express-prom-bundle (method, path, status), the usual alternative
- *   app     the real app (createApp) on the embedded store
  * The in-memory variants answer GET /api/items/:id from a Map, isolating the middleware cost.
  * Prints "ready" once listening.
  */
@@ -11,16 +10,12 @@ import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import express from 'express';
 import type { RequestHandler } from 'express';
-import pino from 'pino';
 import promBundle from 'express-prom-bundle';
 import { Registry } from 'prom-client';
-import { createApp } from '../../src/app';
 import { RouteGroup } from '../../src/http/routing';
-import { Lifecycle } from '../../src/lifecycle';
 import { useHttpMetrics } from '../../src/metrics/middleware';
 import { HttpMetrics } from '../../src/metrics/registry';
 import { metricsHandler } from '../../src/routes/ops';
-import { openStore } from '../../src/store';
 import { runMain } from '../lib/main';
 import { populate } from './scrape';
 import { METRICS_PATH } from '../../src/contract';
@@ -42,7 +37,7 @@ const handler: RequestHandler = (req, res) => {
   else res.json(item);
 };
 
-async function build(variant: string, dataDir: string): Promise<express.Express> {
+function build(variant: string): express.Express {
   switch (variant) {
     case 'bare': {
       const app = express();
@@ -81,28 +76,18 @@ async function build(variant: string, dataDir: string): Promise<express.Express>
       app.get('/api/items/:id', handler);
       return app;
     }
-    case 'app': {
-      const store = await openStore({ dataDir, databaseUrl: undefined, dbPoolMax: 1 });
-      const created = await store.create({ name: 'bench', tags: ['a', 'b'] });
-      process.stdout.write(`item ${created.id}\n`);
-      return createApp({
-        store,
-        metrics: new HttpMetrics({ version: 'bench' }),
-        logger: pino({ level: 'silent' }),
-        lifecycle: new Lifecycle(),
-      });
-    }
     default:
       throw new Error(`unknown variant ${variant}`);
   }
 }
 
-async function main(): Promise<void> {
-  const [variant = 'bare', port = '0', dataDir = '/tmp/bench-data'] = process.argv.slice(2);
-  const server = createServer(await build(variant, dataDir));
+function main(): Promise<void> {
+  const [variant = 'bare', port = '0'] = process.argv.slice(2);
+  const server = createServer(build(variant));
   server.keepAliveTimeout = 65_000;
   server.listen(Number(port), '127.0.0.1', () => process.stdout.write(`ready ${(server.address() as { port: number }).port}\n`));
   process.on('SIGTERM', () => process.exit(0));
+  return Promise.resolve();
 }
 
 if (require.main === module) runMain('bench server', main);
