@@ -23,7 +23,7 @@ const ciFiles = readdirSync(join(CHART, 'ci'))
   .sort()
   .map((f) => `ci/${f}`);
 /** Custom resources without a kubernetes-models model, checked against their upstream CRDs. */
-const OTHER_CRDS = ['postgresql.cnpg.io/v1', 'gateway.networking.k8s.io/v1'];
+const OTHER_CRDS = ['postgresql.cnpg.io/v1', 'gateway.networking.k8s.io/v1', 'keda.sh/v1alpha1'];
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const ref = (o: K8sObject) => `${o.kind}/${o.metadata?.name}`;
 
@@ -128,10 +128,10 @@ describe('the Helm chart rendered by the real helm', () => {
     });
   });
 
-  describe('the CloudNativePG and Gateway API resources against the upstream CRDs, CEL rules included', () => {
+  describe('the CloudNativePG, Gateway API and KEDA resources against the upstream CRDs, CEL rules included', () => {
     const validators = new Map<string, CrdValidator>();
     if (HAVE_SHARED_SCHEMAS) {
-      for (const dir of ['gateway-api-v1.6.1', 'cloudnative-pg-v1.30.0']) {
+      for (const dir of ['gateway-api-v1.6.1', 'cloudnative-pg-v1.30.0', 'keda-v2.20.2']) {
         for (const [k, v] of loadCrdDirectory(join(SHARED_SCHEMAS, dir))) validators.set(k, v);
       }
     }
