@@ -4,9 +4,10 @@ import { migrate } from './migrations';
 import type { Item, ItemInput, ItemPage, ItemPatch, ItemStore, ListOptions } from './types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const COLUMNS = 'seq::text AS seq, id::text AS id, name, description, tags, created_at, updated_at';
+/** The item columns every query returns (the benchmark's reference app reads the same). */
+export const COLUMNS = 'seq::text AS seq, id::text AS id, name, description, tags, created_at, updated_at';
 
-interface ItemRow {
+export interface ItemRow {
   [column: string]: unknown;
   seq: string;
   id: string;

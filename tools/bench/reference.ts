@@ -10,23 +10,14 @@ import type { Request, Response } from 'express';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
 import { MIGRATIONS } from '../../src/store/migrations';
+import { COLUMNS } from '../../src/store/sql-store';
+import type { ItemRow as Row } from '../../src/store/sql-store';
 import { runMain } from '../lib/main';
 
 type Query = (sql: string, params: unknown[]) => Promise<Row[]>;
 
-interface Row {
-  seq: string;
-  id: string;
-  name: string;
-  description: string | null;
-  tags: string[];
-  created_at: Date | string;
-  updated_at: Date | string;
-}
-
 /** The project's own pool size (DB_POOL_MAX's default), so both hold as many connections. */
 const POOL_MAX = 10;
-const COLUMNS = 'seq::text AS seq, id::text AS id, name, description, tags, created_at, updated_at';
 
 const toItem = (row: Row) => ({
   id: row.id,
