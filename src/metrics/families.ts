@@ -48,13 +48,19 @@ function formatValue(v: number): string {
   return String(v);
 }
 
+/** A series' sample lines in one format, encoded, and the change mark they were rendered at. */
+interface Rendered {
+  readonly bytes: Buffer;
+  readonly at: number;
+}
+
 interface Entry<S> {
   /** `method="GET",endpoint="/api/items"`: escaped once. */
   readonly labelText: string;
   readonly series: S;
-  /** Sample prefixes (`name{labels} `), built on first render in each format. */
-  prefixes?: readonly string[];
-  openMetricsPrefixes?: readonly string[];
+  /** The series' lines as last rendered, per format: kept while the series has not changed. */
+  text?: Rendered;
+  openMetricsText?: Rendered;
 }
 
 export abstract class Family<S> {
@@ -68,6 +74,18 @@ export abstract class Family<S> {
   ) {}
 
   protected abstract create(): S;
+
+  /** Sample lines per series. */
+  protected abstract readonly linesPerSeries: number;
+
+  /** A number that changes whenever the series' samples do (counters and counts only grow). */
+  protected abstract changeMark(series: S): number;
+
+  /** The series' sample lines, each ending in a newline. */
+  protected abstract renderSeries(series: S, labelText: string, openMetrics: boolean): string;
+
+  /** Whether the lines are the same in both formats (one rendering serves both). */
+  protected readonly sameInBothFormats: boolean = false;
 
   /** The series of these label values (in labelNames order), created on first use. */
   child(...values: string[]): S {
@@ -87,11 +105,40 @@ export abstract class Family<S> {
     return `# HELP ${family} ${escapeHelp(this.help, openMetrics)}\n# TYPE ${family} ${this.type}`;
   }
 
-  /** Sample lines of every series, in slices of about `sliceSize` lines. */
-  abstract slices(sliceSize: number, openMetrics: boolean): Generator<string[]>;
+  /**
+   * The sample lines of every series, encoded, in chunks of about `sliceSize` lines (the caller
+   * may yield to the event loop between two). Only series that changed since the last scrape are
+   * rendered again: at a 10 s scrape interval most of a large family's series are idle, and
+   * copying their kept bytes is several times faster than building and encoding the text.
+   */
+  *chunks(sliceSize: number, openMetrics: boolean): Generator<Buffer[]> {
+    const om = openMetrics && !this.sameInBothFormats;
+    let texts: Buffer[] = [];
+    let lines = 0;
+    for (const entry of this.entries.values()) {
+      const mark = this.changeMark(entry.series);
+      let rendered = om ? entry.openMetricsText : entry.text;
+      if (rendered?.at !== mark) {
+        rendered = { bytes: Buffer.from(this.renderSeries(entry.series, entry.labelText, om)), at: mark };
+        if (om) entry.openMetricsText = rendered;
+        else entry.text = rendered;
+      }
+      texts.push(rendered.bytes);
+      lines += this.linesPerSeries;
+      if (lines >= sliceSize) {
+        yield texts;
+        texts = [];
+        lines = 0;
+      }
+    }
+    if (texts.length > 0) yield texts;
+  }
 }
 
 export class CounterFamily extends Family<CounterSeries> {
+  protected readonly linesPerSeries = 1;
+  protected override readonly sameInBothFormats = true;
+
   constructor(name: string, help: string, labelNames: readonly string[]) {
     super(name, help, 'counter', labelNames);
   }
@@ -100,22 +147,21 @@ export class CounterFamily extends Family<CounterSeries> {
     return { value: 0 };
   }
 
-  // A counter's lines are the same in both formats.
-  *slices(sliceSize: number): Generator<string[]> {
-    let lines: string[] = [];
-    for (const entry of this.entries.values()) {
-      entry.prefixes ??= [`${this.name}{${entry.labelText}} `];
-      lines.push(entry.prefixes[0] + formatValue(entry.series.value));
-      if (lines.length >= sliceSize) {
-        yield lines;
-        lines = [];
-      }
-    }
-    yield lines;
+  protected changeMark(series: CounterSeries): number {
+    return series.value;
+  }
+
+  protected renderSeries(series: CounterSeries, labelText: string): string {
+    return `${this.name}{${labelText}} ${formatValue(series.value)}\n`;
   }
 }
 
 export class HistogramFamily extends Family<HistogramSeries> {
+  protected readonly linesPerSeries: number;
+  /** `le` values as each format writes them, +Inf last. */
+  private readonly les: readonly string[];
+  private readonly openMetricsLes: readonly string[];
+
   constructor(
     name: string,
     help: string,
@@ -123,6 +169,11 @@ export class HistogramFamily extends Family<HistogramSeries> {
     readonly buckets: readonly number[],
   ) {
     super(name, help, 'histogram', labelNames);
+    this.linesPerSeries = buckets.length + 3;
+    // The text format keeps `le` as the bounds print (`1`), which queries and recording rules
+    // written for it match; OpenMetrics requires the canonical form (`1.0`).
+    this.les = [...buckets.map(String), '+Inf'];
+    this.openMetricsLes = [...buckets.map(canonicalFloat), '+Inf'];
   }
 
   protected create(): HistogramSeries {
@@ -137,31 +188,23 @@ export class HistogramFamily extends Family<HistogramSeries> {
     s.count++;
   }
 
-  *slices(sliceSize: number, openMetrics = false): Generator<string[]> {
-    let lines: string[] = [];
-    const n = this.buckets.length;
-    // The text format keeps `le` as the bounds print (`1`), which queries and recording rules
-    // written for it match; OpenMetrics requires the canonical form (`1.0`).
-    const les = [...this.buckets.map(openMetrics ? canonicalFloat : String), '+Inf'];
-    for (const entry of this.entries.values()) {
-      const { series, labelText } = entry;
-      const build = () => [
-        ...les.map((le) => `${this.name}_bucket{le="${le}",${labelText}} `),
-        `${this.name}_sum{${labelText}} `,
-        `${this.name}_count{${labelText}} `,
-      ];
-      const p = openMetrics ? (entry.openMetricsPrefixes ??= build()) : (entry.prefixes ??= build());
-      let cumulative = 0;
-      for (let i = 0; i <= n; i++) {
-        cumulative += series.counts[i]!;
-        lines.push(p[i]! + formatValue(cumulative));
-      }
-      lines.push(p[n + 1]! + formatValue(series.sum), p[n + 2]! + formatValue(series.count));
-      if (lines.length >= sliceSize) {
-        yield lines;
-        lines = [];
-      }
+  protected changeMark(series: HistogramSeries): number {
+    return series.count;
+  }
+
+  protected renderSeries(series: HistogramSeries, labelText: string, openMetrics: boolean): string {
+    const les = openMetrics ? this.openMetricsLes : this.les;
+    const lines: string[] = [];
+    let cumulative = 0;
+    for (let i = 0; i < les.length; i++) {
+      cumulative += series.counts[i]!;
+      lines.push(`${this.name}_bucket{le="${les[i]!}",${labelText}} ${formatValue(cumulative)}`);
     }
-    yield lines;
+    lines.push(
+      `${this.name}_sum{${labelText}} ${formatValue(series.sum)}`,
+      `${this.name}_count{${labelText}} ${formatValue(series.count)}`,
+      '',
+    );
+    return lines.join('\n');
   }
 }

@@ -6,6 +6,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { OpenMetricsContentType, PrometheusContentType } from 'prom-client';
+import { eventLoopGauges } from './event-loop';
 import { canonicalFloat, CounterFamily, HistogramFamily } from './families';
 import type { CounterSeries, Family, HistogramSeries } from './families';
 import { DURATION_BUCKETS, LABEL, METRIC, METRIC_LABELS } from '../contract';
@@ -27,7 +28,7 @@ export const OPENMETRICS_CONTENT_TYPE: OpenMetricsContentType = Registry.OPENMET
 
 export const READY_HELP = '1 when this instance is ready to serve (its store answers and it is not shutting down), else 0.';
 
-/** Lines rendered between two yields to the event loop during a scrape. */
+/** Lines rendered between two yields to the event loop during a scrape (a family's chunk size). */
 const SLICE_LINES = 2000;
 
 interface SeriesHandles {
@@ -76,7 +77,10 @@ export class HttpMetrics {
     // Each registry collects its own: prom-client renames counters in place when it renders
     // OpenMetrics, so one metric object must not serve both formats.
     for (const registry of [this.registry, this.openMetrics] as Registry[]) {
-      if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+      if (options.defaultMetrics ?? true) {
+        collectDefaultMetrics({ register: registry });
+        eventLoopGauges(registry);
+      }
       new Gauge({
         name: METRIC.buildInfo,
         help: 'Always 1; labelled with the running version of the service.',
@@ -132,22 +136,33 @@ export class HttpMetrics {
   }
 
   /** Renders all metrics in `format` (negotiate.ts picks it from the scraper's Accept). */
-  async render(format: ExpositionFormat = 'text'): Promise<{ contentType: string; body: string }> {
+  async render(format: ExpositionFormat = 'text'): Promise<{ contentType: string; body: Buffer }> {
     const om = format === 'openmetrics';
-    const parts: string[] = [];
-    const base = om ? canonicalBuckets((await this.openMetrics.metrics()).replace(/# EOF\n$/, '')) : await this.registry.metrics();
-    parts.push(base.trimEnd());
+    const collected = om ? this.openMetrics.metrics() : this.registry.metrics();
+    const parts: Buffer[] = [];
+    let size = 0;
     for (const family of this.families) {
-      parts.push(family.header(om));
-      for (const slice of family.slices(SLICE_LINES, om)) {
-        if (slice.length > 0) parts.push(slice.join('\n'));
-        // A large scrape must not hold the event loop: requests are served between slices.
-        if (slice.length >= SLICE_LINES) await yieldToEventLoop();
+      const header = Buffer.from(`${family.header(om)}\n`);
+      parts.push(header);
+      size += header.length;
+      let first = true;
+      for (const chunk of family.chunks(SLICE_LINES, om)) {
+        // A large scrape must not hold the event loop: requests are served between chunks.
+        if (!first) await yieldToEventLoop();
+        for (const bytes of chunk) {
+          parts.push(bytes);
+          size += bytes.length;
+        }
+        first = false;
       }
     }
-    return {
-      contentType: om ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
-      body: `${parts.join('\n')}\n${om ? '# EOF\n' : ''}`,
-    };
+    const base = om ? canonicalBuckets((await collected).replace(/# EOF\n$/, '')) : await collected;
+    const head = Buffer.from(`${base.trimEnd()}\n`);
+    const tail = Buffer.from(om ? '# EOF\n' : '');
+    const body = Buffer.allocUnsafe(head.length + size + tail.length);
+    let offset = head.copy(body, 0);
+    for (const bytes of parts) offset += bytes.copy(body, offset);
+    tail.copy(body, offset);
+    return { contentType: om ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE, body };
   }
 }

@@ -22,7 +22,10 @@ export function metricsHandler(metrics: HttpMetrics): RequestHandler {
   return async (req, res) => {
     const { contentType, body } = await metrics.render(negotiateFormat(req.headers.accept));
     res.setHeader('Cache-Control', 'no-store');
-    res.type(contentType).send(body);
+    res.setHeader('Content-Type', contentType);
+    res.setHeader('Content-Length', body.length);
+    // Not res.send: it would hash the whole exposition for an ETag no scraper sends back.
+    res.end(body);
   };
 }
 

@@ -231,7 +231,7 @@ describe('route templates of nested routers', () => {
       await fetch(`${url}/api/users/u2/orders/o1/lines/l1`);
       await fetch(`${url}/api/users/u3`);
       await fetch(`${url}/api/users/u3/orders/o1/nothing`);
-      const body = (await metrics.render(undefined)).body;
+      const body = (await metrics.render(undefined)).body.toString();
       expect(body).toContain(
         'http_requests_total{method="GET",endpoint="/api/users/:userId/orders/:orderId/lines/:lineId",status="200"} 2',
       );

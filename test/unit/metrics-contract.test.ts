@@ -11,7 +11,7 @@ import { requireInCi } from '../helpers/manifests';
 const STRICT_PYTHON = '/usr/bin/python3';
 
 async function exposition(metrics: HttpMetrics) {
-  return parseExposition((await metrics.render('text')).body);
+  return parseExposition((await metrics.render('text')).body.toString());
 }
 
 describe('the metric contract', () => {
@@ -101,7 +101,7 @@ describe('the metric contract', () => {
   it.each(['text', 'openmetrics'] as const)('exports rest_api_ready as an unlabelled gauge read at each scrape (%s)', async (format) => {
     let ready = false;
     const metrics = new HttpMetrics({ version: '1', defaultMetrics: false, ready: () => ready });
-    const scrape = async () => (await metrics.render(format)).body;
+    const scrape = async () => (await metrics.render(format)).body.toString();
     const first = await scrape();
     expect(first).toContain(
       '# HELP rest_api_ready 1 when this instance is ready to serve (its store answers and it is not shutting down), else 0.',
@@ -124,13 +124,14 @@ describe('the metric contract', () => {
     metrics.observe('GET', '/x', 200, 0.1);
     const text = await metrics.render(undefined);
     expect(text.contentType).toBe(PROMETHEUS_CONTENT_TYPE);
-    expect(text.body).not.toContain('# EOF');
+    expect(text.body.toString()).not.toContain('# EOF');
     const om = await metrics.render('openmetrics');
+    const omBody = om.body.toString();
     expect(om.contentType).toBe(OPENMETRICS_CONTENT_TYPE);
-    expect(om.body.trimEnd().endsWith('# EOF')).toBe(true);
+    expect(omBody.trimEnd().endsWith('# EOF')).toBe(true);
     // OpenMetrics names the counter family without _total; its samples keep it.
-    expect(om.body).toContain('# TYPE http_requests counter');
-    expect(om.body).toMatch(/^http_requests_total\{method="GET",endpoint="\/x",status="200"\} 1$/m);
+    expect(omBody).toContain('# TYPE http_requests counter');
+    expect(omBody).toMatch(/^http_requests_total\{method="GET",endpoint="\/x",status="200"\} 1$/m);
   });
 });
 
@@ -138,18 +139,46 @@ describe('rendering both formats from one set of metrics', () => {
   it('keeps the text format intact after an OpenMetrics scrape', async () => {
     const metrics = new HttpMetrics({ version: '1' });
     metrics.observe('GET', '/x', 200, 0.1);
-    const before = (await metrics.render('text')).body;
+    const before = (await metrics.render('text')).body.toString();
     await metrics.render('openmetrics');
-    const after = (await metrics.render('text')).body;
+    const after = (await metrics.render('text')).body.toString();
     expect(after).toContain('# TYPE http_requests_total counter');
     expect(after).toContain('# TYPE process_cpu_user_seconds_total counter');
     expect(after.replace(/^(process|nodejs)_.*$/gm, '')).toEqual(before.replace(/^(process|nodejs)_.*$/gm, ''));
   });
 
+  it('renders the series that changed since the last scrape anew, in each format, and keeps the rest', async () => {
+    const metrics = new HttpMetrics({ version: '1', defaultMetrics: false });
+    metrics.observe('GET', '/x', 200, 0.1);
+    metrics.observe('GET', '/y', 200, 0.1);
+    const count = async (format: 'text' | 'openmetrics', endpoint: string) =>
+      parseExposition((await metrics.render(format)).body.toString()).samples.find(
+        (s) => s.name === 'http_request_duration_seconds_count' && s.labels.endpoint === endpoint,
+      )?.value;
+    const total = async (format: 'text' | 'openmetrics', endpoint: string) =>
+      select(parseExposition((await metrics.render(format)).body.toString()), 'http_requests_total', { endpoint })[0]?.value;
+    for (const format of ['text', 'openmetrics'] as const) {
+      expect(await count(format, '/x')).toBe(1);
+      expect(await total(format, '/x')).toBe(1);
+    }
+    metrics.observe('GET', '/x', 200, 3);
+    for (const format of ['openmetrics', 'text'] as const) {
+      expect(await count(format, '/x')).toBe(2);
+      expect(await total(format, '/x')).toBe(2);
+      expect(await count(format, '/y')).toBe(1);
+    }
+    const om = (await metrics.render('openmetrics')).body.toString();
+    expect(om).toContain('http_request_duration_seconds_bucket{le="5.0",method="GET",endpoint="/x"} 2');
+    expect(om).toContain('http_request_duration_seconds_bucket{le="2.5",method="GET",endpoint="/x"} 1');
+    expect((await metrics.render('text')).body.toString()).toContain(
+      'http_request_duration_seconds_bucket{le="5",method="GET",endpoint="/x"} 2',
+    );
+  });
+
   it('renders counters in OpenMetrics with the family name without _total and samples with it', async () => {
     const metrics = new HttpMetrics({ version: '1' });
     metrics.observe('GET', '/x', 503, 0.1);
-    const om = (await metrics.render('openmetrics')).body;
+    const om = (await metrics.render('openmetrics')).body.toString();
     for (const family of ['http_requests', 'http_requests_5xx', 'process_cpu_user_seconds']) {
       expect(om).toContain(`# TYPE ${family} counter`);
       expect(om).toMatch(new RegExp(`^${family}_total(\\{| )`, 'm'));
@@ -162,11 +191,11 @@ describe('OpenMetrics as the specification writes it', () => {
   it('writes canonical bucket bounds in OpenMetrics and keeps the text format as queries know it', async () => {
     const metrics = new HttpMetrics({ version: '1' });
     metrics.observe('GET', '/x', 200, 0.3);
-    const om = (await metrics.render('openmetrics')).body;
+    const om = (await metrics.render('openmetrics')).body.toString();
     expect(om).toContain('http_request_duration_seconds_bucket{le="1.0",method="GET",endpoint="/x"} 1');
     expect(om).toContain('http_request_duration_seconds_bucket{le="0.25",method="GET",endpoint="/x"} 0');
     expect(om).not.toMatch(/_bucket\{(?:[^}]*,)?le="\d+"/);
-    const text = (await metrics.render('text')).body;
+    const text = (await metrics.render('text')).body.toString();
     expect(text).toContain('http_request_duration_seconds_bucket{le="1",method="GET",endpoint="/x"} 1');
   });
 
@@ -188,7 +217,7 @@ describe('OpenMetrics as the specification writes it', () => {
       metrics.observe('POST', '/api/items', 503, 2);
       // Let Node.js collect garbage so its GC histogram has buckets too.
       (globalThis as { gc?: () => void }).gc?.();
-      const { body } = await metrics.render('openmetrics');
+      const body = (await metrics.render('openmetrics')).body.toString();
       const script = [
         'import sys, json',
         'from prometheus_client.openmetrics.parser import text_string_to_metric_families',
@@ -226,7 +255,7 @@ describe('the exposition', () => {
     metrics.observe('GET', '/a"b\\c\nd', 200, 0.3);
     metrics.observe('POST', '/x', 503, 2);
     metrics.declareRoute('GET', '/y');
-    const { body } = await metrics.render('text');
+    const body = (await metrics.render('text')).body.toString();
     const r = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -237,7 +266,7 @@ describe('the exposition', () => {
   it('renders many series in slices and keeps every sample', async () => {
     const metrics = new HttpMetrics({ version: '1', defaultMetrics: false });
     for (let i = 0; i < 3000; i++) metrics.observe('GET', `/r${i}`, 200, 0.01);
-    const exp = parseExposition((await metrics.render('text')).body);
+    const exp = parseExposition((await metrics.render('text')).body.toString());
     expect(select(exp, 'http_requests_total')).toHaveLength(3000);
     expect(select(exp, 'http_request_duration_seconds_bucket')).toHaveLength(3000 * 13);
   });
