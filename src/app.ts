@@ -12,7 +12,7 @@ import { problemHandler, sendProblem } from './http/problems';
 import { AuthFailureLimit, callerRateLimit } from './http/rate-limit';
 import { RouteGroup } from './http/routing';
 import { setNoSniff } from './http/security-headers';
-import { useHttpMetrics } from './metrics/middleware';
+import { instrumentResponses, startTiming } from './metrics/middleware';
 import type { HttpMetrics } from './metrics/registry';
 import { itemRoutes } from './routes/items';
 import { opsRoutes } from './routes/ops';
@@ -74,8 +74,10 @@ export function createApp(deps: AppDeps): Express {
   // A hop count, never `true`: a client could otherwise name any address in X-Forwarded-For.
   if ((deps.trustProxyHops ?? 0) > 0) app.set('trust proxy', deps.trustProxyHops);
   const inFlight = deps.inFlight ?? new InFlight();
+  instrumentResponses(app, deps.metrics, deps.logger);
   // One layer for what every request needs first: a layer per concern costs a router step each.
   app.use((req, res, next) => {
+    startTiming(res);
     setNoSniff(res);
     assignRequestId(req, res);
     // Draining: let each keep-alive connection close after its current response.
@@ -83,12 +85,6 @@ export function createApp(deps: AppDeps): Express {
     inFlight.track(req, res, next);
   });
 
-  // Operational endpoints come before the metrics middleware: they are not counted.
-  opsRoutes(new RouteGroup(app), deps.readiness ?? pingOnDemand(deps), deps.serveMetrics === false ? undefined : deps.metrics);
-  runbookRoutes(new RouteGroup(app));
-  openApiRoutes(new RouteGroup(app));
-
-  useHttpMetrics(app, deps.metrics, deps.logger);
   const verifier = deps.auth?.verifier;
   const limits = deps.rateLimit;
   const api = new RouteGroup(app, '', {
@@ -114,8 +110,15 @@ export function createApp(deps: AppDeps): Express {
     ],
     onRoute: (method, endpoint) => deps.metrics.declareRoute(method, endpoint),
   });
+  // The API's routes first: most requests are theirs, and each route before costs them a step.
   itemRoutes(api.group(ITEMS_PATH), deps.store);
   app.use(api.pathDecodeErrors());
+
+  // Operational endpoints: not counted (see routes/ops.ts).
+  const operational = () => new RouteGroup(app, '', { counted: false });
+  opsRoutes(operational(), deps.readiness ?? pingOnDemand(deps), deps.serveMetrics === false ? undefined : deps.metrics);
+  runbookRoutes(operational());
+  openApiRoutes(operational());
 
   app.use((req, res) => {
     sendProblem(res, 'route_not_found', { detail: `no route matches ${req.method} ${req.path.slice(0, 200)}` });

@@ -19,10 +19,21 @@ export class InFlight {
     return this.responses.size;
   }
 
+  /** A `close` listener: removes the response that emits it (a response emits `close` once). */
+  private readonly onClose: (this: Response) => void;
+
+  constructor() {
+    const responses = this.responses;
+    this.onClose = function (this: Response) {
+      responses.delete(this);
+    };
+  }
+
   /** The app's first middleware. */
   readonly track: RequestHandler = (_req, res, next) => {
     this.responses.add(res);
-    res.once('close', () => this.responses.delete(res));
+    // One shared listener, not a closure and a `once` wrapper per request.
+    res.on('close', this.onClose);
     if (this.draining) res.setHeader('Connection', 'close');
     next();
   };

@@ -21,6 +21,8 @@ export interface RouteOptions {
   readonly before?: readonly RequestHandler[];
   /** Told about each (method, full template) pair as it is defined. */
   readonly onRoute?: (method: string, endpoint: string) => void;
+  /** Whether the HTTP metrics and the access log count these routes' requests. @default true */
+  readonly counted?: boolean;
 }
 
 /** Allowed methods of a path, as the `Allow` header lists them. */
@@ -30,8 +32,14 @@ export function allowedMethods(spec: RouteSpec): string[] {
   return [...allowed, 'OPTIONS'];
 }
 
-/** `handler`, but first recording `endpoint` as the request's route label. */
-function tagged(endpoint: string, handler: RequestHandler): RequestHandler {
+/** `handler`, but first recording `endpoint` as the request's route label (or that it is not counted). */
+function tagged(endpoint: string, handler: RequestHandler, counted = true): RequestHandler {
+  if (!counted) {
+    return (req: Request, res: Response, next: NextFunction) => {
+      res.locals.counted = false;
+      return handler(req, res, next);
+    };
+  }
   return (req: Request, res: Response, next: NextFunction) => {
     res.locals.endpoint = endpoint;
     return handler(req, res, next);
@@ -113,22 +121,26 @@ export class RouteGroup {
       if (handlers === undefined) continue;
       const own: readonly RequestHandler[] = typeof handlers === 'function' ? [handlers] : handlers;
       const chain = [...(this.options.before ?? []), ...own];
-      chain[0] = tagged(endpoint, chain[0]!);
+      chain[0] = tagged(endpoint, chain[0]!, this.options.counted);
       route[method](...chain);
       this.options.onRoute?.(method.toUpperCase(), endpoint);
     }
     route.all(
-      tagged(endpoint, (req, res) => {
-        if (req.method === 'OPTIONS') {
-          res.setHeader('Allow', allow);
-          res.status(204).end();
-          return;
-        }
-        sendProblem(res, 'method_not_allowed', {
-          detail: `${req.method} is not supported on ${endpoint}; use one of ${allow}`,
-          headers: { Allow: allow },
-        });
-      }),
+      tagged(
+        endpoint,
+        (req, res) => {
+          if (req.method === 'OPTIONS') {
+            res.setHeader('Allow', allow);
+            res.status(204).end();
+            return;
+          }
+          sendProblem(res, 'method_not_allowed', {
+            detail: `${req.method} is not supported on ${endpoint}; use one of ${allow}`,
+            headers: { Allow: allow },
+          });
+        },
+        this.options.counted,
+      ),
     );
     return this;
   }

@@ -5,7 +5,8 @@
  *
  * The request is recorded when its response ends, through `end` on the app's own response
  * prototype (`app.response`, Express's extension point): no listener, closure or key string is
- * allocated per request, only the start time is stored. The same hook writes the access log.
+ * allocated per request, and no property is added to the response (only the start time is kept,
+ * in `res.locals`). The same hook writes the access log.
  */
 import type { Express, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
@@ -17,64 +18,77 @@ declare module 'express-serve-static-core' {
   interface Locals {
     /** Route template of the matched route, mount prefix included. */
     endpoint?: string;
+    /** `performance.now()` when timing began; cleared once the request is recorded. */
+    started?: number;
+    /** False for requests the HTTP metrics and the access log leave out (operational routes). */
+    counted?: boolean;
   }
 }
 
 const knownMethods = new Set(KNOWN_METHODS);
-const STARTED = Symbol('metrics.started');
 const RECORDER = Symbol('metrics.recorder');
-const INSTRUMENTED = Symbol('metrics.instrumented');
 
-/** Where a finished request goes: one per app, shared by its requests. */
+/** Where a finished request goes: one per app, kept on the app's response prototype. */
 interface Recorder {
   readonly metrics: HttpMetrics;
   readonly logger: Logger | undefined;
 }
 
-type Timed = Response & { [STARTED]?: number; [RECORDER]?: Recorder };
+type Recorded = Response & { [RECORDER]?: Recorder };
 
 /** The response prototype as patched here: `end` is a plain function property, called with the response as `this`. */
 interface ResponseProto {
   end: (this: Response, ...args: unknown[]) => Response;
-  [INSTRUMENTED]?: boolean;
+  [RECORDER]?: Recorder;
 }
 
 export function foldMethod(method: string | undefined): string {
   return method !== undefined && knownMethods.has(method) ? method : OTHER_METHOD;
 }
 
-function record(res: Timed): void {
-  const started = res[STARTED];
-  if (started === undefined) return; // not timed (before the middleware), or already recorded
-  res[STARTED] = undefined;
-  const ms = performance.now() - started;
+function record(res: Recorded): void {
+  const locals = res.locals;
+  // Not timed (an operational route, or before timing began), or already recorded.
+  if (locals === undefined || locals.started === undefined || locals.counted === false) return;
+  const ms = performance.now() - locals.started;
+  locals.started = undefined;
   // A response ending on a destroyed socket: the client went away before it was sent.
   const status = res.destroyed ? CLIENT_CLOSED_STATUS : res.statusCode;
   const { metrics, logger } = res[RECORDER]!;
-  metrics.observe(foldMethod(res.req.method), res.locals.endpoint ?? UNMATCHED_ENDPOINT, status, ms / 1000);
+  metrics.observe(foldMethod(res.req.method), locals.endpoint ?? UNMATCHED_ENDPOINT, status, ms / 1000);
   if (logger !== undefined) logRequest(logger, res, status, ms);
 }
 
 /**
- * Times every request that reaches this point of `app` and records it when its response ends,
- * in `metrics` and, given a logger, in the access log. Handlers mounted before it (health
+ * Records every timed request of `app` (see startTiming) when its response ends, in `metrics`
+ * and, given a logger, in the access log. Requests of routes tagged `counted: false` (health
  * probes, /metrics) are neither counted nor logged.
  */
-export function useHttpMetrics(app: Express, metrics: HttpMetrics, logger?: Logger): void {
-  const recorder: Recorder = { metrics, logger };
+export function instrumentResponses(app: Express, metrics: HttpMetrics, logger?: Logger): void {
   const proto = app.response as ResponseProto;
-  if (proto[INSTRUMENTED] !== true) {
+  if (proto[RECORDER] === undefined) {
     const end = proto.end;
-    proto.end = function (this: Timed, ...args: unknown[]) {
+    proto.end = function (this: Recorded, ...args: unknown[]) {
       record(this);
       return end.apply(this, args);
     };
-    proto[INSTRUMENTED] = true;
   }
+  proto[RECORDER] = { metrics, logger };
+}
+
+/** Starts timing a request of an instrumented app: call it first thing (no routing layer of its own). */
+export function startTiming(res: Response): void {
+  res.locals.started = performance.now();
+}
+
+/**
+ * instrumentResponses, with a middleware at this point of `app` that times every request that
+ * reaches it: handlers mounted before it are neither counted nor logged.
+ */
+export function useHttpMetrics(app: Express, metrics: HttpMetrics, logger?: Logger): void {
+  instrumentResponses(app, metrics, logger);
   const timer: RequestHandler = (_req, res, next) => {
-    const timed = res as Timed;
-    timed[STARTED] = performance.now();
-    timed[RECORDER] = recorder;
+    startTiming(res);
     next();
   };
   app.use(timer);

@@ -8,8 +8,21 @@ export const TAG_MAX = 100;
 export const PAGE_SIZE_DEFAULT = 20;
 export const PAGE_SIZE_MAX = 100;
 
-/** Length in Unicode code points, so an emoji counts as one character. */
-const length = (s: string): number => [...s].length;
+/** Length in Unicode code points, so an emoji counts as one character (as `[...s].length`, without the copy). */
+export function length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
 
 /**
  * A string PostgreSQL can store exactly as sent: well-formed Unicode (a lone surrogate would be
@@ -22,8 +35,9 @@ const text = (min: number, max: number) =>
     .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
     .refine((s) => s.isWellFormed(), 'must be well-formed Unicode (no lone surrogates)')
     .refine((s) => !s.includes('\u0000'), 'must not contain the NUL character')
-    .refine((s) => length(s) >= min, min === 1 ? 'must not be empty' : `must be at least ${min} characters`)
-    .refine((s) => length(s) <= max, `must be at most ${max} characters`)
+    // A string has at most as many code points as UTF-16 units, and at least one if it has any.
+    .refine((s) => (min <= 1 ? s.length >= min : length(s) >= min), min === 1 ? 'must not be empty' : `must be at least ${min} characters`)
+    .refine((s) => s.length <= max || length(s) <= max, `must be at most ${max} characters`)
     .meta({ minLength: min, maxLength: max, pattern: '^[^\\u0000]*$' });
 
 const name = text(1, NAME_MAX)
