@@ -166,14 +166,18 @@ async function realVsReference(store: StoreKind, o: { rounds: number; seconds: n
     const logFile = join(dir, 'real.log');
     let real: BenchApp & { readyMs: number } = await startReal(realEnv, logFile);
     const firstMs = real.readyMs;
-    let stopReal = () => real.stop();
-    later(() => stopReal());
-    const reference = await startReference(store, referenceAt);
-    later(() => reference.stop());
+    let reference = await startReference(store, referenceAt);
+    later(() => Promise.all([real.stop(), reference.stop()]).then(() => undefined));
     const runs = await compare(
       { real, reference },
       {
         ...o,
+        restart: async () => {
+          await Promise.all([real.stop(), reference.stop()]);
+          real = await startReal(realEnv, logFile);
+          reference = await startReference(store, referenceAt);
+          return { real, reference };
+        },
         onRun: (m: Measured) =>
           log(
             `  ${store.padEnd(8)} round ${m.round}/${o.rounds} ${m.app.padEnd(9)} ${fmt(m.reqPerSec).padStart(6)} req/s  p99 ${m.p99} ms  CPU ${fmt(m.cpuMicrosPerRequest)} µs/req  RSS ${fmt(m.rssMb)} MB${m.errors > 0 ? `  ${m.errors} timeouts or errors` : ''}`,
@@ -189,7 +193,6 @@ async function realVsReference(store: StoreKind, o: { rounds: number; seconds: n
     const open: number[] = [];
     for (let i = 0; i < 3; i++) {
       real = await startReal(realEnv, logFile);
-      stopReal = () => real.stop();
       warm.push(real.readyMs);
       await real.stop();
       open.push(await pgliteOpenMs(realEnv.DATA_DIR!));
@@ -267,7 +270,7 @@ async function realApps(stores: readonly StoreKind[], o: { rounds: number; secon
     '|---|---|---|---|',
     ...results.map(({ summary: s }) => `| ${s.store} | ${spread(s.ratio.reqPerSec)} | ${spread(s.ratio.p99)} | ${spread(s.ratio.cpu)} |`),
     '',
-    `(each ratio: the median of ${o.rounds} rounds' paired ratios, min–max in parentheses)`,
+    `(each ratio: the median of ${o.rounds} rounds' paired ratios, min–max in parentheses; each round on a new pair of processes; RSS: the largest after a round)`,
   ];
   const pglite = results.find((r) => r.start !== undefined);
   if (pglite?.start !== undefined) {

@@ -127,18 +127,30 @@ async function measure(app: BenchApp, ids: readonly string[], seconds: number, r
   return { ...r, app: app.kind, round, cpuMicrosPerRequest: cpu / r.requests, rssMb: rssMb(app.pid) };
 }
 
+/** Both apps of a comparison. */
+export interface AppPair {
+  real: BenchApp;
+  reference: BenchApp;
+}
+
 /**
  * Seeds both apps, warms each up for `warmup` seconds, then runs `rounds` pairs of the mix,
- * alternating which app goes first. Resolves with every measurement, in order.
+ * alternating which app goes first. Given `restart`, every round after the first runs on a new
+ * pair of processes (stopped and started again on the same data, then warmed up): the same
+ * build varies by up to ±20% from one process to the next here (PGlite most), so each round's
+ * pair is then an independent draw and the median of the rounds cannot rest on one lucky or
+ * unlucky process. Resolves with every measurement, in order.
  */
 export async function compare(
-  apps: { real: BenchApp; reference: BenchApp },
-  o: { rounds: number; seconds: number; warmup: number; onRun?: (m: Measured) => void },
+  first: AppPair,
+  o: { rounds: number; seconds: number; warmup: number; onRun?: (m: Measured) => void; restart?: () => Promise<AppPair> },
 ): Promise<Measured[]> {
+  let apps = first;
   const ids = { real: await seed(apps.real.url, SEEDED_ITEMS), reference: await seed(apps.reference.url, SEEDED_ITEMS) };
-  for (const kind of ['real', 'reference'] as const) await runMix(apps[kind].url, ids[kind], o.warmup);
   const runs: Measured[] = [];
   for (let round = 1; round <= o.rounds; round++) {
+    if (round > 1 && o.restart !== undefined) apps = await o.restart();
+    if (round === 1 || o.restart !== undefined) for (const kind of ['real', 'reference'] as const) await runMix(apps[kind].url, ids[kind], o.warmup);
     const order: AppKind[] = round % 2 === 1 ? ['real', 'reference'] : ['reference', 'real'];
     for (const kind of order) {
       const m = await measure(apps[kind], ids[kind], o.seconds, round);
@@ -180,7 +192,7 @@ export interface StoreSummary {
   reference: { reqPerSec: Stat; p99: number; cpu: number };
   /** Per round: real / reference. */
   ratio: { reqPerSec: Stat; p99: Stat; cpu: Stat };
-  /** The real app's RSS after its last round. */
+  /** The real app's largest RSS after a round. */
   realRssMb: number;
 }
 
@@ -199,6 +211,6 @@ export function summarise(store: StoreKind, runs: readonly Measured[]): StoreSum
     real: side('real'),
     reference: side('reference'),
     ratio: { reqPerSec: paired((r) => r.reqPerSec), p99: paired((r) => r.p99), cpu: paired((r) => r.cpuMicrosPerRequest) },
-    realRssMb: of('real').at(-1)!.rssMb,
+    realRssMb: Math.max(...of('real').map((r) => r.rssMb)),
   };
 }
