@@ -150,7 +150,8 @@ export async function compare(
   const runs: Measured[] = [];
   for (let round = 1; round <= o.rounds; round++) {
     if (round > 1 && o.restart !== undefined) apps = await o.restart();
-    if (round === 1 || o.restart !== undefined) for (const kind of ['real', 'reference'] as const) await runMix(apps[kind].url, ids[kind], o.warmup);
+    if (round === 1 || o.restart !== undefined)
+      for (const kind of ['real', 'reference'] as const) await runMix(apps[kind].url, ids[kind], o.warmup);
     const order: AppKind[] = round % 2 === 1 ? ['real', 'reference'] : ['reference', 'real'];
     for (const kind of order) {
       const m = await measure(apps[kind], ids[kind], o.seconds, round);
