@@ -1,6 +1,7 @@
 /**
- * Records every request an Express app serves after `useHttpMetrics` into HttpMetrics. The
- * `endpoint` label is the route template the routing layer stored in `res.locals.endpoint` (see
+ * Records every timed request of an Express app into HttpMetrics: timing starts in the app's
+ * first middleware (`startTiming`, after `instrumentResponses`) or at the layer `useHttpMetrics`
+ * mounts. The `endpoint` label is the route template the routing layer stored in `res.locals.endpoint` (see
  * http/routing.ts), never the raw URL; requests that matched no route share UNMATCHED_ENDPOINT.
  *
  * The request is recorded when its response ends, through `end` on the app's own response
