@@ -29,13 +29,8 @@ export function eventLoopGauges(registry: Registry): void {
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   histogram.enable();
   const registers = [registry];
-  const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
-  const min = gauge('nodejs_eventloop_lag_min_seconds', 'The minimum recorded event loop delay.');
-  const max = gauge('nodejs_eventloop_lag_max_seconds', 'The maximum recorded event loop delay.');
-  const mean = gauge('nodejs_eventloop_lag_mean_seconds', 'The mean of the recorded event loop delays.');
-  const p50 = gauge('nodejs_eventloop_lag_p50_seconds', 'The 50th percentile of the recorded event loop delays.');
-  const p90 = gauge('nodejs_eventloop_lag_p90_seconds', 'The 90th percentile of the recorded event loop delays.');
-  const p99 = gauge('nodejs_eventloop_lag_p99_seconds', 'The 99th percentile of the recorded event loop delays.');
+  // Registered first, as prom-client does: a scrape reads the gauges in order, and this one's
+  // collect sets the others, which must come after it to show this scrape's figures.
   const lag = new Gauge({
     name: 'nodejs_eventloop_lag_seconds',
     help: 'Lag of event loop in seconds.',
@@ -53,4 +48,11 @@ export function eventLoopGauges(registry: Registry): void {
       histogram.reset();
     },
   });
+  const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
+  const min = gauge('nodejs_eventloop_lag_min_seconds', 'The minimum recorded event loop delay.');
+  const max = gauge('nodejs_eventloop_lag_max_seconds', 'The maximum recorded event loop delay.');
+  const mean = gauge('nodejs_eventloop_lag_mean_seconds', 'The mean of the recorded event loop delays.');
+  const p50 = gauge('nodejs_eventloop_lag_p50_seconds', 'The 50th percentile of the recorded event loop delays.');
+  const p90 = gauge('nodejs_eventloop_lag_p90_seconds', 'The 90th percentile of the recorded event loop delays.');
+  const p99 = gauge('nodejs_eventloop_lag_p99_seconds', 'The 99th percentile of the recorded event loop delays.');
 }

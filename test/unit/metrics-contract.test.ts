@@ -147,6 +147,18 @@ describe('rendering both formats from one set of metrics', () => {
     expect(after.replace(/^(process|nodejs)_.*$/gm, '')).toEqual(before.replace(/^(process|nodejs)_.*$/gm, ''));
   });
 
+  it("reports this scrape's event-loop delay figures, without prom-client's standard deviation", async () => {
+    const metrics = new HttpMetrics({ version: '1' });
+    // A few of the delay monitor's 10 ms samples; the first scrape must show them, not the zeros
+    // a gauge read before the group's collect would still hold.
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const exp = parseExposition((await metrics.render('text')).body.toString());
+    expect(select(exp, 'nodejs_eventloop_lag_max_seconds')[0]?.value).toBeGreaterThan(0);
+    expect(select(exp, 'nodejs_eventloop_lag_p99_seconds')[0]?.value).toBeGreaterThan(0);
+    expect(exp.types.get('nodejs_eventloop_lag_p50_seconds')).toBe('gauge');
+    expect(exp.types.has('nodejs_eventloop_lag_stddev_seconds')).toBe(false);
+  });
+
   it('renders the series that changed since the last scrape anew, in each format, and keeps the rest', async () => {
     const metrics = new HttpMetrics({ version: '1', defaultMetrics: false });
     metrics.observe('GET', '/x', 200, 0.1);
