@@ -1,14 +1,14 @@
 /**
  * Counter and histogram families whose series are plain objects: recording a request is a few
  * increments on a held reference (prom-client's own children hash their label set on every
- * inc/observe). Each series also keeps its exposition prefix — name and escaped labels — built
- * once, so a scrape is string concatenation, rendered in slices that yield to the event loop.
+ * inc/observe). Each series keeps its sample lines as encoded bytes with the count they were
+ * rendered at, so a scrape renders again only the series that changed and copies the rest, in
+ * chunks the caller yields to the event loop between.
  *
- * Why not prom-client's Counter and Histogram: `npm run bench` renders the same 1,000 label sets
- * through them in the same run, and this renders 3.46x faster (2.80 ms against 9.68 ms,
- * `render_speedup_vs_prom_client`); on requests the middleware serves 1.03-1.12x the throughput
- * of express-prom-bundle (prom-client's types). prom-client still collects and renders the
- * process and Node.js metrics.
+ * Why not prom-client's Counter and Histogram: `npm run bench` renders the same 1,000 label sets,
+ * with the same traffic between scrapes, through them in the same run, and this renders 5.38x
+ * faster (2.51 ms against 13.50 ms, `render_speedup_vs_prom_client`). prom-client still collects
+ * and renders the process and Node.js metrics.
  */
 
 export interface CounterSeries {

@@ -9,7 +9,7 @@ export const PAGE_SIZE_DEFAULT = 20;
 export const PAGE_SIZE_MAX = 100;
 
 /** Length in Unicode code points, so an emoji counts as one character (as `[...s].length`, without the copy). */
-export function length(s: string): number {
+function length(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length - 1; i++) {
     const c = s.charCodeAt(i);
