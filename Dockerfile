@@ -47,5 +47,6 @@ RUN mkdir -p /var/lib/rest-api && chown 10001:10001 /var/lib/rest-api && chmod 1
 USER 10001:10001
 EXPOSE 8080 9464
 STOPSIGNAL SIGTERM
-# The server is PID 1 and handles SIGTERM itself (npm start would not forward it).
-CMD ["node", "build/src/server.js"]
+# The server is PID 1 and handles SIGTERM itself (npm start would not forward it). Its Node flags
+# are npm start's too (SERVER_NODE_FLAGS in tools/lib/processes.ts says why).
+CMD ["node", "--max-semi-space-size=8", "build/src/server.js"]

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, PROJECT_ROOT, waitFor } from '../../tools/lib/processes';
+import { freePort, PROJECT_ROOT, SERVER_NODE_FLAGS, waitFor } from '../../tools/lib/processes';
 import { loadConfig } from '../../src/config';
 import { DEFAULT_METRICS_PORT, DEFAULT_PORT } from '../../src/contract';
 import { requireInCi } from '../helpers/manifests';
@@ -49,7 +49,7 @@ function podman(...args: string[]): string {
     const config = JSON.parse(podman('image', 'inspect', '--format', '{{json .Config}}', TAG)) as ImageConfig;
     expect(config.User).toBe('10001:10001');
     expect(config.Labels['org.opencontainers.image.version']).toBe('0.1.0');
-    expect(config.Cmd).toEqual(['node', 'build/src/server.js']);
+    expect(config.Cmd).toEqual(['node', ...SERVER_NODE_FLAGS, 'build/src/server.js']);
     // /metrics on its own port by default, never on the public one.
     expect(config.Env).toEqual(expect.arrayContaining([`PORT=${DEFAULT_PORT}`, `METRICS_PORT=${DEFAULT_METRICS_PORT}`]));
     const size = Number(podman('image', 'inspect', '--format', '{{.Size}}', TAG));

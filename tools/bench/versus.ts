@@ -10,7 +10,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PGLITE_SETTINGS } from '../../src/store/driver';
-import { API_ENTRY, freePort, spawnProcess } from '../lib/processes';
+import { freePort, serverArgs, spawnProcess } from '../lib/processes';
 import { runMix, seed } from './mix';
 import type { MixResult } from './mix';
 
@@ -67,7 +67,7 @@ export async function startReal(env: Record<string, string>, logFile: string): P
   // MAX_REQUESTS_PER_SOCKET=0: past the cap Node answers `Connection: close`, which autocannon
   // ignores, sending its next request on the same connection and getting Node's 503. Clients
   // that honour the header reconnect instead; the cap costs nothing per request.
-  const child = spawn(process.execPath, [API_ENTRY], {
+  const child = spawn(process.execPath, serverArgs(), {
     env: { ...base, PORT: String(port), MAX_REQUESTS_PER_SOCKET: '0', ...env },
     stdio: ['ignore', log, log],
   });
