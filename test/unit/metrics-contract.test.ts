@@ -187,6 +187,20 @@ describe('rendering both formats from one set of metrics', () => {
     );
   });
 
+  it('keeps every series whole when changed series with non-ASCII label values are encoded together', () => {
+    const family = new CounterFamily('odd_total', 'odd', ['endpoint']);
+    const endpoints = ['/a', '/café', '/b', '/naïve/\u{1F600}', '/c'];
+    const render = () => Buffer.concat([...family.chunks(2, false)].flat()).toString();
+    endpoints.forEach((e, i) => (family.child(e).value = i + 1));
+    expect(render()).toBe(endpoints.map((e, i) => `odd_total{endpoint="${e}"} ${i + 1}\n`).join(''));
+    // Two multi-byte series change, with unchanged ones between and around them.
+    family.child('/café').value = 20;
+    family.child('/naïve/\u{1F600}').value = 40;
+    expect(render()).toBe(
+      ['/a} 1', '/café} 20', '/b} 3', '/naïve/\u{1F600}} 40', '/c} 5'].map((l) => `odd_total{endpoint="${l.replace('}', '"}')}\n`).join(''),
+    );
+  });
+
   it('renders counters in OpenMetrics with the family name without _total and samples with it', async () => {
     const metrics = new HttpMetrics({ version: '1' });
     metrics.observe('GET', '/x', 503, 0.1);
