@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
+import { createRequire } from 'node:module';
 import { PGlite } from '@electric-sql/pglite';
-import { Pool } from 'pg';
+import type * as Pg from 'pg';
 import { classifyPgError, StoreUnavailableError } from './errors';
 
 export type Row = Record<string, unknown>;
@@ -113,7 +114,14 @@ export interface PostgresOptions {
   readonly onPoolError?: (err: Error) => void;
 }
 
+/**
+ * `pg`, loaded by the first openPostgres rather than at start: the embedded store's start does not
+ * pay the 70–90 ms its module graph takes to load.
+ */
+const loadPg = (): typeof Pg => createRequire(__filename)('pg') as typeof Pg;
+
 export async function openPostgres(url: string, maxConnections: number, options: PostgresOptions = {}): Promise<SqlDriver> {
+  const { Pool } = loadPg();
   const statementTimeoutMs = options.statementTimeoutMs ?? 5_000;
   const pool = new Pool({
     connectionString: url,
