@@ -65,6 +65,8 @@ interface Entry<S> {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The text length at which the changed series rendered so far are encoded together. */
+const GROUP_LENGTH = 8 * 1024;
 
 export abstract class Family<S> {
   protected readonly entries = new Map<string, Entry<S>>();
@@ -122,7 +124,10 @@ export abstract class Family<S> {
     // keeping its own view of that buffer. One encode per series cost twice as much (a Buffer per
     // line set); writing the bytes from kept, encoded line beginnings cost more still (Buffer's
     // copy and write per line), `npm run bench`'s scrape part measured each.
+    // Groups stay as small as Node's own buffer pool slabs (8 KiB): a series that stays idle keeps
+    // its whole group's buffer alive, so a large group would hold far more than its own lines.
     let changed: { entry: Entry<S>; text: string; at: number; part: number }[] = [];
+    let changedLength = 0;
     const encodeChanged = (): void => {
       if (changed.length === 0) return;
       const bytes = Buffer.from(changed.map((c) => c.text).join(''));
@@ -138,14 +143,18 @@ export abstract class Family<S> {
         parts[c.part] = rendered.bytes;
       }
       changed = [];
+      changedLength = 0;
     };
     for (const entry of this.entries.values()) {
       const mark = this.changeMark(entry.series);
       const rendered = om ? entry.openMetricsText : entry.text;
       if (rendered?.at === mark) parts.push(rendered.bytes);
       else {
-        changed.push({ entry, text: this.renderSeries(entry.series, entry.labelText, om), at: mark, part: parts.length });
+        const text = this.renderSeries(entry.series, entry.labelText, om);
+        changed.push({ entry, text, at: mark, part: parts.length });
         parts.push(EMPTY);
+        changedLength += text.length;
+        if (changedLength >= GROUP_LENGTH) encodeChanged();
       }
       lines += this.linesPerSeries;
       if (lines >= sliceSize) {
