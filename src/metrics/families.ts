@@ -6,10 +6,9 @@
  * chunks the caller yields to the event loop between.
  *
  * Why not prom-client's Counter and Histogram: `npm run bench` renders the same 1,000 label sets,
- * with the same traffic between scrapes, through them in the same run, and this renders 4.9–6.4x
- * faster (1.9–2.8 ms against 12–14 ms over four runs, `render_speedup_vs_prom_client`).
- * prom-client still collects and renders the process and Node.js metrics: 0.4–0.7 ms of a
- * render, against 0.4 ms for the HTTP families at 1,000 label sets when nothing changed.
+ * with the same traffic between scrapes, through them in the same run, and this renders 2.7–6.6x
+ * faster (`render_speedup_vs_prom_client`, over several runs; README, "Benchmarks"). prom-client
+ * still collects and renders the process and Node.js metrics, 0.4–0.7 ms of each render.
  */
 
 export interface CounterSeries {
@@ -124,8 +123,9 @@ export abstract class Family<S> {
     // keeping its own view of that buffer. One encode per series cost twice as much (a Buffer per
     // line set); writing the bytes from kept, encoded line beginnings cost more still (Buffer's
     // copy and write per line), `npm run bench`'s scrape part measured each.
-    // Groups stay as small as Node's own buffer pool slabs (8 KiB): a series that stays idle keeps
-    // its whole group's buffer alive, so a large group would hold far more than its own lines.
+    // A group is encoded once its text reaches about 8 KiB, the size of Node's own buffer pool
+    // slabs: a series that stays idle keeps its whole group's buffer alive, so a large group would
+    // hold far more than its own lines.
     let changed: { entry: Entry<S>; text: string; at: number; part: number }[] = [];
     let changedLength = 0;
     const encodeChanged = (): void => {

@@ -190,15 +190,27 @@ describe('rendering both formats from one set of metrics', () => {
   it('keeps every series whole when changed series with non-ASCII label values are encoded together', () => {
     const family = new CounterFamily('odd_total', 'odd', ['endpoint']);
     const endpoints = ['/a', '/café', '/b', '/naïve/\u{1F600}', '/c'];
-    const render = () => Buffer.concat([...family.chunks(2, false)].flat()).toString();
+    const render = (slice: number) => Buffer.concat([...family.chunks(slice, false)].flat()).toString();
+    const lines = (values: number[]) => endpoints.map((e, i) => `odd_total{endpoint="${e}"} ${values[i]!}\n`).join('');
     endpoints.forEach((e, i) => (family.child(e).value = i + 1));
-    expect(render()).toBe(endpoints.map((e, i) => `odd_total{endpoint="${e}"} ${i + 1}\n`).join(''));
+    expect(render(2)).toBe(lines([1, 2, 3, 4, 5]));
     // Two multi-byte series change, with unchanged ones between and around them.
     family.child('/café').value = 20;
     family.child('/naïve/\u{1F600}').value = 40;
-    expect(render()).toBe(
-      ['/a} 1', '/café} 20', '/b} 3', '/naïve/\u{1F600}} 40', '/c} 5'].map((l) => `odd_total{endpoint="${l.replace('}', '"}')}\n`).join(''),
-    );
+    expect(render(2)).toBe(lines([1, 20, 3, 40, 5]));
+  });
+
+  it('keeps every line when the changed series of one chunk span several encoding groups', () => {
+    const family = new CounterFamily('many_total', 'many', ['endpoint']);
+    // 600 series of about 60 bytes: about 36 kB of changed text in one chunk, several groups.
+    const endpoints = Array.from({ length: 600 }, (_, i) => `/r${i}${i % 3 === 0 ? '/ü' : ''}/${'x'.repeat(20)}`);
+    const render = () => Buffer.concat([...family.chunks(100_000, false)].flat()).toString();
+    const lines = (value: (i: number) => number) => endpoints.map((e, i) => `many_total{endpoint="${e}"} ${value(i)}\n`).join('');
+    endpoints.forEach((e, i) => (family.child(e).value = i));
+    expect(render()).toBe(lines((i) => i));
+    // Every other series changes; the rest keep their views of the first render's groups.
+    endpoints.forEach((e, i) => i % 2 === 0 && (family.child(e).value = i + 1000));
+    expect(render()).toBe(lines((i) => (i % 2 === 0 ? i + 1000 : i)));
   });
 
   it('renders counters in OpenMetrics with the family name without _total and samples with it', async () => {
