@@ -132,7 +132,7 @@ export abstract class Family<S> {
       if (changed.length === 0) return;
       const bytes = Buffer.from(changed.map((c) => c.text).join(''));
       // Every line is ASCII unless a label value is not; then each series' length is counted.
-      const ascii = bytes.length === changed.reduce((n, c) => n + c.text.length, 0);
+      const ascii = bytes.length === changedLength;
       let offset = 0;
       for (const c of changed) {
         const length = ascii ? c.text.length : Buffer.byteLength(c.text);

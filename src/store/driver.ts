@@ -38,8 +38,9 @@ export const PGLITE_SETTINGS = ['shared_buffers=8MB', 'wal_buffers=256kB', 'work
  * V8 compiles PGlite's busiest WebAssembly functions a second time with its optimizing compiler,
  * as tasks on the platform's worker threads (4 by default). What that compiler allocates and frees
  * stays in the malloc arena of the thread it ran on: 54–84 MB resident after a load run on 2
- * cores, in 4 arenas, out of about 270 MB. One task reuses one arena (about 35 MB) and the same functions are
- * still optimized, a little later. Process-wide, and set before PGlite compiles its module.
+ * cores, in 4 arenas, out of about 270 MB. One task reuses one arena (about 35 MB) and the same
+ * functions are still optimized, a little later. Process-wide, and set before PGlite compiles
+ * its module.
  */
 export const PGLITE_V8_FLAGS = '--wasm-num-compilation-tasks=1';
 

@@ -17,9 +17,10 @@ describe('the image settings (Dockerfile)', () => {
   });
 
   it('run the server with the same Node flags as `npm start` and the tools that start it', () => {
+    const command = ['node', ...SERVER_NODE_FLAGS, 'build/src/server.js'];
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtimeStage)?.[1] ?? '[]') as string[];
-    expect(cmd).toEqual(['node', ...SERVER_NODE_FLAGS, 'build/src/server.js']);
+    expect(cmd).toEqual(command);
     const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.start).toBe(['node', ...SERVER_NODE_FLAGS, 'build/src/server.js'].join(' '));
+    expect(pkg.scripts.start).toBe(command.join(' '));
   });
 });
